@@ -1,0 +1,66 @@
+"""The Starlette application: GraphQL (with GraphiQL) at /graphql, and /healthz."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.context import Context
+from api.schema import schema
+from engine.kernels import confusion_counts
+from storage.datasets import SplitStore
+
+
+class EvalqlGraphQL(GraphQL):
+    """Strawberry's ASGI view with a fresh per-request Context."""
+
+    def __init__(self, store: SplitStore, executor: ThreadPoolExecutor) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.store = store
+        self.executor = executor
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        return Context(store=self.store, executor=self.executor)
+
+
+def warm_kernels() -> None:
+    """Load (or compile) every kernel now so the first query does not pay for it."""
+    codes = np.zeros(4, dtype=np.int32)
+    confidence = np.ones(4, dtype=np.float32)
+    confusion_counts(codes, codes, confidence, 0.5, 1)
+    confusion_counts(codes, codes, confidence, 0.5, 1, np.ones(4, dtype=np.bool_))
+
+
+def create_app(data_dir: Path, workers: int | None = None) -> Starlette:
+    """The evalql ASGI app serving the store at ``data_dir``."""
+    store = SplitStore(Path(data_dir))
+    executor = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2)
+    graphql = EvalqlGraphQL(store, executor)
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        warm_kernels()
+        yield
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.store = store
+    return app

@@ -1,0 +1,53 @@
+"""User-facing GraphQL errors, each with an ``extensions.code``.
+
+Anything else a resolver raises is a bug and is masked before it reaches the
+user (see ``should_mask``), so no stack trace or internal message leaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from graphql import GraphQLError
+
+
+class UserError(GraphQLError):
+    """An error the user can act on; its message is shown as is."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": self.code})
+
+
+class NotFound(UserError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(UserError):
+    code = "BAD_USER_INPUT"
+
+
+class CostLimit(UserError):
+    """A request that would cost more than the limits allow; refused, not computed."""
+
+    code = "COST_LIMIT"
+
+
+def one_of(values: Iterable[str], limit: int = 20) -> str:
+    """Name valid options in a message: ``"a", "b" or "c"`` (at most ``limit``)."""
+    shown = [f'"{v}"' for v in values]
+    more = len(shown) - limit
+    if more > 0:
+        shown = shown[:limit] + [f"{more} more"]
+    if len(shown) <= 1:
+        return "".join(shown) or "nothing"
+    return ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask every error that is not ours or graphql-core's own validation error."""
+    original = error.original_error
+    if original is None:
+        return False  # syntax and validation errors: about the query, safe to show
+    return not isinstance(original, UserError)

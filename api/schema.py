@@ -1,0 +1,47 @@
+"""The GraphQL schema, its query limits, and ``python -m api.schema`` to print it."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+
+from api.context import Context
+from api.errors import should_mask
+from api.types.catalog import Model
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every stored model, by name.")
+    def models(self, info: Info) -> list[Model]:
+        return [Model(info=m) for m in info.context.store.catalog.models()]
+
+    @strawberry.field(description="A model by name; null when there is none of that name.")
+    def model(self, info: Info, name: str) -> Model | None:
+        found = info.context.store.catalog.model(name)
+        return None if found is None else Model(info=found)
+
+
+# Every limit a query is held to, in one place: a request over any of them is
+# refused with a clear error before anything is computed.
+LIMITS = [
+    QueryDepthLimiter(max_depth=12),
+    MaxAliasesLimiter(max_alias_count=32),
+    MaxTokensLimiter(max_token_count=4000),
+]
+
+schema = strawberry.Schema(
+    query=Query,
+    extensions=[*LIMITS, MaskErrors(should_mask_error=should_mask)],
+)
+
+
+if __name__ == "__main__":
+    print(schema.as_str())

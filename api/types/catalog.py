@@ -1,0 +1,128 @@
+"""What is stored: models, their runs, and the runs' splits."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.context import Context
+from api.errors import NotFound
+from api.scalars import DateTime
+from api.types.enums import Task
+from api.types.inputs import RowFilter, conditions_of
+from api.types.metrics import Metrics
+from api.views import View
+from storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A metadata column, usable in filters and returned with rows.")
+class Column:
+    name: str
+    type: str = strawberry.field(
+        description="string, int, float, bool, timestamp, date or other (not filterable)."
+    )
+
+    @classmethod
+    def from_info(cls, c: ColumnInfo) -> Column:
+        return cls(name=c.name, type=c.type)
+
+
+@strawberry.type(description="The rows of one run on one part of the data (training, validation…).")
+class Split:
+    model_info: strawberry.Private[ModelInfo]
+    info: strawberry.Private[SplitInfo]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.info.name
+
+    @strawberry.field
+    def row_count(self) -> int:
+        return self.info.row_count
+
+    @strawberry.field(description="Metadata columns usable in filters and rows.")
+    def columns(self) -> list[Column]:
+        return [Column.from_info(c) for c in self.info.columns]
+
+    @strawberry.field(
+        description=(
+            "Metrics at a threshold (predictions with confidence below it count as "
+            "None), over a class filter (labels, in order) and a row filter (where)."
+        )
+    )
+    def metrics(
+        self,
+        info: Info,
+        threshold: float = 0.0,
+        labels: list[str] | None = None,
+        where: list[RowFilter] | None = None,
+    ) -> Metrics:
+        view = View.get(
+            info.context, self.model_info, self.info, threshold, labels, conditions_of(where)
+        )
+        return Metrics(view=view)
+
+
+@strawberry.type(description="One evaluation run of a model (a model version, a prompt iteration).")
+class Run:
+    model_info: strawberry.Private[ModelInfo]
+    info: strawberry.Private[RunInfo]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.info.name
+
+    @strawberry.field
+    def created_at(self) -> DateTime:
+        return self.info.created_at
+
+    @strawberry.field
+    def splits(self, info: Info) -> list[Split]:
+        found = info.context.store.catalog.splits(self.info.model, self.info.name)
+        return [Split(model_info=self.model_info, info=s) for s in found]
+
+    @strawberry.field(description="A split by name; null when the run has none of that name.")
+    def split(self, info: Info, name: str) -> Split | None:
+        found = info.context.store.catalog.split(self.info.model, self.info.name, name)
+        return None if found is None else Split(model_info=self.model_info, info=found)
+
+
+@strawberry.type(description="A classifier and its label set.")
+class Model:
+    info: strawberry.Private[ModelInfo]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.info.name
+
+    @strawberry.field
+    def task(self) -> Task:
+        return Task(self.info.task)
+
+    @strawberry.field(description="The model's labels in their fixed order.")
+    def labels(self) -> list[str]:
+        return list(self.info.labels)
+
+    @strawberry.field
+    def runs(self, info: Info) -> list[Run]:
+        return [Run(model_info=self.info, info=r) for r in info.context.store.catalog.runs(self.info.name)]
+
+    @strawberry.field(description="A run by name; null when the model has none of that name.")
+    def run(self, info: Info, name: str) -> Run | None:
+        found = info.context.store.catalog.run(self.info.name, name)
+        return None if found is None else Run(model_info=self.info, info=found)
+
+
+def resolve_split(ctx: Context, ref_model: str, ref_run: str, ref_split: str) -> Split:
+    """The split a SplitRef names, or a NOT_FOUND error naming the missing part."""
+    catalog = ctx.store.catalog
+    model = catalog.model(ref_model)
+    if model is None:
+        raise NotFound(f'no model "{ref_model}"')
+    if catalog.run(ref_model, ref_run) is None:
+        raise NotFound(f'model "{ref_model}" has no run "{ref_run}"')
+    split = catalog.split(ref_model, ref_run, ref_split)
+    if split is None:
+        raise NotFound(f'run "{ref_model}/{ref_run}" has no split "{ref_split}"')
+    return Split(model_info=model, info=split)

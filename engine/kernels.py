@@ -1,0 +1,113 @@
+"""The jitted loops. Kernels count; Python divides.
+
+Conventions shared by every kernel:
+
+- label codes are int32, ``-1`` is None (no annotation / no prediction);
+- confidences are float32 and a prediction is kept when ``confidence >= t``
+  with ``t`` already rounded to float32;
+- a confusion matrix has ``K + 1`` rows and columns, the last one for None,
+  indexed ``counts[actual][predicted]``.
+
+Kernels are private (``_name``) and pure; the public wrappers below fix dtypes
+and package results. Parallel kernels give each chunk its own buffer and sum
+the buffers serially afterwards, so no counter is shared inside ``prange``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from engine.jit import jit, n_chunks, parallel_jit
+
+
+@jit
+def _chunk_bounds(n: int, chunks: int, i: int) -> tuple[int, int]:
+    step = (n + chunks - 1) // chunks
+    lo = min(n, i * step)
+    return lo, min(n, lo + step)
+
+
+@parallel_jit
+def _confusion_counts(actual, predicted, confidence, threshold, n_labels, chunks):
+    size = n_labels + 1
+    partial = np.zeros((chunks, size, size), dtype=np.int64)
+    n = actual.shape[0]
+    for c in numba.prange(chunks):
+        lo, hi = _chunk_bounds(n, chunks, c)
+        for i in range(lo, hi):
+            a = actual[i]
+            p = predicted[i]
+            if a < 0:
+                a = n_labels
+            if p < 0 or confidence[i] < threshold:
+                p = n_labels
+            partial[c, a, p] += 1
+    return partial.sum(axis=0)
+
+
+@parallel_jit
+def _confusion_counts_masked(actual, predicted, confidence, threshold, n_labels, mask, chunks):
+    size = n_labels + 1
+    partial = np.zeros((chunks, size, size), dtype=np.int64)
+    n = actual.shape[0]
+    for c in numba.prange(chunks):
+        lo, hi = _chunk_bounds(n, chunks, c)
+        for i in range(lo, hi):
+            if not mask[i]:
+                continue
+            a = actual[i]
+            p = predicted[i]
+            if a < 0:
+                a = n_labels
+            if p < 0 or confidence[i] < threshold:
+                p = n_labels
+            partial[c, a, p] += 1
+    return partial.sum(axis=0)
+
+
+def as_threshold(threshold: float) -> np.float32:
+    """Round a threshold to float32, the precision confidences are stored in.
+
+    So a confidence written as 0.7 is kept at ``t = 0.7``:
+    ``np.float32(0.7) >= np.float32(0.7)`` while ``np.float32(0.7) < 0.7``.
+    """
+    return np.float32(threshold)
+
+
+def confusion_counts(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    threshold: float,
+    n_labels: int,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """Count rows per (actual, predicted) cell at a threshold, in one pass.
+
+    Parameters
+    ----------
+    actual, predicted : int32 arrays of label codes, ``-1`` = None.
+    confidence : float32 array, the confidence of ``predicted``.
+    threshold : a prediction is kept when ``confidence >= threshold``;
+        otherwise the row counts as predicted None (abstained).
+    n_labels : K, the number of labels; codes are ``0 .. K-1``.
+    mask : optional bool array; only rows where it is True are counted.
+
+    Returns
+    -------
+    counts : int64 array of shape ``(K + 1, K + 1)``, ``counts[a, p]``, with
+        index K standing for None.
+
+    Example: actual ``[0, 1]``, predicted ``[0, 0]``, confidence ``[0.9, 0.2]``,
+    threshold 0.5, K = 2 gives ``[[1, 0, 0], [0, 0, 1], [0, 0, 0]]``.
+    """
+    actual = np.asarray(actual, dtype=np.int32)
+    predicted = np.asarray(predicted, dtype=np.int32)
+    confidence = np.asarray(confidence, dtype=np.float32)
+    t = as_threshold(threshold)
+    chunks = n_chunks(actual.shape[0])
+    if mask is None:
+        return _confusion_counts(actual, predicted, confidence, t, n_labels, chunks)
+    mask = np.asarray(mask, dtype=np.bool_)
+    return _confusion_counts_masked(actual, predicted, confidence, t, n_labels, mask, chunks)

@@ -1,0 +1,181 @@
+"""The ratio math: from a confusion matrix to per-label and summary metrics.
+
+Follows scikit-learn's ``precision_recall_fscore_support`` in three stages:
+count (``label_counts``), divide (``divide``), average (``engine.averaging``).
+Everything here works on the ``(K + 1) x (K + 1)`` matrix that
+``engine.kernels.confusion_counts`` returns, the last row and column being None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Divide elementwise; where the denominator is 0 the result is NaN.
+
+    NaN stands for "undefined" (0/0): the API shows it as null, and averages
+    count it as 0, as scikit-learn's ``_prf_divide`` with ``zero_division``
+    left at its default does.
+
+    Example: ``divide([1, 0], [2, 0])`` gives ``[0.5, nan]``.
+    """
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+@dataclass(frozen=True)
+class LabelCounts:
+    """One-vs-rest counts of the selected labels, in the selection's order.
+
+    ``n`` is the number of rows in the view (all of them, not only those whose
+    actual label is selected), as scikit-learn's ``multilabel_confusion_matrix``
+    computes TN with ``labels=``.
+    """
+
+    labels: np.ndarray  # int codes of the selected labels
+    tp: np.ndarray
+    fp: np.ndarray
+    fn: np.ndarray
+    n: int
+
+    @property
+    def tn(self) -> np.ndarray:
+        return self.n - self.tp - self.fp - self.fn
+
+    @property
+    def support(self) -> np.ndarray:
+        """Rows whose actual label is this label: TP + FN."""
+        return self.tp + self.fn
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """Rows predicted as this label (at the threshold): TP + FP."""
+        return self.tp + self.fp
+
+
+def label_counts(counts: np.ndarray, labels: np.ndarray) -> LabelCounts:
+    """Per-label TP, FP, FN of ``labels`` (codes) from a confusion matrix.
+
+    A row with actual None and a prediction c is a false positive of c; a row
+    with actual c and predicted None (abstained) is a false negative of c.
+    """
+    labels = np.asarray(labels, dtype=np.intp)
+    tp = counts[labels, labels]
+    return LabelCounts(
+        labels=labels,
+        tp=tp,
+        fp=counts[:, labels].sum(axis=0) - tp,
+        fn=counts[labels, :].sum(axis=1) - tp,
+        n=int(counts.sum()),
+    )
+
+
+def precision(c: LabelCounts) -> np.ndarray:
+    """TP / (TP + FP) per label.
+
+    Notes
+    -----
+    NaN when the label was never predicted (TP + FP = 0).
+    """
+    return divide(c.tp, c.tp + c.fp)
+
+
+def recall(c: LabelCounts) -> np.ndarray:
+    """TP / (TP + FN) per label.
+
+    Notes
+    -----
+    NaN when the label has no support (TP + FN = 0).
+    """
+    return divide(c.tp, c.tp + c.fn)
+
+
+def f1(c: LabelCounts) -> np.ndarray:
+    """2 TP / (2 TP + FP + FN) per label, from counts as scikit-learn does.
+
+    Notes
+    -----
+    NaN only when TP + FP + FN = 0. A formula built on precision and recall
+    would instead be undefined whenever TP = 0, which disagrees with
+    scikit-learn.
+    """
+    return divide(2 * c.tp, 2 * c.tp + c.fp + c.fn)
+
+
+def accuracy(c: LabelCounts) -> np.ndarray:
+    """(TP + TN) / N per label: the one-vs-rest accuracy.
+
+    Notes
+    -----
+    NaN when the view is empty (N = 0).
+    """
+    return divide(c.tp + c.tn, np.full(c.tp.shape, c.n))
+
+
+PER_LABEL = {"precision": precision, "recall": recall, "f1": f1, "accuracy": accuracy}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Row-level quantities of a view. Ratios are NaN when undefined."""
+
+    total: int
+    predicted: int
+    correct: int
+
+    @property
+    def coverage(self) -> float:
+        """predicted / total. NaN for an empty view."""
+        return float(divide(self.predicted, self.total))
+
+    @property
+    def accuracy(self) -> float:
+        """correct / total; abstentions count as errors. NaN for an empty view."""
+        return float(divide(self.correct, self.total))
+
+    @property
+    def selective_accuracy(self) -> float:
+        """correct / predicted: accuracy on what the model answered.
+
+        NaN when nothing was predicted.
+        """
+        return float(divide(self.correct, self.predicted))
+
+
+def summary(counts: np.ndarray, labels: np.ndarray | None = None) -> Summary:
+    """Total, predicted and correct rows of a confusion matrix.
+
+    Without a class filter every row counts, including those with actual
+    None (which are never correct). With ``labels`` (a class filter S) only
+    rows whose actual label is in S count.
+    """
+    n_labels = counts.shape[0] - 1
+    if labels is None:
+        rows = counts
+        diagonal = np.trace(counts[:n_labels, :n_labels])
+    else:
+        labels = np.asarray(labels, dtype=np.intp)
+        rows = counts[labels, :]
+        diagonal = counts[labels, labels].sum()
+    return Summary(
+        total=int(rows.sum()),
+        predicted=int(rows[:, :n_labels].sum()),
+        correct=int(diagonal),
+    )
+
+
+def submatrix(counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The confusion matrix restricted to ``labels`` (in their order) plus None.
+
+    Rows and columns of labels outside the class filter are dropped; the None
+    row and column stay last. Example: for labels ``[2, 0]`` of K = 3 the
+    result is rows/columns ``[2, 0, None]`` of the full matrix.
+    """
+    index = np.append(np.asarray(labels, dtype=np.intp), counts.shape[0] - 1)
+    return counts[np.ix_(index, index)]

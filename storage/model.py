@@ -1,0 +1,45 @@
+"""Plain records the catalog hands out: what is stored, never the data itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A metadata column of a split: its name and a short type name.
+
+    ``type`` is one of ``string``, ``int``, ``float``, ``bool``, ``timestamp``,
+    ``date`` or ``other`` (kept and returned, not filterable).
+    """
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    task: str  # "multiclass" | "multilabel"
+    labels: tuple[str, ...]  # the model's label order; code i is labels[i]
+    labels_fixed: bool  # True when --labels fixed them at creation
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    model: str
+    name: str
+    created_at: datetime  # timezone-aware, UTC
+
+
+@dataclass(frozen=True)
+class SplitInfo:
+    model: str
+    run: str
+    name: str
+    row_count: int
+    columns: tuple[ColumnInfo, ...]
+    version: int  # changes whenever the split is replaced
+    path: str  # data file, relative to the store root
+    has_scores: bool
