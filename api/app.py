@@ -30,7 +30,9 @@ class EvalqlGraphQL(GraphQL):
         self.store = store
         self.executor = executor
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         return Context(store=self.store, executor=self.executor)
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from api.errors import translated
 from storage.datasets import SplitStore
+from storage.errors import StoreError
 
 if TYPE_CHECKING:
     from api.views import View
@@ -30,4 +32,7 @@ class Context:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking work (loading, kernels) off the event loop."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, partial(fn, *args))
+        try:
+            return await loop.run_in_executor(self.executor, partial(fn, *args))
+        except StoreError as error:
+            raise translated(error) from error

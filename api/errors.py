@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 from graphql import GraphQLError
 
+from storage.errors import CorruptSplitError, StoreError
+
 
 class UserError(GraphQLError):
     """An error the user can act on; its message is shown as is."""
@@ -28,6 +30,12 @@ class BadUserInput(UserError):
     code = "BAD_USER_INPUT"
 
 
+class DataUnavailable(UserError):
+    """A split whose data file cannot be read; the rest of the store still works."""
+
+    code = "DATA_UNAVAILABLE"
+
+
 class CostLimit(UserError):
     """A request that would cost more than the limits allow; refused, not computed."""
 
@@ -43,6 +51,13 @@ def one_of(values: Iterable[str], limit: int = 20) -> str:
     if len(shown) <= 1:
         return "".join(shown) or "nothing"
     return ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def translated(error: StoreError) -> UserError:
+    """The user-facing error for a storage error raised while answering a query."""
+    if isinstance(error, CorruptSplitError):
+        return DataUnavailable(str(error))
+    return BadUserInput(str(error))
 
 
 def should_mask(error: GraphQLError) -> bool:

@@ -1,4 +1,4 @@
-"""Custom scalars: JSON, DateTime and Matrix."""
+"""Custom scalars: JSON, DateTime and Matrix, registered through ``SCALARS``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from typing import Any, NewType
 
 import numpy as np
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+JSON = NewType("JSON", object)
+DateTime = NewType("DateTime", datetime)
+Matrix = NewType("Matrix", object)
 
 
 def _serialize_matrix(value: np.ndarray | list[list[int]]) -> list[list[int]]:
@@ -17,27 +22,27 @@ def _serialize_matrix(value: np.ndarray | list[list[int]]) -> list[list[int]]:
     return value
 
 
-def _no_input(_: Any) -> Any:
+def _output_only(_: Any) -> Any:
     raise ValueError("this scalar is output only")
 
 
-JSON = strawberry.scalar(
-    NewType("JSON", object),
-    description="Any JSON value.",
-    serialize=lambda v: v,
-    parse_value=lambda v: v,
-)
-
-DateTime = strawberry.scalar(
-    NewType("DateTime", datetime),
-    description="An ISO 8601 date and time with its UTC offset.",
-    serialize=lambda v: v.isoformat(),
-    parse_value=datetime.fromisoformat,
-)
-
-Matrix = strawberry.scalar(
-    NewType("Matrix", object),
-    description="A list of rows, each a list of non-negative integers.",
-    serialize=_serialize_matrix,
-    parse_value=_no_input,
-)
+SCALARS: dict[object, ScalarDefinition] = {
+    JSON: strawberry.scalar(
+        name="JSON",
+        description="Any JSON value.",
+        serialize=lambda v: v,
+        parse_value=lambda v: v,
+    ),
+    DateTime: strawberry.scalar(
+        name="DateTime",
+        description="An ISO 8601 date and time with its UTC offset.",
+        serialize=lambda v: v.isoformat(),
+        parse_value=datetime.fromisoformat,
+    ),
+    Matrix: strawberry.scalar(
+        name="Matrix",
+        description="A list of rows, each a list of non-negative integers.",
+        serialize=_serialize_matrix,
+        parse_value=_output_only,
+    ),
+}

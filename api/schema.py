@@ -9,9 +9,11 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
+from strawberry.schema.config import StrawberryConfig
 
 from api.context import Context
 from api.errors import should_mask
+from api.scalars import SCALARS
 from api.types.catalog import Model
 
 Info = strawberry.Info[Context, None]
@@ -32,14 +34,15 @@ class Query:
 # Every limit a query is held to, in one place: a request over any of them is
 # refused with a clear error before anything is computed.
 LIMITS = [
-    QueryDepthLimiter(max_depth=12),
-    MaxAliasesLimiter(max_alias_count=32),
-    MaxTokensLimiter(max_token_count=4000),
+    lambda: QueryDepthLimiter(max_depth=12),
+    lambda: MaxAliasesLimiter(max_alias_count=32),
+    lambda: MaxTokensLimiter(max_token_count=4000),
 ]
 
 schema = strawberry.Schema(
     query=Query,
-    extensions=[*LIMITS, MaskErrors(should_mask_error=should_mask)],
+    extensions=[*LIMITS, lambda: MaskErrors(should_mask_error=should_mask)],
+    config=StrawberryConfig(scalar_map=SCALARS),
 )
 
 

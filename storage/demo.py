@@ -230,9 +230,7 @@ def _conversations(rng: np.random.Generator, n: int, first_id: int) -> _Conversa
     )
 
 
-def _run_table(
-    rng: np.random.Generator, conv: _Conversations, run: str, target: float
-) -> pa.Table:
+def _run_table(rng: np.random.Generator, conv: _Conversations, run: str, target: float) -> pa.Table:
     """One run's predictions on the shared rows, as the table a user would upload."""
     n = len(conv.truth)
     logit = _intercept(conv.ease, conv.labeled, target) + conv.ease
@@ -357,9 +355,13 @@ def _texts(rng: np.random.Generator, truth: np.ndarray) -> pa.Array:
 
 
 def _phrases(templates: tuple[str, ...]) -> list[str]:
-    """Every distinct filling of the templates, in a stable order."""
-    filled = (t.format(item=i, when=w) for t in templates for i, w in itertools.product(ITEMS, WHEN))
-    return list(dict.fromkeys(filled))
+    """Every filling of every template, in a stable order.
+
+    Duplicates stay (a template without a slot repeats), so each template has
+    the same number of entries and a uniform pick is a uniform template.
+    """
+    fillers = list(itertools.product(ITEMS, WHEN))
+    return [t.format(item=item, when=when) for t in templates for item, when in fillers]
 
 
 def _label_array(codes: np.ndarray) -> pa.Array:

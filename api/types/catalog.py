@@ -106,7 +106,8 @@ class Model:
 
     @strawberry.field
     def runs(self, info: Info) -> list[Run]:
-        return [Run(model_info=self.info, info=r) for r in info.context.store.catalog.runs(self.info.name)]
+        found = info.context.store.catalog.runs(self.info.name)
+        return [Run(model_info=self.info, info=r) for r in found]
 
     @strawberry.field(description="A run by name; null when the model has none of that name.")
     def run(self, info: Info, name: str) -> Run | None:

@@ -93,7 +93,7 @@ class LabelCount:
     predicted: int
 
 
-@strawberry.type(description="Metrics of one view: a split at a threshold, class filter and row filter.")
+@strawberry.type(description="Metrics of one view: a split at a threshold, class and row filter.")
 class Metrics:
     view: strawberry.Private[View]
 
@@ -101,7 +101,7 @@ class Metrics:
     def threshold(self) -> float:
         return self.view.threshold
 
-    @strawberry.field(description="Rows in the view (with a class filter: whose actual label is in it).")
+    @strawberry.field(description="Rows in the view; with a class filter, those of its labels.")
     async def total(self) -> int:
         return (await self.view.summary()).total
 

@@ -1,0 +1,237 @@
+"""Loading splits as NumPy arrays: memory-mapped, zero-copy, cached.
+
+A split file stores label codes against the split's own dictionary (written
+into the file's schema metadata), so ingesting a split never rewrites another.
+Loading maps those codes into the model's current label order; when the two
+agree, which is the common case, the arrays are zero-copy views of the file.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from storage.catalog import Catalog
+from storage.errors import CorruptSplitError, StoreError
+from storage.ingest import LABELS_KEY, SCORE_LABELS_KEY
+from storage.model import SplitInfo
+
+_RESERVED = ("__id", "__actual", "__predicted", "__confidence", "__scores")
+
+_CacheKey = tuple[str, int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class SplitData:
+    """A split's rows as arrays; codes index into ``labels`` (the model's order).
+
+    The NumPy arrays are read-only (views of the memory-mapped file, or made
+    read-only when remapped) because they are shared by every request.
+    """
+
+    info: SplitInfo
+    labels: tuple[str, ...]
+    ids: pa.Array  # string
+    actual: np.ndarray  # int32, -1 = None
+    predicted: np.ndarray  # int32, -1 = None
+    confidence: np.ndarray  # float32
+    scores: np.ndarray | None  # float32 (N, K) in the model's label order
+    metadata: pa.Table
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.actual)
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.labels)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of every column, what the cache budget counts."""
+        arrays = (self.actual, self.predicted, self.confidence)
+        scores = 0 if self.scores is None else self.scores.nbytes
+        return self.ids.nbytes + sum(a.nbytes for a in arrays) + scores + self.metadata.nbytes
+
+
+class SplitStore:
+    """Loads splits for the server: an LRU cache bounded by ``budget_bytes``.
+
+    Thread-safe: the server calls it from a thread pool, and two threads asking
+    for the same split share one load. A single split larger than the budget
+    is still served (and stays the only entry) rather than reloaded each time.
+    """
+
+    def __init__(self, root: Path, budget_bytes: int = 8 << 30) -> None:
+        self.root = Path(root)
+        self.catalog = Catalog(self.root)
+        self.budget_bytes = budget_bytes
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[_CacheKey, SplitData] = OrderedDict()
+        self._loading: dict[_CacheKey, Future[SplitData]] = {}
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes held by the cache now."""
+        with self._lock:
+            return sum(data.nbytes for data in self._cache.values())
+
+    def load(self, info: SplitInfo) -> SplitData:
+        """The data of split ``info``; CorruptSplitError when its file is unreadable.
+
+        Pass a SplitInfo fresh from the catalog: a replaced split's old file is
+        deleted, so a stale info may fail to load.
+        """
+        model = self.catalog.model(info.model)
+        if model is None:
+            raise StoreError(f"model {info.model} does not exist")
+        key = (info.path, info.version, model.labels)
+        future, owner = self._claim(key)
+        if not owner:
+            return future.result()
+        try:
+            data = _read_split(self.root, info, model.labels)
+        except BaseException as error:
+            self._settle(key, future, error=error)
+            raise
+        self._settle(key, future, data=data)
+        return data
+
+    def _claim(self, key: _CacheKey) -> tuple[Future[SplitData], bool]:
+        """A finished or pending load of ``key``, and whether the caller must run it."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                done: Future[SplitData] = Future()
+                done.set_result(self._cache[key])
+                return done, False
+            if key in self._loading:
+                return self._loading[key], False
+            future = self._loading[key] = Future()
+            return future, True
+
+    def _settle(
+        self, key: _CacheKey, future: Future[SplitData], data: SplitData | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        with self._lock:
+            del self._loading[key]
+            if data is not None:
+                self._insert(key, data)
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(data)
+
+    def _insert(self, key: _CacheKey, data: SplitData) -> None:
+        """Cache ``data``, dropping other versions of the same split (they will
+        not be asked for again) and then the least recently used entries."""
+        same_split = (data.info.model, data.info.run, data.info.name)
+        for other in [k for k, v in self._cache.items() if _names(v.info) == same_split]:
+            del self._cache[other]
+        self._cache[key] = data
+        total = sum(entry.nbytes for entry in self._cache.values())
+        while total > self.budget_bytes and len(self._cache) > 1:
+            _, evicted = self._cache.popitem(last=False)
+            total -= evicted.nbytes
+
+
+def _names(info: SplitInfo) -> tuple[str, str, str]:
+    return info.model, info.run, info.name
+
+
+def _read_split(root: Path, info: SplitInfo, labels: tuple[str, ...]) -> SplitData:
+    """Map the split's file and decode it into the model's label order."""
+    path = root / info.path
+    name = "/".join(_names(info))
+    try:
+        with pa.memory_map(str(path)) as source:  # buffers keep the mapping alive
+            table = ipc.open_file(source).read_all()
+        return _decode(table, info, labels)
+    except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise CorruptSplitError(name, str(path), reason) from error
+
+
+def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...]) -> SplitData:
+    if table.num_rows != info.row_count:
+        raise ValueError(f"{table.num_rows} rows, the catalog says {info.row_count}")
+    metadata = table.schema.metadata or {}
+    own = tuple(json.loads(metadata[LABELS_KEY]))
+    lookup = _lookup(own, labels)
+    scores = None
+    if "__scores" in table.column_names:
+        score_labels = tuple(json.loads(metadata[SCORE_LABELS_KEY]))
+        scores = _scores(table.column("__scores"), score_labels, labels)
+    return SplitData(
+        info=info,
+        labels=labels,
+        ids=_single_chunk(table.column("__id")),
+        actual=_recode(_numpy(table.column("__actual"), np.int32), len(own), lookup),
+        predicted=_recode(_numpy(table.column("__predicted"), np.int32), len(own), lookup),
+        confidence=_numpy(table.column("__confidence"), np.float32),
+        scores=scores,
+        metadata=table.drop_columns([c for c in _RESERVED if c in table.column_names]),
+    )
+
+
+def _lookup(own: tuple[str, ...], labels: tuple[str, ...]) -> np.ndarray | None:
+    """Model code of each of the split's codes, None when they coincide."""
+    if own == labels:
+        return None
+    index = {label: i for i, label in enumerate(labels)}
+    missing = [label for label in own if label not in index]
+    if missing:
+        raise ValueError(f"label {missing[0]!r} of the split is not a label of the model")
+    return np.array([index[label] for label in own], dtype=np.int32)
+
+
+def _recode(codes: np.ndarray, n_own: int, lookup: np.ndarray | None) -> np.ndarray:
+    """Codes in the model's order; checks the range first, because the engine
+    indexes its count arrays with them and a corrupt file must not reach it."""
+    if len(codes) and (codes.min() < -1 or codes.max() >= n_own):
+        raise ValueError(f"label codes outside [-1, {n_own})")
+    if lookup is None:
+        return codes
+    # Appending -1 makes code -1 (None) index the last entry, so None stays -1.
+    recoded = np.append(lookup, np.int32(-1))[codes]
+    recoded.flags.writeable = False
+    return recoded
+
+
+def _scores(column: pa.ChunkedArray, order: tuple[str, ...], labels: tuple[str, ...]) -> np.ndarray:
+    """The (N, K) score matrix with columns in the model's label order; a label
+    without a score of its own gets 0."""
+    array = _single_chunk(column)
+    k = array.type.list_size
+    if k != len(order):
+        raise ValueError(f"{k} scores a row, but {len(order)} score labels")
+    matrix = array.flatten().to_numpy(zero_copy_only=True).reshape(len(array), k)
+    if order == labels:
+        return matrix
+    index = {label: i for i, label in enumerate(labels)}
+    placed = np.zeros((len(array), len(labels)), dtype=np.float32)
+    placed[:, [index[label] for label in order]] = matrix
+    placed.flags.writeable = False
+    return placed
+
+
+def _numpy(column: pa.ChunkedArray, dtype: type[np.generic]) -> np.ndarray:
+    array = _single_chunk(column).to_numpy(zero_copy_only=True)
+    if array.dtype != dtype:
+        raise ValueError(f"a column is {array.dtype}, expected {np.dtype(dtype)}")
+    return array
+
+
+def _single_chunk(column: pa.ChunkedArray) -> pa.Array:
+    # Ingest writes one record batch, so this is free; a multi-chunk file
+    # (written by other tools) costs one copy.
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()

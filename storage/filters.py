@@ -1,0 +1,159 @@
+"""Row filters on metadata columns: conditions in, a NumPy bool mask out.
+
+``row_mask(table, [Condition("region", isin=("eu",)), Condition("age", gte=18)])``
+-> ``array([True, False, ...])``, the rows where every condition holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from storage.errors import StoreError
+from storage.validate import column_type
+
+# gt/gte/lt/lte on time columns are seconds since the epoch; a column stores
+# ticks, and ticks = seconds * numerator / denominator for its type.
+_TICKS_PER_SECOND = {"s": (1, 1), "ms": (1_000, 1), "us": (10**6, 1), "ns": (10**9, 1)}
+_DAY = (1, 86_400)
+
+_COMPARISONS = (
+    ("gt", pc.greater), ("gte", pc.greater_equal), ("lt", pc.less), ("lte", pc.less_equal)
+)
+
+
+class FilterError(StoreError):
+    """A condition that cannot apply: unknown column, bad value, wrong type."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A test on one column; every given part must hold. ``isin`` values are
+    text (parsed for number and bool columns); gt/gte/lt/lte on timestamp and
+    date columns are seconds since the Unix epoch (UTC). A null value only
+    ever satisfies ``is_null=True``."""
+
+    column: str
+    isin: tuple[str, ...] | None = None
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+    is_null: bool | None = None
+
+
+def row_mask(table: pa.Table, conditions: Sequence[Condition]) -> np.ndarray | None:
+    """Bool mask (N,) of the rows where all ``conditions`` hold; None when there are none."""
+    if not conditions:
+        return None
+    mask = np.ones(table.num_rows, dtype=bool)
+    for condition in conditions:
+        mask &= _condition_mask(table, condition)
+    return mask
+
+
+def _condition_mask(table: pa.Table, condition: Condition) -> np.ndarray:
+    column = _column(table, condition.column)
+    kind = column_type(column.type)
+    if kind == "other":
+        message = f"column {condition.column!r} has type {column.type}, which cannot be filtered"
+        raise FilterError(message)
+    mask = np.ones(table.num_rows, dtype=bool)
+    for part in _parts(column, kind, condition):
+        # A comparison with null is null; null never satisfies a condition.
+        mask &= pc.fill_null(part, False).to_numpy(zero_copy_only=False)
+    return mask
+
+
+def _parts(column: pa.ChunkedArray, kind: str, condition: Condition) -> list[pa.ChunkedArray]:
+    parts = []
+    if condition.is_null is not None:
+        parts.append(pc.is_null(column) if condition.is_null else pc.is_valid(column))
+    if condition.isin is not None:
+        values = _value_set(condition.isin, column.type, kind, condition.column)
+        parts.append(pc.is_in(column, value_set=values))
+    for name, compare in _COMPARISONS:
+        bound = getattr(condition, name)
+        if bound is not None:
+            parts.append(_compare(column, kind, compare, float(bound), condition.column))
+    return parts
+
+
+def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    if name not in table.column_names:
+        known = ", ".join(table.column_names) or "none, this split has no metadata columns"
+        raise FilterError(f"unknown column {name!r}; the columns are: {known}")
+    column = table.column(name)
+    if pa.types.is_dictionary(column.type):
+        column = pc.cast(column, column.type.value_type)  # compare values, not codes
+    return column
+
+
+def _value_set(values: tuple[str, ...], dtype: pa.DataType, kind: str, name: str) -> pa.Array:
+    """``values`` as an array of the column's type, for ``is_in``."""
+    if kind == "string":
+        return pa.array([str(v) for v in values], pa.string()).cast(dtype)
+    if kind == "bool":
+        return pa.array([_parse_bool(v, name) for v in values], pa.bool_())
+    if kind == "int":
+        limits = np.iinfo(dtype.to_pandas_dtype())
+        parsed = (_parse_int(v, name) for v in values)
+        # A value the column's type cannot hold cannot match; drop it.
+        kept = [v for v in parsed if v is not None and limits.min <= v <= limits.max]
+        return pa.array(kept, dtype)
+    if kind == "float":
+        return pa.array([_parse_float(v, name) for v in values], pa.float64()).cast(dtype)
+    raise FilterError(
+        f"'in' does not apply to the {kind} column {name!r}; use gt/gte/lt/lte "
+        "with seconds since the Unix epoch"
+    )
+
+
+def _parse_bool(value: str, name: str) -> bool:
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise FilterError(f"column {name!r} is bool; {value!r} has to be true or false")
+    return text == "true"
+
+
+def _parse_int(value: str, name: str) -> int | None:
+    """The integer ``value`` names; None for a number with a fraction (it matches no int)."""
+    number = _parse_float(value, name)
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return int(number) if number.is_integer() else None
+
+
+def _parse_float(value: str, name: str) -> float:
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise FilterError(f"column {name!r} is numeric; {value!r} is not a number") from None
+
+
+def _compare(
+    column: pa.ChunkedArray, kind: str, compare: Callable, bound: float, name: str
+) -> pa.ChunkedArray:
+    if kind in ("int", "float"):
+        return compare(column, pa.scalar(bound))
+    if kind in ("timestamp", "date"):
+        ticks, (numerator, denominator) = _ticks(column)
+        return compare(ticks, pa.scalar(bound * numerator / denominator))
+    raise FilterError(
+        f"column {name!r} is {kind}; gt/gte/lt/lte need a number, timestamp or date column"
+    )
+
+
+def _ticks(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, tuple[int, int]]:
+    """The integers a time column stores, and its ticks per second."""
+    dtype = column.type
+    if pa.types.is_timestamp(dtype):
+        return pc.cast(column, pa.int64()), _TICKS_PER_SECOND[dtype.unit]
+    if pa.types.is_date32(dtype):
+        return pc.cast(column, pa.int32()), _DAY
+    return pc.cast(column, pa.int64()), _TICKS_PER_SECOND["ms"]  # date64 stores ms

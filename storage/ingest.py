@@ -1,0 +1,311 @@
+"""Ingest: read, validate, write one Arrow file, commit it to the catalog.
+
+An ingest is atomic. The data file is written under ``tmp/``, fsynced and
+renamed into ``splits/``; only then does one ``BEGIN IMMEDIATE`` transaction
+re-check everything against the catalog and insert the rows. Any failure
+removes the staged file and rolls the transaction back, so the store is exactly
+as before. A crash can at worst leave an unreferenced file, which a later
+ingest sweeps away (``_sweep_orphans``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+
+from storage.catalog import SPLITS_DIR, TMP_DIR, Catalog, CatalogWriter
+from storage.errors import IngestError
+from storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+from storage.readers import read_table
+from storage.validate import (
+    ValidTable,
+    check_labels_within,
+    column_type,
+    preview,
+    validate_multiclass,
+)
+
+Progress = Callable[[str], None]
+
+TASKS = ("multiclass", "multilabel")
+
+# Schema metadata keys of a split file: the file carries the dictionary its
+# codes index into, so it can be decoded without the catalog.
+LABELS_KEY = b"evalql.labels"
+SCORE_LABELS_KEY = b"evalql.score_labels"
+
+# Files in tmp/ or unreferenced in splits/ older than this are left over from
+# a crashed ingest; a live ingest commits seconds after its last write.
+_ORPHAN_AGE_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to read an input table (the ``evalql ingest`` flags)."""
+
+    task: str = "multiclass"
+    labels: tuple[str, ...] | None = None
+    id_column: str = "id"
+    actual_column: str = "actual"
+    predicted_column: str = "predicted"
+    confidence_column: str = "confidence"
+    scores_column: str = "scores"
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What an ingest stored; ``str()`` is the line ``evalql ingest`` prints."""
+
+    model: str
+    run: str
+    split: str
+    rows: int
+    labels: int  # the split's labels
+    replaced: bool
+    seconds: float
+    metadata_columns: int = 0
+    version: int = 1
+
+    def __str__(self) -> str:
+        where = f"{self.model}/{self.run}/{self.split}"
+        labels = _count(self.labels, "label")
+        counts = f"{labels}, {_count(self.metadata_columns, 'metadata column')}"
+        line = f"ingested {self.rows:,} rows into {where} ({counts}) in {self.seconds:.1f} s"
+        return line + (f", replacing version {self.version - 1}" if self.replaced else "")
+
+
+def ingest_file(
+    root: Path,
+    path: Path,
+    model: str,
+    run: str,
+    split: str,
+    options: IngestOptions = IngestOptions(),
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Store the predictions in ``path`` as the split ``model/run/split``."""
+    started = time.perf_counter()
+    _check_request(model, run, split, options, str(path))
+    _say(progress, "reading")
+    table = read_table(Path(path))
+    summary = ingest_table(root, table, model, run, split, options, str(path), progress)
+    return _with_seconds(summary, time.perf_counter() - started)
+
+
+def ingest_table(
+    root: Path,
+    table: pa.Table,
+    model: str,
+    run: str,
+    split: str,
+    options: IngestOptions = IngestOptions(),
+    source: str = "<table>",
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Store ``table`` as the split ``model/run/split``; ``source`` names it in errors."""
+    started = time.perf_counter()
+    _check_request(model, run, split, options, source)
+    _say(progress, "validating")
+    valid = validate_multiclass(table, options, source)
+    # The store is touched only once the input is known to be good.
+    catalog = Catalog(Path(root))
+    _sweep_orphans(catalog)
+    with catalog.transaction() as tx:  # a fast, early refusal before writing
+        _check_against_catalog(tx, valid, (model, run, split), options, source)
+    _say(progress, "writing")
+    staged = _write_staged(catalog.root, valid)
+    info = _commit_staged(catalog, staged, valid, (model, run, split), options, source, progress)
+    return IngestSummary(
+        model, run, split, valid.n_rows, len(valid.labels), info.version > 1,
+        time.perf_counter() - started, valid.metadata.num_columns, info.version,
+    )
+
+
+def _check_request(model: str, run: str, split: str, options: IngestOptions, source: str) -> None:
+    for kind, name in (("model", model), ("run", run), ("split", split)):
+        if not name or name != name.strip():
+            raise IngestError(source, f"the {kind} name {name!r} has to be non-empty, untrimmed")
+    if options.task not in TASKS:
+        raise IngestError(source, f"task has to be one of {', '.join(TASKS)}, not {options.task!r}")
+    if options.task == "multilabel":
+        raise IngestError(source, "multilabel ingest is not supported yet")
+
+
+def _check_against_catalog(
+    tx: CatalogWriter, valid: ValidTable, names: tuple[str, str, str], options: IngestOptions,
+    source: str,
+) -> None:
+    """Refuse what the existing model or split forbids (runs before writing and
+    again inside the committing transaction, where it is authoritative)."""
+    model = tx.model(names[0])
+    if model is not None:
+        _check_model(model, valid, options, source)
+    if not options.replace and tx.split(*names) is not None:
+        raise IngestError(source, f"split {'/'.join(names)} already exists (use --replace)")
+
+
+def _check_model(model: ModelInfo, valid: ValidTable, options: IngestOptions, source: str) -> None:
+    if model.task != options.task:
+        message = f"model {model.name} is {model.task}; this file is {options.task}"
+        raise IngestError(source, message)
+    if options.labels is not None and tuple(options.labels) != model.labels:
+        message = f"--labels differ from the labels of model {model.name}: {preview(model.labels)}"
+        raise IngestError(source, message)
+    if model.labels_fixed:
+        check_labels_within(valid, model.labels, f"the fixed labels of model {model.name}", source)
+
+
+def _write_staged(root: Path, valid: ValidTable) -> Path:
+    """Write the split file under tmp/ and fsync it; returns its path."""
+    staged = root / TMP_DIR / f"{uuid.uuid4().hex}.arrow"
+    table = _split_table(valid)
+    try:
+        with open(staged, "wb") as sink:
+            with ipc.new_file(sink, table.schema) as writer:  # uncompressed: mmap-able
+                writer.write_table(table)
+            sink.flush()
+            os.fsync(sink.fileno())
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def _split_table(valid: ValidTable) -> pa.Table:
+    """The stored layout: reserved "__" columns, then the metadata columns."""
+    dictionary = pa.array(valid.labels, pa.string())
+    columns = {
+        "__id": valid.ids,
+        "__actual": _codes(valid.actual, dictionary),
+        "__predicted": _codes(valid.predicted, dictionary),
+        "__confidence": pa.array(valid.confidence, pa.float32()),
+    }
+    metadata = {LABELS_KEY: json.dumps(valid.labels).encode()}
+    if valid.scores is not None:
+        k = valid.scores.shape[1]
+        columns["__scores"] = pa.FixedSizeListArray.from_arrays(
+            pa.array(valid.scores.ravel(), pa.float32()), k
+        )
+        metadata[SCORE_LABELS_KEY] = json.dumps(valid.score_labels).encode()
+    for name in valid.metadata.column_names:
+        columns[name] = valid.metadata.column(name)
+    # One record batch, so every column loads as one zero-copy NumPy view.
+    return pa.table(columns).replace_schema_metadata(metadata).combine_chunks()
+
+
+def _codes(labels: pa.Array, dictionary: pa.Array) -> pa.Array:
+    """int32 codes into ``dictionary``; None becomes -1."""
+    return pc.fill_null(pc.index_in(labels, value_set=dictionary), -1).cast(pa.int32())
+
+
+def _commit_staged(
+    catalog: Catalog, staged: Path, valid: ValidTable, names: tuple[str, str, str],
+    options: IngestOptions, source: str, progress: Progress | None,
+) -> SplitInfo:
+    """Move the staged file into splits/ and record it; on any failure undo both."""
+    final = catalog.root / SPLITS_DIR / staged.name
+    try:
+        os.replace(staged, final)
+        _fsync_directory(final.parent)
+        _say(progress, "committing")
+        with catalog.transaction() as tx:
+            _check_against_catalog(tx, valid, names, options, source)
+            old = tx.split(*names)
+            info = _record(tx, valid, names, options, f"{SPLITS_DIR}/{final.name}", old)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
+        raise
+    if old is not None:
+        # A server may still have the old file memory-mapped; on POSIX the
+        # mapping outlives the unlink. Elsewhere the orphan sweep retries.
+        (catalog.root / old.path).unlink(missing_ok=True)
+    return info
+
+
+def _record(
+    tx: CatalogWriter, valid: ValidTable, names: tuple[str, str, str], options: IngestOptions,
+    path: str, old: SplitInfo | None,
+) -> SplitInfo:
+    model, run, split = names
+    tx.put_model(_model_info(tx, names, valid, options))
+    tx.put_run(RunInfo(model, run, datetime.now(UTC)))
+    columns = tuple(
+        ColumnInfo(field.name, column_type(field.type)) for field in valid.metadata.schema
+    )
+    version = 1 if old is None else old.version + 1
+    info = SplitInfo(
+        model, run, split, valid.n_rows, columns, version, path, valid.scores is not None
+    )
+    tx.put_split(info, valid.labels)
+    return info
+
+
+def _model_info(
+    tx: CatalogWriter, names: tuple[str, str, str], valid: ValidTable, options: IngestOptions
+) -> ModelInfo:
+    """The model after this ingest: fixed labels stay; otherwise the sorted union
+    of every split's labels, recomputed so a replaced split's labels drop out."""
+    name, run, split = names
+    model = tx.model(name)
+    if model is not None and model.labels_fixed:
+        return model
+    if model is None and options.labels is not None:
+        return ModelInfo(name, options.task, tuple(options.labels), True)
+    others = tx.labels_in_splits(name, excluding=(run, split))
+    return ModelInfo(name, options.task, tuple(sorted(others | set(valid.labels))), False)
+
+
+def _sweep_orphans(catalog: Catalog) -> None:
+    """Delete files a crashed ingest left behind: anything old in tmp/, and old
+    files in splits/ that the catalog does not refer to."""
+    cutoff = time.time() - _ORPHAN_AGE_SECONDS
+    referenced = catalog.paths()
+    candidates = [*(catalog.root / TMP_DIR).iterdir(), *(catalog.root / SPLITS_DIR).iterdir()]
+    for path in candidates:
+        relative = path.relative_to(catalog.root).as_posix()
+        if relative not in referenced and _modified_before(path, cutoff):
+            path.unlink(missing_ok=True)
+
+
+def _modified_before(path: Path, cutoff: float) -> bool:
+    try:
+        return path.is_file() and path.stat().st_mtime < cutoff
+    except OSError:  # removed meanwhile by a concurrent sweep
+        return False
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename durable; a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _say(progress: Progress | None, stage: str) -> None:
+    if progress is not None:
+        progress(stage)
+
+
+def _with_seconds(summary: IngestSummary, seconds: float) -> IngestSummary:
+    return replace(summary, seconds=seconds)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -1,0 +1,94 @@
+"""Input file readers, chosen by suffix: a dict plus a register function."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.feather as feather
+import pyarrow.ipc as ipc
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from storage.errors import IngestError
+
+Reader = Callable[[Path], pa.Table]
+
+READERS: dict[str, Reader] = {}
+
+# pandas writes a non-default index as "__index_level_N__" columns; they are
+# the DataFrame's bookkeeping, not the user's data.
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
+
+
+def register_reader(suffix: str, reader: Reader) -> None:
+    """Read files ending in ``suffix`` (like ``".csv"``, case-insensitive) with ``reader``."""
+    READERS[suffix.lower()] = reader
+
+
+def read_table(path: Path) -> pa.Table:
+    """The table in ``path``; any failure is an IngestError naming the file.
+
+    ``read_table(Path("preds.csv"))`` -> a ``pa.Table``; ``Path("preds.txt")`` ->
+    IngestError "preds.txt: unknown file type '.txt'; known: .arrow, .csv, ...".
+    """
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        known = ", ".join(sorted(READERS))
+        raise IngestError(str(path), f"unknown file type {path.suffix!r}; known: {known}")
+    if not path.is_file():
+        raise IngestError(str(path), "no such file")
+    try:
+        table = reader(path)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise IngestError(str(path), f"cannot read the file: {_one_line(error)}") from error
+    return table.drop_columns([c for c in table.column_names if _PANDAS_INDEX.fullmatch(c)])
+
+
+def _one_line(error: Exception) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    return pq.read_table(path)
+
+
+def _read_csv(path: Path) -> pa.Table:
+    # Only an empty cell is null: labels such as "NA" or "None" stay labels.
+    # strings_can_be_null makes an empty actual/predicted cell None, not "".
+    convert = pa_csv.ConvertOptions(null_values=[""], strings_can_be_null=True)
+    return pa_csv.read_csv(path, convert_options=convert)
+
+
+def _read_json_lines(path: Path) -> pa.Table:
+    return pa_json.read_json(path)
+
+
+def _read_arrow(path: Path) -> pa.Table:
+    # Feather v1/v2 and the Arrow IPC file format; an IPC *stream* has no footer.
+    try:
+        return feather.read_table(path, memory_map=False)
+    except pa.ArrowInvalid as error:
+        try:
+            with pa.OSFile(str(path)) as source:
+                return ipc.open_stream(source).read_all()
+        except pa.ArrowException:
+            raise error from None  # the file-format message is the one that helps
+
+
+for _suffix, _reader in {
+    ".parquet": _read_parquet,
+    ".pq": _read_parquet,
+    ".csv": _read_csv,
+    ".jsonl": _read_json_lines,
+    ".ndjson": _read_json_lines,
+    ".json": _read_json_lines,
+    ".feather": _read_arrow,
+    ".arrow": _read_arrow,
+    ".ipc": _read_arrow,
+}.items():
+    register_reader(_suffix, _reader)

@@ -1,0 +1,282 @@
+"""Validation of an input table: every refusal is an IngestError naming the
+file, the column, the 1-based data row and the value.
+
+Only the multiclass task exists so far. Label columns go through
+``_label_column`` and scores through ``_scores`` so that the multilabel task
+can add its list<string> checks beside them later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from storage.errors import IngestError
+
+if TYPE_CHECKING:
+    from storage.ingest import IngestOptions
+
+RESERVED_PREFIX = "__"
+
+
+@dataclass(frozen=True)
+class ValidTable:
+    """A validated multiclass table, ready to encode and write."""
+
+    ids: pa.Array  # string, unique, no nulls
+    actual: pa.Array  # string, null = no annotation
+    predicted: pa.Array  # string, null = no prediction
+    confidence: np.ndarray  # float32 in [0, 1]
+    scores: np.ndarray | None  # float32 (N, K), columns in score_labels order
+    score_labels: tuple[str, ...] | None
+    metadata: pa.Table
+    labels: tuple[str, ...]  # the split's own dictionary: sorted, seen ∪ --labels
+    actual_column: str
+    predicted_column: str
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.ids)
+
+
+def column_type(dtype: pa.DataType) -> str:
+    """The short type name of a metadata column (see ``ColumnInfo.type``).
+
+    ``column_type(pa.large_string())`` -> ``"string"``; ``pa.list_(pa.int8())`` -> ``"other"``.
+    """
+    if pa.types.is_dictionary(dtype):
+        return column_type(dtype.value_type)
+    checks = (
+        (_is_text, "string"),
+        (pa.types.is_integer, "int"),
+        (pa.types.is_floating, "float"),
+        (pa.types.is_boolean, "bool"),
+        (pa.types.is_timestamp, "timestamp"),
+        (pa.types.is_date, "date"),
+    )
+    return next((name for check, name in checks if check(dtype)), "other")
+
+
+def validate_multiclass(table: pa.Table, options: IngestOptions, source: str) -> ValidTable:
+    """Check ``table`` against the multiclass input rules (SPEC "Input rows")."""
+    _check_column_names(table, source)
+    if table.num_rows == 0:
+        raise IngestError(source, "the file has no rows")
+    for name in (options.actual_column, options.predicted_column):
+        _require(table, name, source)
+    given = _given_labels(options.labels, source)
+    actual = _label_column(table, options.actual_column, source)
+    predicted = _label_column(table, options.predicted_column, source)
+    seen = _distinct(actual) | _distinct(predicted)
+    valid = ValidTable(
+        ids=_ids(table, options.id_column, source),
+        actual=actual,
+        predicted=predicted,
+        confidence=_confidence(table, options.confidence_column, source),
+        scores=_scores(table, options.scores_column, given, source),
+        score_labels=given if options.scores_column in table.column_names else None,
+        metadata=_metadata(table, options),
+        labels=tuple(sorted(seen | set(given or ()))),
+        actual_column=options.actual_column,
+        predicted_column=options.predicted_column,
+    )
+    if given is not None:
+        check_labels_within(valid, given, "--labels", source)
+    return valid
+
+
+def check_labels_within(
+    valid: ValidTable, allowed: Collection[str], what: str, source: str
+) -> None:
+    """Refuse the first row whose actual or predicted label is not in ``allowed``."""
+    allowed_array = pa.array(list(allowed), pa.string())
+    found = []
+    columns = {valid.actual_column: valid.actual, valid.predicted_column: valid.predicted}
+    for name, column in columns.items():
+        outside = pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=allowed_array)))
+        row = _first_true(outside)
+        if row is not None:
+            found.append((row, name, column[row].as_py()))
+    if found:
+        row, name, label = min(found)
+        message = f"label {label!r} is not one of {what} ({preview(allowed)})"
+        raise IngestError(source, message, name, row + 1)
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+        or pa.types.is_string_view(dtype)
+    )
+
+
+def _check_column_names(table: pa.Table, source: str) -> None:
+    seen: set[str] = set()
+    for name in table.column_names:
+        if name in seen:
+            raise IngestError(source, "the column name appears twice", name)
+        if name.startswith(RESERVED_PREFIX):
+            raise IngestError(source, f"names starting with {RESERVED_PREFIX!r} are reserved", name)
+        seen.add(name)
+
+
+def _require(table: pa.Table, name: str, source: str) -> None:
+    if name not in table.column_names:
+        present = ", ".join(table.column_names)
+        raise IngestError(source, f"required column is missing (the file has: {present})", name)
+
+
+def _given_labels(labels: tuple[str, ...] | None, source: str) -> tuple[str, ...] | None:
+    if labels is None:
+        return None
+    labels = tuple(labels)
+    if not labels:
+        raise IngestError(source, "--labels has to name at least one label")
+    duplicates = sorted({label for label in labels if labels.count(label) > 1})
+    if duplicates:
+        raise IngestError(source, f"--labels names {duplicates[0]!r} more than once")
+    return labels
+
+
+def _label_column(table: pa.Table, name: str, source: str) -> pa.Array:
+    """A label column as strings; integers become their decimal text, because
+    CSV and JSON readers infer labels such as 0 and 1 as numbers."""
+    column = table.column(name).combine_chunks()
+    dtype = column.type
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    if pa.types.is_null(dtype):
+        return pa.nulls(len(column), pa.string())
+    if _is_text(dtype) or pa.types.is_integer(dtype):
+        return pc.cast(column, pa.string())
+    hint = "; a list of labels means --task multilabel" if _is_list(dtype) else ""
+    raise IngestError(source, f"labels have to be strings, not {dtype}{hint}", name)
+
+
+def _distinct(labels: pa.Array) -> set[str]:
+    return set(pc.unique(labels.drop_null()).to_pylist())
+
+
+def _ids(table: pa.Table, name: str, source: str) -> pa.Array:
+    """The ids as strings: the column when present, else the row numbers "0".."N-1"."""
+    if name not in table.column_names:
+        return pc.cast(pa.array(np.arange(table.num_rows)), pa.string())
+    column = table.column(name).combine_chunks()
+    dtype = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (_is_text(dtype) or pa.types.is_integer(dtype)):
+        raise IngestError(source, f"ids have to be strings or integers, not {dtype}", name)
+    ids = pc.cast(column, pa.string())
+    null_row = _first_true(pc.is_null(ids))
+    if null_row is not None:
+        raise IngestError(source, "the id is missing (null)", name, null_row + 1)
+    _check_unique(ids, name, source)
+    return ids
+
+
+def _check_unique(ids: pa.Array, name: str, source: str) -> None:
+    if pc.count_distinct(ids).as_py() == len(ids):
+        return
+    # dictionary_encode gives each distinct id a code; a row whose code was
+    # seen before is a duplicate, and we report the earliest such row.
+    codes = ids.dictionary_encode().indices.to_numpy()
+    first_rows = np.unique(codes, return_index=True)[1]
+    is_first = np.zeros(len(ids), dtype=bool)
+    is_first[first_rows] = True
+    row = int(np.argmin(is_first))
+    earlier = int(first_rows[codes[row]])
+    message = f"duplicate id {ids[row].as_py()!r} (first in row {earlier + 1})"
+    raise IngestError(source, message, name, row + 1)
+
+
+def _confidence(table: pa.Table, name: str, source: str) -> np.ndarray:
+    """Confidences as float32; a null or a missing column means 1.0."""
+    if name not in table.column_names:
+        return np.ones(table.num_rows, dtype=np.float32)
+    column = table.column(name).combine_chunks()
+    if not (_is_number(column.type) or pa.types.is_null(column.type)):
+        raise IngestError(source, f"confidence has to be a number, not {column.type}", name)
+    values = pc.fill_null(pc.cast(column, pa.float64()), 1.0).to_numpy(zero_copy_only=False)
+    _check_probabilities(values, name, source, lambda i: i + 1)
+    return values.astype(np.float32)
+
+
+def _scores(
+    table: pa.Table, name: str, labels: tuple[str, ...] | None, source: str
+) -> np.ndarray | None:
+    """Scores as a float32 (N, K) matrix, K = len(--labels), or None without the column."""
+    if name not in table.column_names:
+        return None
+    if labels is None:
+        raise IngestError(source, "scores need --labels, the label order of every list", name)
+    column = table.column(name).combine_chunks()
+    if not (_is_list(column.type) and _is_number(column.type.value_type)):
+        raise IngestError(source, f"scores have to be lists of numbers, not {column.type}", name)
+    _check_score_lengths(column, len(labels), name, source)
+    values = pc.cast(pc.list_flatten(column), pa.float64())
+    k = len(labels)
+    null_row = _first_true(pc.is_null(values))
+    if null_row is not None:
+        raise IngestError(source, "a score is missing (null)", name, null_row // k + 1)
+    flat = values.to_numpy(zero_copy_only=False)
+    _check_probabilities(flat, name, source, lambda i: i // k + 1)
+    return flat.astype(np.float32).reshape(len(column), k)
+
+
+def _check_score_lengths(column: pa.Array, k: int, name: str, source: str) -> None:
+    null_row = _first_true(pc.is_null(column))
+    if null_row is not None:
+        raise IngestError(source, "the scores are missing (null)", name, null_row + 1)
+    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    wrong = np.flatnonzero(lengths != k)
+    if len(wrong):
+        row = int(wrong[0])
+        message = f"{lengths[row]} scores, expected {k} (one per label of --labels)"
+        raise IngestError(source, message, name, row + 1)
+
+
+def _check_probabilities(
+    values: np.ndarray, name: str, source: str, row_of: Callable[[int], int]
+) -> None:
+    """Refuse the first NaN or value outside [0, 1]; ``row_of`` maps index -> row."""
+    bad = np.flatnonzero(np.isnan(values) | (values < 0) | (values > 1))
+    if len(bad):
+        index = int(bad[0])
+        value = values[index]
+        problem = "NaN is not a probability" if np.isnan(value) else f"{value:g} is outside [0, 1]"
+        raise IngestError(source, f"value {problem}", name, row_of(index))
+
+
+def _metadata(table: pa.Table, options: IngestOptions) -> pa.Table:
+    reserved = {
+        options.id_column, options.actual_column, options.predicted_column,
+        options.confidence_column, options.scores_column,
+    }
+    return table.drop_columns([name for name in table.column_names if name in reserved])
+
+
+def _is_number(dtype: pa.DataType) -> bool:
+    return pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
+
+
+def _is_list(dtype: pa.DataType) -> bool:
+    return (
+        pa.types.is_list(dtype) or pa.types.is_large_list(dtype)
+        or pa.types.is_fixed_size_list(dtype)
+    )
+
+
+def _first_true(mask: pa.Array) -> int | None:
+    """Index of the first true value of a boolean array (nulls count as false)."""
+    index = pc.index(pc.fill_null(mask, False), True).as_py()
+    return None if index < 0 else index
+
+
+def preview(labels: Collection[str], limit: int = 10) -> str:
+    """Up to ``limit`` labels for a message: ``'a', 'b', … (40 in all)``."""
+    shown = ", ".join(repr(label) for label in list(labels)[:limit])
+    return shown + (f", … ({len(labels)} in all)" if len(labels) > limit else "")

@@ -1,0 +1,70 @@
+"""Bad input is a GraphQL error with a clear message and extensions.code."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Query
+
+SPLIT = '{ model(name: "m") { run(name: "v1") { split(name: "test") { %s } } } }'
+
+
+def only_error(body: dict) -> dict:
+    assert len(body.get("errors", [])) == 1, body
+    return body["errors"][0]
+
+
+def test_unknown_model_run_and_split_are_null(gql: Query) -> None:
+    assert gql('{ model(name: "nope") { name } }')["data"] == {"model": None}
+    assert gql('{ model(name: "m") { run(name: "nope") { name } } }')["data"]["model"] == {"run": None}
+
+
+def test_threshold_outside_zero_one_is_bad_user_input(gql: Query) -> None:
+    error = only_error(gql(SPLIT % "metrics(threshold: 1.5) { accuracy }"))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "threshold" in error["message"] and "1.5" in error["message"]
+
+
+def test_unknown_label_in_class_filter_names_the_valid_ones(gql: Query) -> None:
+    error = only_error(gql(SPLIT % 'metrics(labels: ["Z"]) { accuracy }'))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert '"Z"' in error["message"] and '"A"' in error["message"]
+
+
+def test_unknown_filter_column_is_bad_user_input(gql: Query) -> None:
+    error = only_error(gql(SPLIT % 'metrics(where: [{column: "nope", in: ["x"]}]) { accuracy }'))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "nope" in error["message"]
+
+
+def test_range_filter_on_a_string_column_is_bad_user_input(gql: Query) -> None:
+    error = only_error(gql(SPLIT % 'metrics(where: [{column: "channel", gt: 1}]) { accuracy }'))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "channel" in error["message"]
+
+
+def test_unknown_label_field_is_bad_user_input(gql: Query) -> None:
+    error = only_error(gql(SPLIT % 'metrics { label(name: "Z") { tp } }'))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_an_oversize_query_is_refused_before_it_runs(gql: Query) -> None:
+    fields = " ".join(["name"] * 5000)
+    body = gql("{ models { %s } }" % fields)
+    assert body["errors"] and "token" in body["errors"][0]["message"].lower()
+    assert body.get("data") is None
+
+
+def test_too_many_aliases_are_refused(gql: Query) -> None:
+    fields = " ".join(f"a{i}: models {{ name }}" for i in range(40))
+    body = gql("{ %s }" % fields)
+    assert body["errors"] and "aliases" in body["errors"][0]["message"].lower()
+
+
+def test_an_unexpected_failure_is_masked(gql: Query, store) -> None:
+    # A corrupt data file is a storage error for that split alone, and it must
+    # not leak a stack trace; the catalog keeps answering.
+    for path in (store / "splits").iterdir():
+        path.write_bytes(b"not arrow")
+    body = gql(SPLIT % "metrics { accuracy }")
+    assert "Traceback" not in str(body)
+    assert body["errors"][0]["extensions"]["code"] in {"INTERNAL", "DATA_UNAVAILABLE"}
+    assert gql("{ models { name } }")["data"] == {"models": [{"name": "m"}]}

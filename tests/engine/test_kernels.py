@@ -1,0 +1,187 @@
+"""engine.kernels against the naive reference and a NumPy bincount reference.
+
+Also run as plain Python with NUMBA_DISABLE_JIT=1 (the last test), so the
+kernels' lines are exercised outside Numba too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from engine.jit import n_chunks
+from engine.kernels import (
+    _confusion_counts,
+    _confusion_counts_masked,
+    as_threshold,
+    confusion_counts,
+)
+from tests.engine.strategies import SETTINGS, ROUND_VALUES, View, views
+from tests.naive import naive_confusion
+
+ROOT = Path(__file__).resolve().parents[2]
+JIT_DISABLED = bool(numba.config.DISABLE_JIT) or os.environ.get("NUMBA_DISABLE_JIT") == "1"
+
+
+def bincount_confusion(view: View, mask: np.ndarray | None = None) -> np.ndarray:
+    """The same counts, vectorised with NumPy: a second, independent reference."""
+    k = view.n_labels
+    kept = view.confidence >= np.float32(view.threshold)
+    a = np.where(view.actual < 0, k, view.actual).astype(np.int64)
+    p = np.where((view.predicted < 0) | ~kept, k, view.predicted).astype(np.int64)
+    if mask is not None:
+        a, p = a[mask], p[mask]
+    return np.bincount(a * (k + 1) + p, minlength=(k + 1) ** 2).reshape(k + 1, k + 1)
+
+
+def large_view(n_rows: int, n_labels: int, threshold: float, seed: int) -> View:
+    rng = np.random.default_rng(seed)
+    ties = rng.choice(np.array(ROUND_VALUES, dtype=np.float32), n_rows)
+    uniform = rng.random(n_rows, dtype=np.float32)
+    return View(
+        actual=rng.integers(-1, n_labels, n_rows, dtype=np.int32),
+        predicted=rng.integers(-1, n_labels, n_rows, dtype=np.int32),
+        confidence=np.where(rng.random(n_rows) < 0.5, ties, uniform),
+        threshold=threshold,
+        n_labels=n_labels,
+    )
+
+
+@SETTINGS
+@given(view=views())
+def test_confusion_counts_equal_the_naive_reference(view: View) -> None:
+    expected = naive_confusion(
+        view.actual, view.predicted, view.confidence, view.threshold, view.n_labels
+    )
+    counts = view.counts()
+    assert counts.dtype == np.int64
+    assert counts.tolist() == expected
+
+
+@SETTINGS
+@given(data=st.data(), view=views())
+def test_masked_confusion_counts_equal_the_naive_reference(data: st.DataObject, view: View) -> None:
+    mask = data.draw(hnp.arrays(np.bool_, view.actual.shape[0]))
+    expected = naive_confusion(
+        view.actual, view.predicted, view.confidence, view.threshold, view.n_labels, mask
+    )
+    assert view.counts(mask).tolist() == expected
+
+
+@SETTINGS
+@given(data=st.data(), view=views())
+def test_row_order_does_not_change_the_counts(data: st.DataObject, view: View) -> None:
+    order = np.array(data.draw(st.permutations(range(view.actual.shape[0]))), dtype=np.intp)
+    mask = data.draw(hnp.arrays(np.bool_, view.actual.shape[0]))
+    shuffled = View(
+        view.actual[order], view.predicted[order], view.confidence[order], view.threshold,
+        view.n_labels,
+    )
+    np.testing.assert_array_equal(shuffled.counts(), view.counts())
+    np.testing.assert_array_equal(shuffled.counts(mask[order]), view.counts(mask))
+
+
+@SETTINGS
+@given(view=views(), chunks=st.integers(1, 9))
+def test_every_chunking_of_the_rows_gives_the_same_counts(view: View, chunks: int) -> None:
+    # Calls the kernels directly, so the multi-chunk reduction is exercised
+    # even on a machine with one thread, and with more chunks than rows.
+    t = as_threshold(view.threshold)
+    mask = np.arange(view.actual.shape[0]) % 3 != 0
+    args = (view.actual, view.predicted, view.confidence, t, view.n_labels)
+    np.testing.assert_array_equal(_confusion_counts(*args, chunks), bincount_confusion(view))
+    np.testing.assert_array_equal(
+        _confusion_counts_masked(*args, mask, chunks), bincount_confusion(view, mask)
+    )
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.25, 0.5, 0.7, 0.7000001, 1.0, 0.3141])
+def test_large_arrays_use_several_chunks_and_equal_a_bincount(threshold: float) -> None:
+    view = large_view(n_rows=100_003, n_labels=7, threshold=threshold, seed=7)
+    assert n_chunks(view.actual.shape[0]) == numba.get_num_threads()
+    mask = np.random.default_rng(8).random(view.actual.shape[0]) < 0.6
+    np.testing.assert_array_equal(view.counts(), bincount_confusion(view))
+    np.testing.assert_array_equal(view.counts(mask), bincount_confusion(view, mask))
+
+
+def test_docstring_example_holds() -> None:
+    counts = confusion_counts([0, 1], [0, 0], [0.9, 0.2], 0.5, 2)
+    assert counts.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 0]]
+
+
+def test_a_confidence_written_as_0_7_is_kept_at_threshold_0_7() -> None:
+    # float64 inputs, as a user writes them; the engine stores them as float32.
+    # The trap: float32(0.7) widened back to float64 is below 0.7, so a kernel
+    # comparing against an unrounded float64 threshold would abstain.
+    assert float(np.float32(0.7)) < 0.7
+    counts = confusion_counts([0], [0], [0.7], 0.7, 1)
+    assert counts.tolist() == [[1, 0], [0, 0]]
+    assert confusion_counts([0], [0], [0.7], 0.70001, 1).tolist() == [[0, 1], [0, 0]]
+
+
+def test_threshold_zero_keeps_every_prediction_even_at_confidence_zero() -> None:
+    counts = confusion_counts([0, 1, -1], [1, 1, 0], [0.0, 0.0, 0.0], 0.0, 2)
+    assert counts.tolist() == [[0, 1, 0], [0, 1, 0], [1, 0, 0]]
+
+
+def test_abstentions_go_to_the_none_column_and_unlabeled_rows_to_the_none_row() -> None:
+    actual = [0, 0, -1, -1, 1]
+    predicted = [0, 1, 1, -1, -1]
+    confidence = [0.9, 0.1, 0.9, 0.9, 0.9]
+    counts = confusion_counts(actual, predicted, confidence, 0.5, 2)
+    #                    pred: 0  1  None
+    assert counts.tolist() == [[1, 0, 1],  # actual 0: one right, one abstained
+                               [0, 0, 1],  # actual 1: no prediction at all
+                               [0, 1, 1]]  # actual None: one FP of label 1, one empty row
+
+
+def test_read_only_arrays_are_accepted_as_arrow_hands_them_over() -> None:
+    view = large_view(n_rows=500, n_labels=3, threshold=0.5, seed=1)
+    mask = np.ones(500, dtype=np.bool_)
+    for array in (view.actual, view.predicted, view.confidence, mask):
+        array.flags.writeable = False
+    np.testing.assert_array_equal(view.counts(), bincount_confusion(view))
+    np.testing.assert_array_equal(view.counts(mask), bincount_confusion(view))
+
+
+def test_an_empty_view_has_an_all_zero_matrix() -> None:
+    empty_int = np.zeros(0, dtype=np.int32)
+    empty_float = np.zeros(0, dtype=np.float32)
+    assert confusion_counts(empty_int, empty_int, empty_float, 0.5, 3).tolist() == [[0] * 4] * 4
+    view = large_view(n_rows=50, n_labels=3, threshold=0.5, seed=2)
+    nothing = np.zeros(50, dtype=np.bool_)
+    assert view.counts(nothing).tolist() == [[0] * 4] * 4
+
+
+def test_as_threshold_rounds_to_float32() -> None:
+    assert as_threshold(0.7) == np.float32(0.7)
+    assert isinstance(as_threshold(0.7), np.float32)
+
+
+@pytest.mark.skipif(not JIT_DISABLED, reason="only meaningful with NUMBA_DISABLE_JIT=1")
+def test_with_the_jit_disabled_the_kernels_are_plain_python_functions() -> None:
+    assert not isinstance(_confusion_counts, numba.core.dispatcher.Dispatcher)
+    assert not isinstance(_confusion_counts_masked, numba.core.dispatcher.Dispatcher)
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="already running as plain Python")
+def test_kernels_pass_these_tests_as_plain_python_with_the_jit_disabled() -> None:
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/engine/test_kernels.py", "-q",
+         "-p", "no:cacheprovider", "-rs"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Only this test is skipped there: the plain-Python check above did run.
+    skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1 and "already running as plain Python" in skipped[0], result.stdout

@@ -1,0 +1,271 @@
+"""engine.metrics against scikit-learn and the naive reference.
+
+sklearn sees the view as strings: label c is "Lc" and None is a sentinel label
+that is never passed in ``labels=``, so None is never a label (SPEC).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from sklearn.metrics import accuracy_score, confusion_matrix, multilabel_confusion_matrix
+
+from engine.metrics import (
+    PER_LABEL,
+    accuracy,
+    divide,
+    f1,
+    label_counts,
+    precision,
+    recall,
+    submatrix,
+    summary,
+)
+from tests.engine.oracle import sklearn_prf
+from tests.engine.strategies import NONE_NAME, SETTINGS, View, class_filters, names, views
+from tests.naive import naive_summary
+
+# Two different sentinels: with one, a row with actual None and predicted None
+# would look correct to accuracy_score, and SPEC says it never is.
+NO_ACTUAL, NO_PREDICTION = "__no_actual__", "__no_prediction__"
+
+
+def crafted_view() -> View:
+    """Six rows, K = 3: (0,0) (0,1) (1,1) (1,1) (2,0) (None,2), all kept."""
+    return View(
+        actual=np.array([0, 0, 1, 1, 2, -1], dtype=np.int32),
+        predicted=np.array([0, 1, 1, 1, 0, 2], dtype=np.int32),
+        confidence=np.ones(6, dtype=np.float32),
+        threshold=0.5,
+        n_labels=3,
+    )
+
+
+# --- per label ------------------------------------------------------------
+
+
+@SETTINGS
+@given(data=st.data(), view=views(min_rows=1))
+def test_per_label_precision_recall_f1_and_support_match_scikit_learn(
+    data: st.DataObject, view: View
+) -> None:
+    labels = data.draw(class_filters(view.n_labels))
+    c = label_counts(view.counts(), labels)
+    expected = sklearn_prf(names(view.actual), names(view.answers()), names(labels), None)
+    undefined = {
+        "precision": c.tp + c.fp == 0,
+        "recall": c.tp + c.fn == 0,
+        "f1": c.tp + c.fp + c.fn == 0,
+    }
+    for metric, sklearn_values in zip(("precision", "recall", "f1"), expected[:3]):
+        values = PER_LABEL[metric](c)
+        # null exactly where the counts make it 0/0, where sklearn says 0.0
+        np.testing.assert_array_equal(np.isnan(values), undefined[metric], err_msg=metric)
+        np.testing.assert_allclose(
+            np.nan_to_num(values), sklearn_values, rtol=0, atol=1e-12, err_msg=metric
+        )
+    np.testing.assert_array_equal(c.support, expected[3])
+
+
+@SETTINGS
+@given(data=st.data(), view=views(min_rows=1))
+def test_per_label_tp_fp_fn_tn_match_multilabel_confusion_matrix(
+    data: st.DataObject, view: View
+) -> None:
+    labels = data.draw(class_filters(view.n_labels))
+    c = label_counts(view.counts(), labels)
+    mcm = multilabel_confusion_matrix(
+        names(view.actual), names(view.answers()), labels=names(labels)
+    )
+    np.testing.assert_array_equal(c.tn, mcm[:, 0, 0])
+    np.testing.assert_array_equal(c.fp, mcm[:, 0, 1])
+    np.testing.assert_array_equal(c.fn, mcm[:, 1, 0])
+    np.testing.assert_array_equal(c.tp, mcm[:, 1, 1])
+    np.testing.assert_array_equal(c.predicted, c.tp + c.fp)
+    n = view.actual.shape[0]
+    np.testing.assert_allclose(
+        accuracy(c), (mcm[:, 0, 0] + mcm[:, 1, 1]) / n, rtol=0, atol=1e-12
+    )
+
+
+def test_a_label_never_predicted_has_null_precision_but_a_zero_f1() -> None:
+    # L1 occurs twice and is never predicted; L2 is predicted once and never occurs.
+    view = View(
+        actual=np.array([0, 1, 1, 0], dtype=np.int32),
+        predicted=np.array([0, 0, 2, 0], dtype=np.int32),
+        confidence=np.ones(4, dtype=np.float32),
+        threshold=0.0,
+        n_labels=3,
+    )
+    c = label_counts(view.counts(), [0, 1, 2])
+    assert c.support.tolist() == [2, 2, 0]
+    assert c.predicted.tolist() == [3, 0, 1]
+    p, r, f = precision(c), recall(c), f1(c)
+    assert math.isnan(p[1]) and not math.isnan(r[1])  # never predicted
+    assert math.isnan(r[2]) and not math.isnan(p[2])  # no support
+    # F1 from counts: 2TP / (2TP + FP + FN) is 0, not null, when TP = 0
+    assert f[1] == 0.0 and f[2] == 0.0
+    expected = sklearn_prf(names(view.actual), names(view.answers()), ["L0", "L1", "L2"], None)
+    np.testing.assert_allclose(np.nan_to_num(p), expected[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.nan_to_num(r), expected[1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(f, expected[2], rtol=0, atol=1e-12)
+
+
+def test_unlabeled_predictions_are_false_positives_and_abstentions_false_negatives() -> None:
+    view = View(
+        actual=np.array([-1, 0, 0], dtype=np.int32),
+        predicted=np.array([0, 0, 0], dtype=np.int32),
+        confidence=np.array([0.9, 0.9, 0.1], dtype=np.float32),
+        threshold=0.5,
+        n_labels=1,
+    )
+    c = label_counts(view.counts(), [0])
+    assert (c.tp.tolist(), c.fp.tolist(), c.fn.tolist(), c.tn.tolist()) == ([1], [1], [1], [0])
+
+
+# --- confusion matrix -----------------------------------------------------
+
+
+@SETTINGS
+@given(data=st.data(), view=views(min_rows=1))
+def test_submatrix_matches_scikit_learn_confusion_matrix_with_none_last(
+    data: st.DataObject, view: View
+) -> None:
+    labels = data.draw(class_filters(view.n_labels))
+    sklearn_labels = [*names(labels), NONE_NAME]
+    y_true = names(view.actual)
+    # sklearn refuses a matrix when no actual value is among its labels;
+    # test_submatrix_of_the_crafted_view covers such cells by hand.
+    assume(set(y_true) & set(sklearn_labels))
+    expected = confusion_matrix(y_true, names(view.answers()), labels=sklearn_labels)
+    np.testing.assert_array_equal(submatrix(view.counts(), labels), expected)
+
+
+def test_submatrix_of_the_crafted_view_keeps_the_filter_order_and_none_last() -> None:
+    counts = crafted_view().counts()
+    # rows/columns [2, 0, None]; the row (0 -> 1) leaves with label 1
+    assert submatrix(counts, [2, 0]).tolist() == [[0, 1, 0], [0, 1, 0], [1, 0, 0]]
+    assert submatrix(counts, [0, 1, 2]).tolist() == counts.tolist()
+
+
+# --- summary --------------------------------------------------------------
+
+
+@SETTINGS
+@given(view=views(min_rows=1))
+def test_summary_without_a_class_filter_matches_accuracy_score(view: View) -> None:
+    y_true = names(view.actual, none=NO_ACTUAL)
+    y_pred = names(view.answers(), none=NO_PREDICTION)
+    s = summary(view.counts())
+    assert s.total == len(y_true)
+    assert s.correct == accuracy_score(y_true, y_pred, normalize=False)
+    assert s.accuracy == pytest.approx(accuracy_score(y_true, y_pred), rel=0, abs=1e-12)
+    answered = [i for i, p in enumerate(y_pred) if p != NO_PREDICTION]
+    assert s.predicted == len(answered)
+    assert s.coverage == pytest.approx(len(answered) / len(y_true), rel=0, abs=1e-12)
+    if answered:
+        selective = accuracy_score([y_true[i] for i in answered], [y_pred[i] for i in answered])
+        assert s.selective_accuracy == pytest.approx(selective, rel=0, abs=1e-12)
+    else:
+        assert math.isnan(s.selective_accuracy)
+
+
+@SETTINGS
+@given(data=st.data(), view=views(min_rows=1))
+def test_summary_with_a_class_filter_counts_only_rows_whose_actual_is_in_it(
+    data: st.DataObject, view: View
+) -> None:
+    labels = data.draw(class_filters(view.n_labels))
+    rows = [i for i, a in enumerate(view.actual) if a in labels]
+    all_true = names(view.actual, none=NO_ACTUAL)
+    all_pred = names(view.answers(), none=NO_PREDICTION)
+    y_true, y_pred = [all_true[i] for i in rows], [all_pred[i] for i in rows]
+    s = summary(view.counts(), labels)
+    assert s.total == len(rows)
+    assert s.predicted == sum(p != NO_PREDICTION for p in y_pred)
+    if rows:
+        assert s.correct == accuracy_score(y_true, y_pred, normalize=False)
+        assert s.accuracy == pytest.approx(accuracy_score(y_true, y_pred), rel=0, abs=1e-12)
+    else:
+        assert (s.correct, math.isnan(s.accuracy), math.isnan(s.coverage)) == (0, True, True)
+
+
+@SETTINGS
+@given(data=st.data(), view=views())
+def test_summary_equals_the_naive_reference_with_and_without_a_class_filter(
+    data: st.DataObject, view: View
+) -> None:
+    labels = data.draw(st.none() | class_filters(view.n_labels))
+    expected = naive_summary(
+        view.actual, view.predicted, view.confidence, view.threshold, labels
+    )
+    s = summary(view.counts(), labels)
+    assert (s.total, s.predicted, s.correct) == (
+        expected.total,
+        expected.predicted,
+        expected.correct,
+    )
+
+
+def test_a_row_with_neither_an_actual_nor_a_prediction_is_never_correct() -> None:
+    counts = View(
+        actual=np.array([-1, -1], dtype=np.int32),
+        predicted=np.array([-1, 0], dtype=np.int32),
+        confidence=np.array([1.0, 0.1], dtype=np.float32),
+        threshold=0.5,
+        n_labels=1,
+    ).counts()
+    s = summary(counts)
+    assert (s.total, s.predicted, s.correct) == (2, 0, 0)
+    assert s.accuracy == 0.0 and s.coverage == 0.0 and math.isnan(s.selective_accuracy)
+
+
+def test_abstentions_count_against_accuracy_but_not_selective_accuracy() -> None:
+    view = View(
+        actual=np.array([0, 0, 1, 1], dtype=np.int32),
+        predicted=np.array([0, 0, 1, 0], dtype=np.int32),
+        confidence=np.array([0.9, 0.3, 0.8, 0.6], dtype=np.float32),
+        threshold=0.5,
+        n_labels=2,
+    )
+    s = summary(view.counts())
+    assert (s.total, s.predicted, s.correct) == (4, 3, 2)
+    assert (s.coverage, s.accuracy, s.selective_accuracy) == (0.75, 0.5, 2 / 3)
+
+
+# --- class filter and empty views ------------------------------------------
+
+
+def test_a_class_filter_really_changes_the_answer() -> None:
+    counts = crafted_view().counts()
+    everything, only_1 = summary(counts), summary(counts, [1])
+    assert (everything.total, everything.correct, everything.accuracy) == (6, 3, 0.5)
+    assert (only_1.total, only_1.correct, only_1.accuracy) == (2, 2, 1.0)
+    np.testing.assert_allclose(precision(label_counts(counts, [0, 1, 2])), [0.5, 2 / 3, 0.0])
+    # a new order reorders the per-label values and nothing else
+    np.testing.assert_allclose(precision(label_counts(counts, [2, 0])), [0.0, 0.5])
+    np.testing.assert_allclose(recall(label_counts(counts, [2, 0])), [0.0, 0.5])
+
+
+def test_an_empty_view_has_total_zero_and_null_ratios() -> None:
+    empty = np.zeros((4, 4), dtype=np.int64)
+    for labels in (None, [2, 0]):
+        s = summary(empty, labels)
+        assert (s.total, s.predicted, s.correct) == (0, 0, 0)
+        assert math.isnan(s.coverage) and math.isnan(s.accuracy)
+        assert math.isnan(s.selective_accuracy)
+    c = label_counts(empty, [0, 1, 2])
+    assert c.n == 0 and c.tn.tolist() == [0, 0, 0]
+    for metric in PER_LABEL.values():
+        assert np.isnan(metric(c)).all()
+
+
+def test_divide_fills_zero_denominators_with_nan_without_a_warning() -> None:
+    # pytest turns warnings into errors, so a NumPy divide warning would fail here
+    result = divide([1, 0, 3], [2, 0, 0])
+    assert result[0] == 0.5 and np.isnan(result[1:]).all()
+    assert math.isnan(float(divide(0, 0))) and float(divide(3, 4)) == 0.75

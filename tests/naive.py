@@ -1,0 +1,80 @@
+"""Obviously-correct pure-Python references, for what scikit-learn cannot express.
+
+Label codes are ints, ``-1`` is None (no annotation / no prediction). These
+loops are slow on purpose: one row at a time, no NumPy tricks, so that they
+can be read against SPEC.md's "Semantics" line by line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+NONE = -1
+
+
+def kept(confidence: float, threshold: float) -> bool:
+    """A prediction is kept when ``float32(confidence) >= float32(threshold)``."""
+    return bool(np.float32(confidence) >= np.float32(threshold))
+
+
+def abstain(predicted: Sequence[int], confidence: Sequence[float], threshold: float) -> list[int]:
+    """The predictions at a threshold: None where the confidence is below it.
+
+    Example: ``abstain([0, 1, -1], [0.9, 0.2, 1.0], 0.5)`` gives ``[0, -1, -1]``.
+    """
+    return [int(p) if kept(c, threshold) else NONE for p, c in zip(predicted, confidence)]
+
+
+def naive_confusion(
+    actual: Sequence[int],
+    predicted: Sequence[int],
+    confidence: Sequence[float],
+    threshold: float,
+    n_labels: int,
+    mask: Sequence[bool] | None = None,
+) -> list[list[int]]:
+    """``counts[actual][predicted]`` over labels ``0 .. K-1`` plus None at index K."""
+    counts = [[0] * (n_labels + 1) for _ in range(n_labels + 1)]
+    answers = abstain(predicted, confidence, threshold)
+    for i, (a, p) in enumerate(zip(actual, answers)):
+        if mask is not None and not mask[i]:
+            continue
+        row = n_labels if a == NONE else int(a)
+        column = n_labels if p == NONE else p
+        counts[row][column] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class NaiveSummary:
+    total: int
+    predicted: int
+    correct: int
+
+
+def naive_summary(
+    actual: Sequence[int],
+    predicted: Sequence[int],
+    confidence: Sequence[float],
+    threshold: float,
+    labels: Sequence[int] | None = None,
+) -> NaiveSummary:
+    """Rows, rows with a prediction, and rows predicted right.
+
+    With a class filter ``labels`` only rows whose actual label is in it count
+    (a row with actual None never is). A row with neither an actual label nor
+    a prediction is never correct.
+    """
+    total = answered = correct = 0
+    for a, p in zip(actual, abstain(predicted, confidence, threshold)):
+        if labels is not None and a not in labels:
+            continue
+        total += 1
+        if p != NONE:
+            answered += 1
+            if p == a:
+                correct += 1
+    return NaiveSummary(total=total, predicted=answered, correct=correct)

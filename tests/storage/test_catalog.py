@@ -1,0 +1,58 @@
+"""The SQLite catalog: ordering, absence, and what ingest records."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from pathlib import Path
+
+import pyarrow as pa
+
+from storage.catalog import Catalog
+from storage.ingest import ingest_table
+from storage.model import ColumnInfo
+from tests.storage.conftest import predictions
+
+
+def test_a_new_catalog_is_empty_and_creates_the_store_layout(root: Path) -> None:
+    catalog = Catalog(root)
+    assert catalog.is_empty() and catalog.models() == []
+    assert sorted(p.name for p in root.iterdir()) == ["catalog.sqlite", "splits", "tmp"]
+
+
+def test_unknown_names_are_none(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "s")
+    catalog = Catalog(root)
+    assert catalog.model("x") is None
+    assert catalog.run("m", "x") is None
+    assert catalog.split("m", "r", "x") is None
+    assert catalog.runs("x") == [] and catalog.splits("m", "x") == []
+
+
+def test_models_sort_by_name_and_splits_by_name(root: Path) -> None:
+    for model, split in (("zeta", "test"), ("alpha", "train"), ("alpha", "test")):
+        ingest_table(root, predictions(), model, "r", split)
+    catalog = Catalog(root)
+    assert [m.name for m in catalog.models()] == ["alpha", "zeta"]
+    assert [s.name for s in catalog.splits("alpha", "r")] == ["test", "train"]
+    assert not catalog.is_empty()
+
+
+def test_runs_sort_by_creation_time_and_keep_it(root: Path) -> None:
+    for run in ("v2", "v1", "v3"):
+        ingest_table(root, predictions(), "m", run, "s")
+    ingest_table(root, predictions(), "m", "v2", "other")  # an existing run keeps its time
+    runs = Catalog(root).runs("m")
+    assert [r.name for r in runs] == ["v2", "v1", "v3"]
+    assert all(r.created_at.tzinfo == UTC for r in runs)
+
+
+def test_a_split_records_rows_columns_version_and_path(root: Path) -> None:
+    table = predictions(flagged=None, extra=pa.array([[1]] * 4))
+    ingest_table(root, table, "m", "r", "s")
+    info = Catalog(root).split("m", "r", "s")
+    assert info.row_count == 4 and info.version == 1 and not info.has_scores
+    assert info.columns == (
+        ColumnInfo("region", "string"), ColumnInfo("tokens", "int"), ColumnInfo("score", "float"),
+        ColumnInfo("seen_at", "timestamp"), ColumnInfo("extra", "other"),
+    )
+    assert info.path.startswith("splits/") and (root / info.path).is_file()

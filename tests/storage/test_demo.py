@@ -1,0 +1,203 @@
+"""The demo generator: reproducible tables with the shape the demo promises."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from storage.demo import LABELS, MODEL, build_demo, demo_tables
+
+Tables = dict[tuple[str, str], pa.Table]
+
+
+@pytest.fixture(scope="module")
+def tables() -> Tables:
+    return {(run, split): table for _, run, split, table in demo_tables()}
+
+
+def codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Label codes in LABELS order, -1 for null."""
+    index = pc.index_in(column, value_set=pa.array(LABELS))
+    return pc.fill_null(index, -1).to_numpy()
+
+
+def correct(table: pa.Table) -> np.ndarray:
+    """Rows with a prediction equal to the actual label (the engine's `correct`)."""
+    return pc.fill_null(pc.equal(table["actual"], table["predicted"]), False).to_numpy()
+
+
+def accuracy(table: pa.Table) -> float:
+    return float(correct(table).mean())
+
+
+def test_generation_is_deterministic() -> None:
+    first, second = demo_tables(), demo_tables()
+    assert [key[:3] for key in first] == [key[:3] for key in second]
+    assert all(a[3].equals(b[3]) for a, b in zip(first, second, strict=True))
+
+
+def test_another_seed_gives_other_data() -> None:
+    assert not demo_tables(seed=8)[0][3].equals(demo_tables()[0][3])
+
+
+def test_every_run_has_both_splits_of_the_one_model() -> None:
+    keys = [(model, run, split) for model, run, split, _ in demo_tables()]
+    assert sorted(keys) == sorted(
+        (MODEL, run, split) for run in ("v1", "v2") for split in ("training", "validation")
+    )
+
+
+def test_row_counts_are_30000_for_training_and_10000_for_validation(tables: Tables) -> None:
+    for (_, split), table in tables.items():
+        assert table.num_rows == {"training": 30_000, "validation": 10_000}[split]
+
+
+def test_labels_are_sorted_and_skewed_with_resolved_the_most_common(tables: Tables) -> None:
+    assert list(LABELS) == sorted(LABELS) and len(LABELS) == 8
+    actual = codes(tables["v1", "training"]["actual"])
+    shares = np.bincount(actual[actual >= 0], minlength=len(LABELS)) / len(actual)
+    assert shares.argmax() == LABELS.index("Resolved") and 0.25 < shares.max() < 0.35
+    assert 0.01 < shares.min() < 0.04
+
+
+def test_about_3_percent_unlabeled_and_2_percent_abstained(tables: Tables) -> None:
+    for table in tables.values():
+        assert 0.02 < table["actual"].null_count / table.num_rows < 0.04
+        assert 0.015 < table["predicted"].null_count / table.num_rows < 0.025
+
+
+def test_runs_of_a_split_share_ids_labels_and_metadata(tables: Tables) -> None:
+    for split in ("training", "validation"):
+        v1, v2 = tables["v1", split], tables["v2", split]
+        for name in ("id", "actual", "channel", "language", "message_length", "created_at"):
+            assert v1[name].equals(v2[name]), name
+    training, validation = tables["v1", "training"]["id"], tables["v1", "validation"]["id"]
+    assert training[0].as_py() == "conv-000000"
+    assert not set(training.to_pylist()) & set(validation.to_pylist())
+
+
+def test_ids_are_unique_within_a_split(tables: Tables) -> None:
+    for table in tables.values():
+        assert pc.count_distinct(table["id"]).as_py() == table.num_rows
+
+
+def test_column_types_match_the_demo_contract(tables: Tables) -> None:
+    schema = tables["v2", "validation"].schema
+    assert schema.field("confidence").type == pa.float32()
+    assert schema.field("scores").type == pa.list_(pa.float32())
+    assert schema.field("message_length").type == pa.int64()
+    assert schema.field("created_at").type == pa.timestamp("us", tz="UTC")
+    assert "scores" not in tables["v1", "validation"].schema.names
+
+
+def test_created_at_spans_the_90_days_before_2026_11_01(tables: Tables) -> None:
+    created = tables["v1", "training"]["created_at"]
+    low, high = pc.min(created).value, pc.max(created).value
+    end = pa.scalar(np.datetime64("2026-11-01T00:00:00", "us")).value
+    assert end - 90 * 86_400 * 10**6 <= low and high <= end
+    assert high - low > 89 * 86_400 * 10**6
+
+
+def test_message_length_stays_within_20_and_4000(tables: Tables) -> None:
+    length = tables["v1", "training"]["message_length"]
+    assert pc.min(length).as_py() >= 20 and pc.max(length).as_py() <= 4000
+
+
+def test_confidences_lie_within_zero_and_one(tables: Tables) -> None:
+    for table in tables.values():
+        confidence = table["confidence"].to_numpy()
+        assert table["confidence"].null_count == 0
+        assert ((confidence >= 0) & (confidence <= 1)).all()
+
+
+def test_v2_accuracy_beats_v1_on_validation(tables: Tables) -> None:
+    v1, v2 = accuracy(tables["v1", "validation"]), accuracy(tables["v2", "validation"])
+    assert v2 > v1 + 0.03
+    assert v1 == pytest.approx(0.78, abs=0.02) and v2 == pytest.approx(0.85, abs=0.02)
+
+
+def test_training_beats_validation_in_every_run(tables: Tables) -> None:
+    for run in ("v1", "v2"):
+        gap = accuracy(tables[run, "training"]) - accuracy(tables[run, "validation"])
+        assert 0.03 < gap < 0.07, run
+
+
+def test_resolved_and_partially_resolved_are_the_most_confused_pair(tables: Tables) -> None:
+    for key, table in tables.items():
+        actual, predicted = codes(table["actual"]), codes(table["predicted"])
+        both = (actual >= 0) & (predicted >= 0)
+        matrix = np.zeros((len(LABELS), len(LABELS)), dtype=np.int64)
+        np.add.at(matrix, (actual[both], predicted[both]), 1)
+        pairs = matrix + matrix.T
+        np.fill_diagonal(pairs, 0)
+        top = np.unravel_index(pairs.argmax(), pairs.shape)
+        assert {LABELS[i] for i in top} == {"Resolved", "Partially Resolved"}, key
+
+
+def test_social_and_portuguese_rows_are_less_accurate(tables: Tables) -> None:
+    table = tables["v1", "validation"]
+    right = correct(table)
+    for column, worse in (("channel", "social"), ("language", "pt")):
+        values = table[column].to_numpy()
+        assert right[values == worse].mean() < right[values != worse].mean() - 0.05
+
+
+def test_raising_the_threshold_raises_selective_accuracy(tables: Tables) -> None:
+    for key, table in tables.items():
+        right = correct(table)
+        answered = table["predicted"].is_valid().to_numpy()
+        confidence = table["confidence"].to_numpy()
+        selective = [right[answered & (confidence >= t)].mean() for t in (0.0, 0.5, 0.7, 0.9)]
+        assert selective == sorted(selective), key
+
+
+def test_scores_rows_argmax_equals_predicted_where_predicted_is_not_null(
+    tables: Tables,
+) -> None:
+    for split in ("training", "validation"):
+        table = tables["v2", split]
+        scores = table["scores"].combine_chunks().flatten().to_numpy().reshape(-1, len(LABELS))
+        predicted = codes(table["predicted"])
+        answered = predicted >= 0
+        assert (scores.argmax(axis=1)[answered] == predicted[answered]).all()
+        assert (scores.max(axis=1) == table["confidence"].to_numpy()).all()
+        assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-5)
+        assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_build_demo_ingests_each_table_with_fixed_labels_and_replace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple] = []
+
+    def ingest_table(
+        root: Path, table: pa.Table, model: str, run: str, split: str, options: object, source: str
+    ) -> tuple[str, str, str]:
+        calls.append((root, model, run, split, table.num_rows, options, source))
+        return (model, run, split)
+
+    fake = SimpleNamespace(IngestOptions=SimpleNamespace, ingest_table=ingest_table)
+    monkeypatch.setitem(sys.modules, "storage.ingest", fake)
+    summaries = build_demo(tmp_path)
+    assert summaries == [(model, run, split) for model, run, split, _ in demo_tables()]
+    for root, model, run, split, _, options, source in calls:
+        assert root == tmp_path and source == f"demo:{model}/{run}/{split}"
+        assert options.labels == LABELS and options.replace is True
+
+
+def test_build_demo_ingests_every_table(tmp_path: Path) -> None:
+    pytest.importorskip("storage.ingest")
+    messages: list[str] = []
+    summaries = build_demo(tmp_path, progress=messages.append)
+    assert [(s.model, s.run, s.split, s.rows) for s in summaries] == [
+        (model, run, split, table.num_rows) for model, run, split, table in demo_tables()
+    ]
+    assert len(messages) == len(summaries)
+    # Running it again replaces the splits rather than failing on them.
+    assert all(s.replaced for s in build_demo(tmp_path))

@@ -1,0 +1,136 @@
+"""row_mask: every condition part on every filterable column type."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from storage.filters import Condition, FilterError, row_mask
+
+EPOCH_2024 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
+DAY = 86_400
+
+
+@pytest.fixture
+def table() -> pa.Table:
+    return pa.table({
+        "region": pa.array(["eu", "us", None, "apac", "eu"]),
+        "channel": pa.array(["chat", "mail", "chat", None, "mail"]).dictionary_encode(),
+        "tokens": pa.array([3, 10, None, 7, 10], pa.int32()),
+        "score": pa.array([0.5, 1.5, 2.5, None, -1.0]),
+        "flagged": pa.array([True, False, None, True, False]),
+        "at": pa.array(
+            [EPOCH_2024 * 1000 + i * DAY * 1000 if i != 2 else None for i in range(5)],
+            pa.timestamp("ms", tz="UTC"),
+        ),
+        "day": pa.array([date(2024, 1, 1 + i) if i != 4 else None for i in range(5)]),
+        "tags": pa.array([["a"], [], None, ["b"], ["a", "b"]]),
+    })
+
+
+def mask(table: pa.Table, *conditions: Condition) -> list[bool]:
+    result = row_mask(table, conditions)
+    assert isinstance(result, np.ndarray) and result.dtype == np.bool_
+    return result.tolist()
+
+
+def test_no_conditions_means_no_mask(table: pa.Table) -> None:
+    assert row_mask(table, []) is None
+
+
+def test_in_on_a_string_column_compares_strings(table: pa.Table) -> None:
+    assert mask(table, Condition("region", isin=("eu", "apac"))) == [True, False, False, True, True]
+
+
+def test_in_on_a_dictionary_column_compares_values(table: pa.Table) -> None:
+    assert mask(table, Condition("channel", isin=("chat",))) == [True, False, True, False, False]
+
+
+def test_in_on_an_int_column_parses_numbers(table: pa.Table) -> None:
+    condition = Condition("tokens", isin=("10", "7.0", "3.5", "99999999999"))
+    assert mask(table, condition) == [False, True, False, True, True]
+
+
+def test_in_on_a_float_column_parses_numbers(table: pa.Table) -> None:
+    assert mask(table, Condition("score", isin=("1.5", "-1"))) == [False, True, False, False, True]
+
+
+def test_in_on_a_bool_column_reads_true_and_false(table: pa.Table) -> None:
+    assert mask(table, Condition("flagged", isin=("TRUE",))) == [True, False, False, True, False]
+
+
+def test_an_unparsable_number_is_a_filter_error(table: pa.Table) -> None:
+    with pytest.raises(FilterError, match="'ten' is not a number"):
+        row_mask(table, [Condition("tokens", isin=("ten",))])
+
+
+def test_an_unparsable_bool_is_a_filter_error(table: pa.Table) -> None:
+    with pytest.raises(FilterError, match="'yes'"):
+        row_mask(table, [Condition("flagged", isin=("yes",))])
+
+
+@pytest.mark.parametrize(
+    ("part", "bound", "expected"),
+    [
+        ("gt", 7, [False, True, False, False, True]),
+        ("gte", 7, [False, True, False, True, True]),
+        ("lt", 7, [True, False, False, False, False]),
+        ("lte", 7, [True, False, False, True, False]),
+    ],
+)
+def test_comparisons_on_an_int_column(
+    table: pa.Table, part: str, bound: float, expected: list[bool]
+) -> None:
+    assert mask(table, Condition("tokens", **{part: bound})) == expected
+
+
+def test_comparisons_on_a_float_column(table: pa.Table) -> None:
+    assert mask(table, Condition("score", gt=0.0, lte=2.5)) == [True, True, True, False, False]
+
+
+def test_comparisons_on_a_timestamp_column_use_epoch_seconds(table: pa.Table) -> None:
+    condition = Condition("at", gte=EPOCH_2024 + DAY, lt=EPOCH_2024 + 3.5 * DAY)
+    assert mask(table, condition) == [False, True, False, True, False]
+
+
+def test_comparisons_on_a_date_column_use_epoch_seconds(table: pa.Table) -> None:
+    assert mask(table, Condition("day", gt=EPOCH_2024 + DAY)) == [False, False, True, True, False]
+    assert mask(table, Condition("day", lte=EPOCH_2024 + DAY)) == [True, True, False, False, False]
+
+
+def test_is_null_keeps_null_or_non_null_rows(table: pa.Table) -> None:
+    assert mask(table, Condition("region", is_null=True)) == [False, False, True, False, False]
+    assert mask(table, Condition("at", is_null=False)) == [True, True, False, True, True]
+
+
+def test_a_null_value_never_satisfies_in_or_a_comparison(table: pa.Table) -> None:
+    assert not mask(table, Condition("tokens", gt=-1e9))[2]
+    assert not mask(table, Condition("region", isin=("eu", "us", "apac")))[2]
+
+
+def test_all_parts_and_all_conditions_must_hold(table: pa.Table) -> None:
+    conditions = (Condition("region", isin=("eu",)), Condition("tokens", gte=5, is_null=False))
+    assert mask(table, *conditions) == [False, False, False, False, True]
+
+
+def test_an_unknown_column_is_an_error_listing_the_columns(table: pa.Table) -> None:
+    with pytest.raises(FilterError, match="unknown column 'nope'.*region, channel, tokens"):
+        row_mask(table, [Condition("nope", is_null=True)])
+
+
+def test_a_comparison_on_a_string_column_is_an_error(table: pa.Table) -> None:
+    with pytest.raises(FilterError, match="'region' is string"):
+        row_mask(table, [Condition("region", gt=1)])
+
+
+def test_in_on_a_time_column_is_an_error_pointing_to_comparisons(table: pa.Table) -> None:
+    with pytest.raises(FilterError, match="gt/gte/lt/lte"):
+        row_mask(table, [Condition("at", isin=("2024-01-01",))])
+
+
+def test_a_column_of_other_type_cannot_be_filtered(table: pa.Table) -> None:
+    with pytest.raises(FilterError, match="'tags'"):
+        row_mask(table, [Condition("tags", is_null=True)])

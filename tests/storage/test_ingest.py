@@ -1,0 +1,219 @@
+"""Ingest round trips, replacement, label bookkeeping and concurrency."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from storage.catalog import Catalog, CatalogWriter
+from storage.datasets import SplitData, SplitStore
+from storage.ingest import IngestOptions, ingest_file, ingest_table
+from tests.storage.conftest import ACTUAL, IDS, PREDICTED, predictions, snapshot, write
+
+FORMATS = [".csv", ".parquet", ".jsonl", ".feather"]
+METADATA_TYPES = {
+    "region": "string", "tokens": "int", "score": "float", "flagged": "bool",
+    "seen_at": "timestamp",
+}
+
+
+def load(root: Path, model: str = "m", run: str = "r", split: str = "s") -> SplitData:
+    store = SplitStore(root)
+    info = store.catalog.split(model, run, split)
+    assert info is not None
+    return store.load(info)
+
+
+def decoded(data: SplitData, codes: np.ndarray) -> list[str | None]:
+    return [data.labels[code] if code >= 0 else None for code in codes]
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_every_format_round_trips_to_the_same_rows(root: Path, inputs: Path, suffix: str) -> None:
+    path = write(predictions(), inputs / f"preds{suffix}")
+    ingest_file(root, path, "m", "r", "s")
+    data = load(root)
+    assert data.ids.to_pylist() == [str(i) for i in IDS]
+    assert decoded(data, data.actual) == ACTUAL
+    assert decoded(data, data.predicted) == PREDICTED
+    assert data.confidence.dtype == np.float32
+    assert data.confidence.tolist() == pytest.approx([0.9, 1.0, 0.25, 0.5])
+    assert {c.name: c.type for c in data.info.columns} == METADATA_TYPES
+    assert data.metadata.column("region").to_pylist() == ["eu", "us", None, "eu"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".feather"])
+def test_typed_formats_keep_metadata_columns_exactly(root: Path, inputs: Path, suffix: str) -> None:
+    table = predictions(day=pa.array([None, 1, 2, 3], pa.int32()).cast(pa.date32()))
+    ingest_file(root, write(table, inputs / f"preds{suffix}"), "m", "r", "s")
+    data = load(root)
+    expected = table.drop_columns(["id", "actual", "predicted", "confidence"])
+    assert data.metadata.equals(expected)
+    assert dict((c.name, c.type) for c in data.info.columns)["day"] == "date"
+
+
+def test_a_missing_confidence_column_means_full_confidence(root: Path) -> None:
+    ingest_table(root, predictions(confidence=None), "m", "r", "s")
+    assert load(root).confidence.tolist() == [1.0] * 4
+
+
+def test_a_missing_id_column_numbers_the_rows_from_zero(root: Path) -> None:
+    ingest_table(root, predictions(id=None), "m", "r", "s")
+    assert load(root).ids.to_pylist() == ["0", "1", "2", "3"]
+
+
+def test_string_ids_and_integer_labels_are_kept_as_text(root: Path) -> None:
+    table = predictions(
+        id=pa.array(["a", "b", "c", "d"]),
+        actual=pa.array([0, 1, None, 1]),
+        predicted=pa.array([1, 1, 0, None]),
+    )
+    ingest_table(root, table, "m", "r", "s")
+    data = load(root)
+    assert data.ids.to_pylist() == ["a", "b", "c", "d"]
+    assert decoded(data, data.actual) == ["0", "1", None, "1"]
+
+
+def test_scores_come_back_in_the_models_label_order(root: Path) -> None:
+    scores = [[0.1, 0.2, 0.7], [0.3, 0.3, 0.4], [1.0, 0.0, 0.0], [0.5, 0.25, 0.25]]
+    table = predictions(scores=pa.array(scores, pa.list_(pa.float64())))
+    options = IngestOptions(labels=("dog", "cat", "bird"))
+    ingest_table(root, table, "m", "r", "s", options)
+    data = load(root)
+    assert data.labels == ("dog", "cat", "bird")
+    assert data.scores is not None and data.scores.dtype == np.float32
+    np.testing.assert_allclose(data.scores, np.array(scores, dtype=np.float32))
+    assert data.info.has_scores
+
+
+def test_the_loaded_arrays_are_read_only(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "s")
+    data = load(root)
+    for array in (data.actual, data.predicted, data.confidence):
+        assert not array.flags.writeable
+
+
+def test_the_summary_is_one_line_with_counts(root: Path) -> None:
+    summary = ingest_table(root, predictions(), "support-bot", "v1", "validation")
+    pattern = (
+        r"ingested 4 rows into support-bot/v1/validation "
+        r"\(3 labels, 5 metadata columns\) in \d+\.\d s"
+    )
+    assert re.fullmatch(pattern, str(summary))
+    assert (summary.rows, summary.labels, summary.replaced) == (4, 3, False)
+
+
+def test_progress_reports_each_stage_in_order(root: Path, inputs: Path) -> None:
+    stages: list[str] = []
+    path = write(predictions(), inputs / "preds.parquet")
+    ingest_file(root, path, "m", "r", "s", progress=stages.append)
+    assert stages == ["reading", "validating", "writing", "committing"]
+
+
+def test_replace_bumps_the_version_and_serves_the_new_rows(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "s")
+    first = load(root)
+    replacement = predictions(actual=pa.array(["cat"] * 4), predicted=pa.array(["cat"] * 4))
+    summary = ingest_table(root, replacement, "m", "r", "s", IngestOptions(replace=True))
+    second = load(root)
+    assert summary.replaced and str(summary).endswith("replacing version 1")
+    assert second.info.version == first.info.version + 1 == 2
+    assert decoded(second, second.actual) == ["cat"] * 4
+    assert not (root / first.info.path).exists()
+    assert sorted(os.listdir(root / "splits")) == [Path(second.info.path).name]
+
+
+def test_model_labels_are_the_sorted_union_of_its_splits(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "train")
+    later = predictions(actual=pa.array(["ant", "cat", "eel", None]))
+    ingest_table(root, later, "m", "r2", "test")
+    model = Catalog(root).model("m")
+    assert model is not None and not model.labels_fixed
+    assert model.labels == ("ant", "bird", "cat", "dog", "eel")
+
+
+def test_an_earlier_split_decodes_correctly_after_a_later_split_adds_labels(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "s")
+    store = SplitStore(root)
+    before = store.load(store.catalog.split("m", "r", "s"))
+    ingest_table(root, predictions(actual=pa.array(["ant", "ant", "ant", "ant"])), "m", "r", "s2")
+    after = store.load(store.catalog.split("m", "r", "s"))
+    assert after.labels == ("ant", "bird", "cat", "dog")
+    assert not np.array_equal(after.actual, before.actual)  # the codes moved
+    assert decoded(after, after.actual) == decoded(before, before.actual) == ACTUAL
+    assert decoded(after, after.predicted) == PREDICTED
+
+
+def test_replacing_a_split_drops_labels_no_split_uses_any_more(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "s")
+    ingest_table(root, predictions(actual=pa.array(["eel"] * 4)), "m", "r", "s2")
+    ingest_table(root, predictions(), "m", "r", "s2", IngestOptions(replace=True))
+    assert Catalog(root).model("m").labels == ("bird", "cat", "dog")
+
+
+def test_fixed_labels_keep_their_order_and_accept_a_subset(root: Path) -> None:
+    options = IngestOptions(labels=("dog", "cat", "bird", "eel"))
+    ingest_table(root, predictions(), "m", "r", "s", options)
+    ingest_table(root, predictions(actual=pa.array(["eel"] * 4)), "m", "r", "s2")
+    model = Catalog(root).model("m")
+    assert model.labels == ("dog", "cat", "bird", "eel") and model.labels_fixed
+    data = load(root)
+    assert data.labels == model.labels and decoded(data, data.actual) == ACTUAL
+
+
+def test_concurrent_ingests_of_different_splits_lose_nothing(root: Path) -> None:
+    def ingest(i: int) -> None:
+        table = predictions(actual=pa.array([f"label{i}", "cat", None, "dog"]))
+        ingest_table(root, table, "m", f"run{i % 3}", f"split{i}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(ingest, range(8)))
+    catalog = Catalog(root)
+    splits = [s for run in catalog.runs("m") for s in catalog.splits("m", run.name)]
+    assert sorted(s.name for s in splits) == [f"split{i}" for i in range(8)]
+    labels = {"cat", "dog"} | {f"label{i}" for i in range(8)}
+    assert catalog.model("m").labels == tuple(sorted(labels))
+    store = SplitStore(root)
+    for split in splits:
+        data = store.load(split)
+        assert decoded(data, data.actual)[0] == f"label{split.name[-1]}"
+    assert os.listdir(root / "tmp") == []
+    assert len(os.listdir(root / "splits")) == 8
+
+
+def test_a_failing_commit_leaves_the_store_as_it_was(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_table(root, predictions(), "m", "r", "s")
+    before = snapshot(root)
+
+    def crash(self: CatalogWriter, *args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(CatalogWriter, "put_split", crash)
+    with pytest.raises(RuntimeError):
+        ingest_table(root, predictions(), "m", "r", "s2")
+    with pytest.raises(RuntimeError):
+        ingest_table(root, predictions(), "m", "r", "s", IngestOptions(replace=True))
+    assert snapshot(root) == before
+
+
+def test_files_left_by_a_crashed_ingest_are_swept_once_old(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "s")
+    old_tmp, old_orphan, fresh = root / "tmp/a.arrow", root / "splits/b.arrow", root / "tmp/c.arrow"
+    for path in (old_tmp, old_orphan, fresh):
+        path.write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    for path in (old_tmp, old_orphan):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    ingest_table(root, predictions(), "m", "r", "s2")
+    assert not old_tmp.exists() and not old_orphan.exists()
+    assert fresh.exists()
+    assert load(root).n_rows == 4  # referenced files are never swept

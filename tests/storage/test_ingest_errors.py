@@ -1,0 +1,182 @@
+"""Every refused input: a one-line IngestError naming file, column and row,
+and a store left exactly as it was."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from storage.catalog import CATALOG_FILE, Catalog
+from storage.errors import IngestError
+from storage.ingest import IngestOptions, ingest_file, ingest_table
+from tests.storage.conftest import predictions, snapshot, write
+
+Attempt = Callable[[Path, Path], object]
+
+
+@dataclass(frozen=True)
+class Case:
+    attempt: Attempt  # (store root, inputs directory) -> ingest
+    expected: tuple[str, ...]  # parts of str(error)
+
+
+DEFAULTS = IngestOptions()
+
+
+def table_case(
+    table: pa.Table, *expected: str, model: str = "m", split: str = "new",
+    options: IngestOptions = DEFAULTS,
+) -> Case:
+    def attempt(root: Path, inputs: Path) -> object:
+        return ingest_table(root, table, model, "r", split, options, source="preds.arrow")
+
+    return Case(attempt, ("preds.arrow: ", *expected))
+
+
+def file_case(name: str, content: Callable[[Path], object], *expected: str) -> Case:
+    def attempt(root: Path, inputs: Path) -> object:
+        path = inputs / name
+        content(path)
+        return ingest_file(root, path, "m", "r", "new")
+
+    return Case(attempt, (name, *expected))
+
+
+def truncated_parquet(path: Path) -> None:
+    pq.write_table(predictions(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def random_bytes(path: Path) -> None:
+    path.write_bytes(np.random.default_rng(0).bytes(4096))
+
+
+CASES = {
+    "missing predicted column": table_case(
+        predictions(predicted=None), "column 'predicted'", "required column is missing"
+    ),
+    "missing actual column": table_case(predictions(actual=None), "column 'actual'"),
+    "duplicate id": table_case(
+        predictions(id=pa.array([1, 2, 1, 2])), "column 'id', row 3", "duplicate id '1'"
+    ),
+    "null id": table_case(predictions(id=pa.array(["a", None, "c", "d"])), "column 'id', row 2"),
+    "confidence above 1": table_case(
+        predictions(confidence=pa.array([0.5, None, 1.3, 0.2])),
+        "column 'confidence', row 3: value 1.3 is outside [0, 1]",
+    ),
+    "confidence below 0": table_case(
+        predictions(confidence=pa.array([-0.1, None, 0.3, 0.2])),
+        "column 'confidence', row 1", "-0.1 is outside [0, 1]",
+    ),
+    "confidence NaN": table_case(
+        predictions(confidence=pa.array([0.1, 0.2, 0.3, float("nan")])),
+        "column 'confidence', row 4", "NaN",
+    ),
+    "confidence as text": table_case(
+        predictions(confidence=pa.array(["high"] * 4)), "column 'confidence'", "number"
+    ),
+    "labels as floats": table_case(
+        predictions(actual=pa.array([1.5] * 4)), "column 'actual'", "strings"
+    ),
+    "reserved column name": table_case(predictions(__secret=pa.array([1] * 4)), "'__secret'"),
+    "label outside --labels": table_case(
+        predictions(), "column 'actual', row 4", "label 'bird'",
+        options=IngestOptions(labels=("cat", "dog")),
+    ),
+    "label outside the fixed labels of the model": table_case(
+        predictions(actual=pa.array(["a", "b", "zebra", None]), predicted=pa.array(["a"] * 4)),
+        "column 'actual', row 3", "label 'zebra'", "fixed labels of model fixed",
+        model="fixed",
+    ),
+    "--labels that differ from the model's": table_case(
+        predictions(actual=pa.array(["a"] * 4), predicted=pa.array(["b"] * 4)),
+        "--labels differ", model="fixed", options=IngestOptions(labels=("b", "a")),
+    ),
+    "--labels naming a label twice": table_case(
+        predictions(), "more than once", options=IngestOptions(labels=("cat", "cat"))
+    ),
+    "wrong task for the model": table_case(
+        predictions(), "model multi is multilabel; this file is multiclass", model="multi"
+    ),
+    "multilabel ingest": table_case(
+        predictions(), "not supported yet", options=IngestOptions(task="multilabel")
+    ),
+    "existing split without --replace": table_case(
+        predictions(), "split m/r/existing already exists (use --replace)", split="existing"
+    ),
+    "scores of the wrong length": table_case(
+        predictions(scores=pa.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0.0], [1.0], [0.3, 0.7, 0.0]])),
+        "column 'scores', row 3", "1 scores, expected 3",
+        options=IngestOptions(labels=("bird", "cat", "dog")),
+    ),
+    "scores outside [0, 1]": table_case(
+        predictions(scores=pa.array([[0.1, 0.2, 0.7]] * 3 + [[0.1, 0.2, 1.7]])),
+        "column 'scores', row 4", "1.7 is outside [0, 1]",
+        options=IngestOptions(labels=("bird", "cat", "dog")),
+    ),
+    "scores without --labels": table_case(
+        predictions(scores=pa.array([[0.5, 0.5]] * 4)), "column 'scores'", "--labels"
+    ),
+    "empty csv file": file_case("empty.csv", lambda p: p.write_bytes(b""), "cannot read"),
+    "csv with a header only": file_case(
+        "header.csv", lambda p: p.write_text("id,actual,predicted\n"), "no rows"
+    ),
+    "corrupt parquet": file_case("corrupt.parquet", random_bytes, "cannot read"),
+    "truncated parquet": file_case("truncated.parquet", truncated_parquet, "cannot read"),
+    "unknown suffix": file_case(
+        "preds.xlsx", lambda p: p.write_bytes(b"x"), "unknown file type '.xlsx'", ".parquet"
+    ),
+    "missing file": file_case("nowhere.csv", lambda p: None, "no such file"),
+}
+
+
+@pytest.fixture
+def populated(root: Path) -> Path:
+    """A store with a split m/r/existing, a fixed-label model and a multilabel model."""
+    ingest_table(root, predictions(), "m", "r", "existing")
+    fixed = predictions(actual=pa.array(["a"] * 4), predicted=pa.array(["b"] * 4))
+    ingest_table(root, fixed, "fixed", "r", "s", IngestOptions(labels=("a", "b")))
+    # Multilabel ingest does not exist yet, but the catalog already holds such models.
+    with closing(sqlite3.connect(root / CATALOG_FILE)) as conn:
+        conn.execute("INSERT INTO models VALUES ('multi', 'multilabel', '[\"a\"]', 0)")
+        conn.commit()
+    return root
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_bad_input_is_refused_with_a_clear_error_and_no_change(
+    populated: Path, inputs: Path, case: Case
+) -> None:
+    before = snapshot(populated)
+    with pytest.raises(IngestError) as caught:
+        case.attempt(populated, inputs)
+    message = str(caught.value)
+    assert "\n" not in message
+    for part in case.expected:
+        assert part in message
+    assert snapshot(populated) == before
+
+
+def test_a_bad_file_does_not_create_a_store(root: Path, inputs: Path) -> None:
+    path = write(predictions(confidence=pa.array([2.0] * 4)), inputs / "preds.csv")
+    with pytest.raises(IngestError, match=r"preds\.csv: column 'confidence', row 1"):
+        ingest_file(root, path, "m", "r", "s")
+    assert not root.exists()
+
+
+def test_an_empty_model_name_is_refused(root: Path) -> None:
+    with pytest.raises(IngestError, match="model name"):
+        ingest_table(root, predictions(), "", "r", "s")
+
+
+def test_the_catalog_keeps_the_multilabel_task(populated: Path) -> None:
+    assert Catalog(populated).model("multi").task == "multilabel"
