@@ -69,8 +69,9 @@ def _confusion_counts_masked(actual, predicted, confidence, threshold, n_labels,
 def as_threshold(threshold: float) -> np.float32:
     """Round a threshold to float32, the precision confidences are stored in.
 
-    So a confidence written as 0.7 is kept at ``t = 0.7``:
-    ``np.float32(0.7) >= np.float32(0.7)`` while ``np.float32(0.7) < 0.7``.
+    So a confidence written as 0.7 is kept at ``t = 0.7``: compiled code
+    compares in float64, where ``float(np.float32(0.7)) < 0.7``, so ``t`` has to
+    be rounded the way the stored confidence was.
     """
     return np.float32(threshold)
 
@@ -105,6 +106,12 @@ def confusion_counts(
     actual = np.asarray(actual, dtype=np.int32)
     predicted = np.asarray(predicted, dtype=np.int32)
     confidence = np.asarray(confidence, dtype=np.float32)
+    # Codes are checked against K at ingest; lengths are cheap to check here,
+    # and a mismatch would make the compiled loop read past an array.
+    if not actual.shape == predicted.shape == confidence.shape:
+        raise ValueError("actual, predicted and confidence have to be the same length")
+    if mask is not None and np.shape(mask) != actual.shape:
+        raise ValueError("mask has to be as long as the columns")
     t = as_threshold(threshold)
     chunks = n_chunks(actual.shape[0])
     if mask is None:

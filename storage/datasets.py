@@ -88,7 +88,7 @@ class SplitStore:
         """The data of split ``info``; CorruptSplitError when its file is unreadable.
 
         Pass a SplitInfo fresh from the catalog: a replaced split's old file is
-        deleted, so a stale info may fail to load.
+        deleted, so a stale info fails with a StoreError that says so.
         """
         model = self.catalog.model(info.model)
         if model is None:
@@ -98,12 +98,25 @@ class SplitStore:
         if not owner:
             return future.result()
         try:
-            data = _read_split(self.root, info, model.labels)
+            data = self._read(info, model.labels)
         except BaseException as error:
             self._settle(key, future, error=error)
             raise
         self._settle(key, future, data=data)
         return data
+
+    def _read(self, info: SplitInfo, labels: tuple[str, ...]) -> SplitData:
+        try:
+            return _read_split(self.root, info, labels)
+        except CorruptSplitError as error:
+            # Not corrupt, only late: an ingest replaced the split (and deleted
+            # its file) between the caller's catalog lookup and this read.
+            current = self.catalog.split(*_names(info))
+            if current is not None and current.version != info.version:
+                name = "/".join(_names(info))
+                message = f"split {name} was replaced while being read; ask again"
+                raise StoreError(message) from error
+            raise
 
     def _claim(self, key: _CacheKey) -> tuple[Future[SplitData], bool]:
         """A finished or pending load of ``key``, and whether the caller must run it."""

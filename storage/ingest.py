@@ -10,6 +10,7 @@ ingest sweeps away (``_sweep_orphans``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -135,7 +136,8 @@ def ingest_table(
 def _check_request(model: str, run: str, split: str, options: IngestOptions, source: str) -> None:
     for kind, name in (("model", model), ("run", run), ("split", split)):
         if not name or name != name.strip():
-            raise IngestError(source, f"the {kind} name {name!r} has to be non-empty, untrimmed")
+            message = f"the {kind} name {name!r} has to be non-empty, without surrounding spaces"
+            raise IngestError(source, message)
     if options.task not in TASKS:
         raise IngestError(source, f"task has to be one of {', '.join(TASKS)}, not {options.task!r}")
     if options.task == "multilabel":
@@ -228,9 +230,11 @@ def _commit_staged(
         final.unlink(missing_ok=True)
         raise
     if old is not None:
-        # A server may still have the old file memory-mapped; on POSIX the
-        # mapping outlives the unlink. Elsewhere the orphan sweep retries.
-        (catalog.root / old.path).unlink(missing_ok=True)
+        # A server may still have the old file memory-mapped: on POSIX the
+        # mapping outlives the unlink; where unlinking fails, the orphan sweep
+        # of a later ingest retries. Either way the ingest itself succeeded.
+        with contextlib.suppress(OSError):
+            (catalog.root / old.path).unlink(missing_ok=True)
     return info
 
 

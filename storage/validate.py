@@ -174,13 +174,21 @@ def _ids(table: pa.Table, name: str, source: str) -> pa.Array:
     null_row = _first_true(pc.is_null(ids))
     if null_row is not None:
         raise IngestError(source, "the id is missing (null)", name, null_row + 1)
-    _check_unique(ids, name, source)
+    if not _all_distinct(column, ids):
+        _raise_first_duplicate(ids, name, source)
     return ids
 
 
-def _check_unique(ids: pa.Array, name: str, source: str) -> None:
-    if pc.count_distinct(ids).as_py() == len(ids):
-        return
+def _all_distinct(column: pa.Array, ids: pa.Array) -> bool:
+    # Sorting integers in NumPy is ~10x faster than hashing 10M strings, and
+    # decimal text is canonical, so distinct ints are distinct ids.
+    if pa.types.is_integer(column.type):
+        values = np.sort(column.to_numpy(zero_copy_only=False))
+        return not np.any(values[1:] == values[:-1])
+    return len(ids.dictionary_encode().dictionary) == len(ids)
+
+
+def _raise_first_duplicate(ids: pa.Array, name: str, source: str) -> None:
     # dictionary_encode gives each distinct id a code; a row whose code was
     # seen before is a duplicate, and we report the earliest such row.
     codes = ids.dictionary_encode().indices.to_numpy()

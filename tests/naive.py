@@ -25,7 +25,9 @@ def abstain(predicted: Sequence[int], confidence: Sequence[float], threshold: fl
 
     Example: ``abstain([0, 1, -1], [0.9, 0.2, 1.0], 0.5)`` gives ``[0, -1, -1]``.
     """
-    return [int(p) if kept(c, threshold) else NONE for p, c in zip(predicted, confidence)]
+    return [
+        int(p) if kept(c, threshold) else NONE for p, c in zip(predicted, confidence, strict=True)
+    ]
 
 
 def naive_confusion(
@@ -39,7 +41,7 @@ def naive_confusion(
     """``counts[actual][predicted]`` over labels ``0 .. K-1`` plus None at index K."""
     counts = [[0] * (n_labels + 1) for _ in range(n_labels + 1)]
     answers = abstain(predicted, confidence, threshold)
-    for i, (a, p) in enumerate(zip(actual, answers)):
+    for i, (a, p) in enumerate(zip(actual, answers, strict=True)):
         if mask is not None and not mask[i]:
             continue
         row = n_labels if a == NONE else int(a)
@@ -69,7 +71,7 @@ def naive_summary(
     a prediction is never correct.
     """
     total = answered = correct = 0
-    for a, p in zip(actual, abstain(predicted, confidence, threshold)):
+    for a, p in zip(actual, abstain(predicted, confidence, threshold), strict=True):
         if labels is not None and a not in labels:
             continue
         total += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -23,7 +25,7 @@ def test_macro_micro_and_weighted_averages_match_scikit_learn(
     y_true, y_pred = names(view.actual), names(view.answers())
     for how in AVERAGES:
         expected = sklearn_prf(y_true, y_pred, names(labels), how.lower())
-        for metric, value in zip(AVERAGED_METRICS, expected[:3]):
+        for metric, value in zip(AVERAGED_METRICS, expected[:3], strict=True):
             assert average(metric, c, how) == pytest.approx(value, rel=0, abs=1e-12), (
                 metric,
                 how,
@@ -51,7 +53,7 @@ def test_weighted_is_the_support_weighted_mean_with_null_as_zero(
     total_support = int(c.support.sum())
     for metric in AVERAGED_METRICS:
         values = [0.0 if np.isnan(v) else float(v) for v in PER_LABEL[metric](c)]
-        weighted = sum(v * int(w) for v, w in zip(values, c.support))
+        weighted = sum(v * int(w) for v, w in zip(values, c.support, strict=True))
         # no support at all: every value is 0 (TP = 0), and so is the average
         expected = weighted / total_support if total_support else 0.0
         assert average(metric, c, "WEIGHTED") == pytest.approx(expected, rel=0, abs=1e-12)
@@ -63,9 +65,11 @@ def test_micro_equals_accuracy_when_every_row_has_a_label_and_a_prediction(
     view: View,
 ) -> None:
     # the multiclass identity micro-P = micro-R = micro-F1 = accuracy; None breaks it
-    complete = View(
-        np.maximum(view.actual, 0), np.maximum(view.predicted, 0), view.confidence, 0.0,
-        view.n_labels,
+    complete = dataclasses.replace(
+        view,
+        actual=np.maximum(view.actual, 0),
+        predicted=np.maximum(view.predicted, 0),
+        threshold=0.0,
     )
     counts = complete.counts()
     c = label_counts(counts, np.arange(view.n_labels))
@@ -73,7 +77,7 @@ def test_micro_equals_accuracy_when_every_row_has_a_label_and_a_prediction(
         assert average(metric, c, "MICRO") == pytest.approx(summary(counts).accuracy, abs=1e-12)
 
 
-def test_micro_counts_abstentions_as_false_negatives_and_unlabeled_rows_as_false_positives() -> None:
+def test_micro_counts_abstentions_as_misses_and_unlabeled_rows_as_false_alarms() -> None:
     view = View(
         actual=np.array([0, 0, 1, -1, -1], dtype=np.int32),
         predicted=np.array([0, 1, 1, 0, -1], dtype=np.int32),

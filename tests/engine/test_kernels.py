@@ -6,6 +6,7 @@ kernels' lines are exercised outside Numba too.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from engine.kernels import (
     as_threshold,
     confusion_counts,
 )
-from tests.engine.strategies import SETTINGS, ROUND_VALUES, View, views
+from tests.engine.strategies import ROUND_VALUES, SETTINGS, View, views
 from tests.naive import naive_confusion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,9 +83,11 @@ def test_masked_confusion_counts_equal_the_naive_reference(data: st.DataObject, 
 def test_row_order_does_not_change_the_counts(data: st.DataObject, view: View) -> None:
     order = np.array(data.draw(st.permutations(range(view.actual.shape[0]))), dtype=np.intp)
     mask = data.draw(hnp.arrays(np.bool_, view.actual.shape[0]))
-    shuffled = View(
-        view.actual[order], view.predicted[order], view.confidence[order], view.threshold,
-        view.n_labels,
+    shuffled = dataclasses.replace(
+        view,
+        actual=view.actual[order],
+        predicted=view.predicted[order],
+        confidence=view.confidence[order],
     )
     np.testing.assert_array_equal(shuffled.counts(), view.counts())
     np.testing.assert_array_equal(shuffled.counts(mask[order]), view.counts(mask))
@@ -138,10 +141,12 @@ def test_abstentions_go_to_the_none_column_and_unlabeled_rows_to_the_none_row() 
     predicted = [0, 1, 1, -1, -1]
     confidence = [0.9, 0.1, 0.9, 0.9, 0.9]
     counts = confusion_counts(actual, predicted, confidence, 0.5, 2)
-    #                    pred: 0  1  None
-    assert counts.tolist() == [[1, 0, 1],  # actual 0: one right, one abstained
-                               [0, 0, 1],  # actual 1: no prediction at all
-                               [0, 1, 1]]  # actual None: one FP of label 1, one empty row
+    assert counts.tolist() == [
+        # predicted 0, 1, None
+        [1, 0, 1],  # actual 0: one right, one abstained
+        [0, 0, 1],  # actual 1: no prediction at all
+        [0, 1, 1],  # actual None: one FP of label 1, one row with nothing
+    ]
 
 
 def test_read_only_arrays_are_accepted_as_arrow_hands_them_over() -> None:
@@ -176,10 +181,9 @@ def test_with_the_jit_disabled_the_kernels_are_plain_python_functions() -> None:
 @pytest.mark.skipif(JIT_DISABLED, reason="already running as plain Python")
 def test_kernels_pass_these_tests_as_plain_python_with_the_jit_disabled() -> None:
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    command = "-m pytest tests/engine/test_kernels.py -q -p no:cacheprovider -rs".split()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/engine/test_kernels.py", "-q",
-         "-p", "no:cacheprovider", "-rs"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
     # Only this test is skipped there: the plain-Python check above did run.

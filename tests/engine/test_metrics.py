@@ -61,7 +61,7 @@ def test_per_label_precision_recall_f1_and_support_match_scikit_learn(
         "recall": c.tp + c.fn == 0,
         "f1": c.tp + c.fp + c.fn == 0,
     }
-    for metric, sklearn_values in zip(("precision", "recall", "f1"), expected[:3]):
+    for metric, sklearn_values in zip(("precision", "recall", "f1"), expected[:3], strict=True):
         values = PER_LABEL[metric](c)
         # null exactly where the counts make it 0/0, where sklearn says 0.0
         np.testing.assert_array_equal(np.isnan(values), undefined[metric], err_msg=metric)
@@ -87,9 +87,7 @@ def test_per_label_tp_fp_fn_tn_match_multilabel_confusion_matrix(
     np.testing.assert_array_equal(c.tp, mcm[:, 1, 1])
     np.testing.assert_array_equal(c.predicted, c.tp + c.fp)
     n = view.actual.shape[0]
-    np.testing.assert_allclose(
-        accuracy(c), (mcm[:, 0, 0] + mcm[:, 1, 1]) / n, rtol=0, atol=1e-12
-    )
+    np.testing.assert_allclose(accuracy(c), (mcm[:, 0, 0] + mcm[:, 1, 1]) / n, rtol=0, atol=1e-12)
 
 
 def test_a_label_never_predicted_has_null_precision_but_a_zero_f1() -> None:
@@ -200,9 +198,7 @@ def test_summary_equals_the_naive_reference_with_and_without_a_class_filter(
     data: st.DataObject, view: View
 ) -> None:
     labels = data.draw(st.none() | class_filters(view.n_labels))
-    expected = naive_summary(
-        view.actual, view.predicted, view.confidence, view.threshold, labels
-    )
+    expected = naive_summary(view.actual, view.predicted, view.confidence, view.threshold, labels)
     s = summary(view.counts(), labels)
     assert (s.total, s.predicted, s.correct) == (
         expected.total,

@@ -15,7 +15,7 @@ import pytest
 import storage.datasets
 from storage.catalog import Catalog
 from storage.datasets import SplitData, SplitStore
-from storage.errors import CorruptSplitError
+from storage.errors import CorruptSplitError, StoreError
 from storage.ingest import IngestOptions, ingest_table
 from storage.model import SplitInfo
 from tests.storage.conftest import predictions
@@ -55,6 +55,14 @@ def test_a_missing_file_is_reported_as_corrupt(three: Path) -> None:
     (three / split(three, "a").path).unlink()
     with pytest.raises(CorruptSplitError, match="m/r/a"):
         SplitStore(three).load(split(three, "a"))
+
+
+def test_a_split_replaced_before_it_is_read_says_so(three: Path) -> None:
+    stale = split(three, "a")
+    ingest_table(three, predictions(), "m", "r", "a", IngestOptions(replace=True))
+    with pytest.raises(StoreError, match="m/r/a was replaced") as caught:
+        SplitStore(three).load(stale)
+    assert not isinstance(caught.value, CorruptSplitError)
 
 
 def test_label_codes_out_of_range_never_reach_the_engine(three: Path) -> None:

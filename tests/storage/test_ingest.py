@@ -217,3 +217,23 @@ def test_files_left_by_a_crashed_ingest_are_swept_once_old(root: Path) -> None:
     assert not old_tmp.exists() and not old_orphan.exists()
     assert fresh.exists()
     assert load(root).n_rows == 4  # referenced files are never swept
+
+
+def test_scores_follow_the_model_when_a_later_split_adds_a_label(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "s1")
+    scores = [[0.1, 0.2, 0.7]] * 4
+    table = predictions(scores=pa.array(scores))
+    ingest_table(root, table, "m", "r", "s", IngestOptions(labels=("bird", "cat", "dog")))
+    ingest_table(root, predictions(actual=pa.array(["ant"] * 4)), "m", "r", "s3")
+    data = load(root)
+    assert data.labels == ("ant", "bird", "cat", "dog")
+    np.testing.assert_allclose(data.scores, np.array([[0.0, 0.1, 0.2, 0.7]] * 4, np.float32))
+
+
+def test_a_table_in_many_chunks_is_stored_as_one_zero_copy_batch(root: Path) -> None:
+    table = pa.concat_tables([predictions().slice(0, 2), predictions().slice(2)])
+    assert table.column("actual").num_chunks == 2
+    ingest_table(root, table, "m", "r", "s")
+    data = load(root)
+    assert decoded(data, data.actual) == ACTUAL
+    assert data.metadata.column("region").num_chunks == 1

@@ -68,6 +68,10 @@ CASES = {
     "duplicate id": table_case(
         predictions(id=pa.array([1, 2, 1, 2])), "column 'id', row 3", "duplicate id '1'"
     ),
+    "duplicate text id": table_case(
+        predictions(id=pa.array(["x", "y", "z", "y"]).dictionary_encode()),
+        "column 'id', row 4", "duplicate id 'y' (first in row 2)",
+    ),
     "null id": table_case(predictions(id=pa.array(["a", None, "c", "d"])), "column 'id', row 2"),
     "confidence above 1": table_case(
         predictions(confidence=pa.array([0.5, None, 1.3, 0.2])),
