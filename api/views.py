@@ -17,10 +17,11 @@ import numpy as np
 
 from api.context import Context
 from api.errors import BadUserInput, CostLimit, one_of
+from api.loaders import cached_mask, threshold_index
 from engine.kernels import as_threshold, confusion_counts
 from engine.metrics import LabelCounts, Summary, label_counts, submatrix, summary
 from storage.datasets import SplitData
-from storage.filters import Condition, row_mask
+from storage.filters import Condition
 from storage.model import ModelInfo, SplitInfo
 
 # A dense (K+1)^2 matrix per scan chunk: past this many cells it costs more
@@ -89,7 +90,7 @@ class View:
         return self.ctx.store.load(self.split)
 
     def _mask(self) -> np.ndarray | None:
-        return row_mask(self._load().metadata, self.conditions)
+        return cached_mask(self._load(), self.conditions)
 
     def _counts(self) -> np.ndarray:
         data = self._load()
@@ -98,9 +99,12 @@ class View:
                 f"a {data.n_labels}-label confusion matrix is over the limit of "
                 f"{MAX_MATRIX_CELLS:,} cells for a dense view"
             )
+        mask = self._mask()
+        if mask is None:
+            # No row filter: K^2 binary searches in the index, not a scan.
+            return threshold_index(data).counts_at(as_threshold(self.threshold))
         return confusion_counts(
-            data.actual, data.predicted, data.confidence,
-            self.threshold, data.n_labels, self._mask(),
+            data.actual, data.predicted, data.confidence, self.threshold, data.n_labels, mask
         )
 
     async def counts(self) -> np.ndarray:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +29,7 @@ from storage.model import SplitInfo
 _RESERVED = ("__id", "__actual", "__predicted", "__confidence", "__scores")
 
 _CacheKey = tuple[str, int, tuple[str, ...]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,34 @@ class SplitData:
     confidence: np.ndarray  # float32
     scores: np.ndarray | None  # float32 (N, K) in the model's label order
     metadata: pa.Table
+
+    _memo: dict[Hashable, Future[Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _memo_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()`` once per split and key, shared by every thread and request.
+
+        Structures derived from a split (an index, masks) live here so they
+        are dropped when the split is evicted or replaced. Concurrent callers
+        of one key wait for the first one's result instead of building twice.
+        """
+        with self._memo_lock:
+            future = self._memo.get(key)
+            owner = future is None
+            if owner:
+                future = self._memo[key] = Future()
+        if owner:
+            try:
+                future.set_result(build())
+            except BaseException as error:
+                with self._memo_lock:
+                    del self._memo[key]
+                future.set_exception(error)
+        return future.result()
 
     @property
     def n_rows(self) -> int:

@@ -71,18 +71,23 @@ class LabelMetrics:
     fp: int
     fn: int
     tn: int
+    view: strawberry.Private[View]
+    code: strawberry.Private[int]  # the label's code in the model's label order
 
     @classmethod
-    def table(cls, names: list[str], c: LabelCounts) -> list[LabelMetrics]:
+    def table(cls, view: View, c: LabelCounts) -> list[LabelMetrics]:
+        """One entry per label of ``c``, in the view's label order."""
         values = {name: fn(c) for name, fn in PER_LABEL.items()}
         return [
             cls(
                 label=name,
+                view=view,
+                code=int(c.labels[i]),
                 **{metric: _opt(v[i]) for metric, v in values.items()},
                 support=int(c.support[i]), predicted=int(c.predicted[i]),
                 tp=int(c.tp[i]), fp=int(c.fp[i]), fn=int(c.fn[i]), tn=int(c.tn[i]),
             )
-            for i, name in enumerate(names)
+            for i, name in enumerate(view.label_names)
         ]
 
 
@@ -151,7 +156,7 @@ class Metrics:
 
     @strawberry.field(description="One entry per label of the view, in the view's label order.")
     async def per_label(self) -> list[LabelMetrics]:
-        return LabelMetrics.table(self.view.label_names, await self.view.label_counts())
+        return LabelMetrics.table(self.view, await self.view.label_counts())
 
     @strawberry.field(description="One label's metrics; null when the view does not cover it.")
     async def label(self, name: str) -> LabelMetrics | None:
@@ -160,8 +165,7 @@ class Metrics:
             raise BadUserInput(f'label "{name}" is not a label of model "{self.view.model.name}"')
         if name not in names:
             return None
-        i = names.index(name)
-        return LabelMetrics.table(names, await self.view.label_counts())[i]
+        return LabelMetrics.table(self.view, await self.view.label_counts())[names.index(name)]
 
     @strawberry.field(description="Actual and predicted counts per label, None last.")
     async def label_distribution(self) -> list[LabelCount]:
