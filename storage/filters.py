@@ -50,14 +50,17 @@ def row_mask(table: pa.Table, conditions: Sequence[Condition]) -> np.ndarray | N
     """Bool mask (N,) of the rows where all ``conditions`` hold; None when there are none."""
     if not conditions:
         return None
-    mask = np.ones(table.num_rows, dtype=bool)
-    for condition in conditions:
+    mask = _condition_mask(table, conditions[0])
+    for condition in conditions[1:]:
         mask &= _condition_mask(table, condition)
     return mask
 
 
 def _condition_mask(table: pa.Table, condition: Condition) -> np.ndarray:
     column = _column(table, condition.column)
+    if pa.types.is_dictionary(column.type) and _only_isin(condition):
+        return _dictionary_isin(column, condition)
+    column = _decoded(column)
     kind = column_type(column.type)
     if kind == "other":
         message = f"column {condition.column!r} has type {column.type}, which cannot be filtered"
@@ -87,10 +90,36 @@ def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
     if name not in table.column_names:
         known = ", ".join(table.column_names) or "none, this split has no metadata columns"
         raise FilterError(f"unknown column {name!r}; the columns are: {known}")
-    column = table.column(name)
+    return table.column(name)
+
+
+def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_dictionary(column.type):
-        column = pc.cast(column, column.type.value_type)  # compare values, not codes
+        return pc.cast(column, column.type.value_type)  # compare values, not codes
     return column
+
+
+def _only_isin(condition: Condition) -> bool:
+    bounds = (condition.gt, condition.gte, condition.lt, condition.lte, condition.is_null)
+    return condition.isin is not None and all(b is None for b in bounds)
+
+
+def _dictionary_isin(column: pa.ChunkedArray, condition: Condition) -> np.ndarray:
+    """``in`` on a dictionary-encoded column: test each distinct value once, then
+    look the answers up by code — about 10x faster than comparing N strings."""
+    parts = []
+    for chunk in column.chunks:
+        kind = column_type(chunk.type)
+        values = _value_set(condition.isin, chunk.type.value_type, kind, condition.column)
+        hits = pc.is_in(chunk.dictionary, value_set=values).to_numpy(zero_copy_only=False)
+        if not len(hits):
+            parts.append(np.zeros(len(chunk), dtype=bool))
+        elif chunk.null_count == 0:
+            parts.append(hits[chunk.indices.to_numpy()])  # zero-copy codes
+        else:
+            codes = chunk.indices.fill_null(0).to_numpy()
+            parts.append(hits[codes] & chunk.is_valid().to_numpy(zero_copy_only=False))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def _value_set(values: tuple[str, ...], dtype: pa.DataType, kind: str, name: str) -> pa.Array:

@@ -184,6 +184,20 @@ def _write_staged(root: Path, valid: ValidTable) -> Path:
     return staged
 
 
+def _compact(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A string column with repeated values, dictionary-encoded.
+
+    Filters then test each distinct value once instead of every row's string;
+    a column of mostly distinct values (free text) stays as it is.
+    """
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        return column
+    encoded = column.combine_chunks().dictionary_encode()
+    if len(encoded.dictionary) * 2 > max(len(encoded), 1):
+        return column
+    return pa.chunked_array([encoded])
+
+
 def _split_table(valid: ValidTable) -> pa.Table:
     """The stored layout: reserved "__" columns, then the metadata columns."""
     dictionary = pa.array(valid.labels, pa.string())
@@ -201,7 +215,7 @@ def _split_table(valid: ValidTable) -> pa.Table:
         )
         metadata[SCORE_LABELS_KEY] = json.dumps(valid.score_labels).encode()
     for name in valid.metadata.column_names:
-        columns[name] = valid.metadata.column(name)
+        columns[name] = _compact(valid.metadata.column(name))
     # One record batch, so every column loads as one zero-copy NumPy view.
     return pa.table(columns).replace_schema_metadata(metadata).combine_chunks()
 

@@ -134,3 +134,15 @@ def test_in_on_a_time_column_is_an_error_pointing_to_comparisons(table: pa.Table
 def test_a_column_of_other_type_cannot_be_filtered(table: pa.Table) -> None:
     with pytest.raises(FilterError, match="'tags'"):
         row_mask(table, [Condition("tags", is_null=True)])
+
+
+def test_in_on_a_dictionary_column_equals_in_on_its_plain_strings() -> None:
+    plain = pa.array(["eu", None, "us", "eu", "apac", None, "us"])
+    encoded = pa.table({"region": plain.dictionary_encode()})
+    for values in (("eu",), ("us", "apac"), ("nowhere",), ()):
+        expected = row_mask(pa.table({"region": plain}), [Condition("region", isin=values)])
+        actual = row_mask(encoded, [Condition("region", isin=values)])
+        assert actual.tolist() == expected.tolist()
+    assert row_mask(encoded, [Condition("region", isin=("eu",))]).tolist() == [
+        True, False, False, True, False, False, False
+    ]
