@@ -18,8 +18,8 @@ import numpy as np
 from api.context import Context
 from api.errors import BadUserInput, CostLimit, one_of
 from api.loaders import cached_mask, threshold_index
-from engine.kernels import as_threshold, confusion_counts
-from engine.metrics import LabelCounts, Summary, label_counts, submatrix, summary
+from engine.kernels import as_threshold, confusion_counts, label_totals
+from engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
 from storage.datasets import SplitData
 from storage.filters import Condition
 from storage.model import ModelInfo, SplitInfo
@@ -115,14 +115,30 @@ class View:
         """The confusion matrix on the selected labels plus None."""
         return submatrix(await self.counts(), self.codes)
 
+    def _totals(self) -> Totals:
+        data = self._load()
+        if (data.n_labels + 1) ** 2 <= MAX_MATRIX_CELLS:
+            return Totals.of_matrix(self._counts())
+        # Too many labels for a matrix: O(K) sums from one scan.
+        return label_totals(
+            data.actual, data.predicted, data.confidence,
+            self.threshold, data.n_labels, self._mask(),
+        )
+
+    async def totals(self) -> Totals:
+        """Per-label diagonal, row and column sums: all but the matrix itself."""
+        if (len(self.model.labels) + 1) ** 2 <= MAX_MATRIX_CELLS:
+            return Totals.of_matrix(await self.counts())  # shares the matrix's pass
+        return await self._once("totals", self._totals)
+
     async def label_counts(self) -> LabelCounts:
         """Per-label TP/FP/FN/TN of the selected labels."""
-        return label_counts(await self.counts(), self.codes)
+        return label_counts(await self.totals(), self.codes)
 
     async def summary(self) -> Summary:
         """Total, predicted and correct rows (of the class filter's rows, if any)."""
         selected = None if self.class_filter is None else self.codes
-        return summary(await self.counts(), selected)
+        return summary(await self.totals(), selected)
 
 
 def _checked_labels(model: ModelInfo, names: list[str]) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ import numba
 import numpy as np
 
 from engine.jit import jit, n_chunks, parallel_jit
+from engine.metrics import Totals
 
 
 @jit
@@ -118,3 +119,55 @@ def confusion_counts(
         return _confusion_counts(actual, predicted, confidence, t, n_labels, chunks)
     mask = np.asarray(mask, dtype=np.bool_)
     return _confusion_counts_masked(actual, predicted, confidence, t, n_labels, mask, chunks)
+
+
+@parallel_jit
+def _label_totals(actual, predicted, confidence, threshold, n_labels, mask, use_mask, chunks):
+    # Rows: 0 = tp (diagonal), 1 = per actual, 2 = per predicted, 3 = abstained per actual.
+    partial = np.zeros((chunks, 4, n_labels + 1), dtype=np.int64)
+    n = actual.shape[0]
+    for c in numba.prange(chunks):
+        lo, hi = _chunk_bounds(n, chunks, c)
+        for i in range(lo, hi):
+            if use_mask and not mask[i]:
+                continue
+            a = actual[i]
+            p = predicted[i]
+            if a < 0:
+                a = n_labels
+            if p < 0 or confidence[i] < threshold:
+                p = n_labels
+            partial[c, 1, a] += 1
+            partial[c, 2, p] += 1
+            if p == n_labels:
+                partial[c, 3, a] += 1
+            elif p == a:
+                partial[c, 0, a] += 1
+    return partial.sum(axis=0)
+
+
+def label_totals(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    threshold: float,
+    n_labels: int,
+    mask: np.ndarray | None = None,
+) -> Totals:
+    """The confusion matrix's diagonal, row sums, column sums and None column.
+
+    Everything but the matrix itself in O(K) memory, for label sets too large
+    for a (K+1)^2 matrix. Arguments as for ``confusion_counts``.
+    """
+    actual = np.asarray(actual, dtype=np.int32)
+    predicted = np.asarray(predicted, dtype=np.int32)
+    confidence = np.asarray(confidence, dtype=np.float32)
+    use_mask = mask is not None
+    flags = np.asarray(mask if use_mask else np.ones(0), dtype=np.bool_)
+    if use_mask and flags.shape != actual.shape:
+        raise ValueError("mask has to be as long as the columns")
+    sums = _label_totals(
+        actual, predicted, confidence, as_threshold(threshold), n_labels,
+        flags, use_mask, n_chunks(actual.shape[0]),
+    )
+    return Totals(tp=sums[0, :n_labels], actual=sums[1], predicted=sums[2], abstained=sums[3])

@@ -30,6 +30,35 @@ def divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Totals:
+    """The O(K) sums every metric but the matrix itself needs; index K is None.
+
+    With many labels a (K+1)^2 matrix is too big to build, and these come
+    straight from a scan (``engine.kernels.label_totals``).
+    """
+
+    tp: np.ndarray  # (K,) the diagonal
+    actual: np.ndarray  # (K+1,) rows per actual label: the matrix's row sums
+    predicted: np.ndarray  # (K+1,) rows per predicted label: its column sums
+    abstained: np.ndarray  # (K+1,) rows per actual label predicted None: its last column
+
+    @classmethod
+    def of_matrix(cls, counts: np.ndarray) -> Totals:
+        """The totals of a (K+1)x(K+1) confusion matrix."""
+        return cls(
+            tp=np.diagonal(counts)[:-1].copy(),
+            actual=counts.sum(axis=1),
+            predicted=counts.sum(axis=0),
+            abstained=counts[:, -1].copy(),
+        )
+
+
+def totals_of(counts: np.ndarray | Totals) -> Totals:
+    """``counts`` as Totals: a matrix is summed, Totals pass through."""
+    return counts if isinstance(counts, Totals) else Totals.of_matrix(counts)
+
+
+@dataclass(frozen=True)
 class LabelCounts:
     """One-vs-rest counts of the selected labels, in the selection's order.
 
@@ -59,20 +88,21 @@ class LabelCounts:
         return self.tp + self.fp
 
 
-def label_counts(counts: np.ndarray, labels: np.ndarray) -> LabelCounts:
-    """Per-label TP, FP, FN of ``labels`` (codes) from a confusion matrix.
+def label_counts(counts: np.ndarray | Totals, labels: np.ndarray) -> LabelCounts:
+    """Per-label TP, FP, FN of ``labels`` (codes) from a confusion matrix or its totals.
 
     A row with actual None and a prediction c is a false positive of c; a row
     with actual c and predicted None (abstained) is a false negative of c.
     """
+    t = totals_of(counts)
     labels = np.asarray(labels, dtype=np.intp)
-    tp = counts[labels, labels]
+    tp = t.tp[labels]
     return LabelCounts(
         labels=labels,
         tp=tp,
-        fp=counts[:, labels].sum(axis=0) - tp,
-        fn=counts[labels, :].sum(axis=1) - tp,
-        n=int(counts.sum()),
+        fp=t.predicted[labels] - tp,
+        fn=t.actual[labels] - tp,
+        n=int(t.actual.sum()),
     )
 
 
@@ -148,26 +178,21 @@ class Summary:
         return float(divide(self.correct, self.predicted))
 
 
-def summary(counts: np.ndarray, labels: np.ndarray | None = None) -> Summary:
-    """Total, predicted and correct rows of a confusion matrix.
+def summary(counts: np.ndarray | Totals, labels: np.ndarray | None = None) -> Summary:
+    """Total, predicted and correct rows of a confusion matrix or its totals.
 
     Without a class filter every row counts, including those with actual
     None (which are never correct). With ``labels`` (a class filter S) only
     rows whose actual label is in S count.
     """
-    n_labels = counts.shape[0] - 1
+    t = totals_of(counts)
     if labels is None:
-        rows = counts
-        diagonal = np.trace(counts[:n_labels, :n_labels])
+        rows, abstained, correct = t.actual, t.abstained, t.tp
     else:
         labels = np.asarray(labels, dtype=np.intp)
-        rows = counts[labels, :]
-        diagonal = counts[labels, labels].sum()
-    return Summary(
-        total=int(rows.sum()),
-        predicted=int(rows[:, :n_labels].sum()),
-        correct=int(diagonal),
-    )
+        rows, abstained, correct = t.actual[labels], t.abstained[labels], t.tp[labels]
+    total = int(rows.sum())
+    return Summary(total=total, predicted=total - int(abstained.sum()), correct=int(correct.sum()))
 
 
 def submatrix(counts: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -169,10 +169,10 @@ class Metrics:
 
     @strawberry.field(description="Actual and predicted counts per label, None last.")
     async def label_distribution(self) -> list[LabelCount]:
-        counts = await self.view.counts()
-        codes = [*self.view.codes, counts.shape[0] - 1]
+        totals = await self.view.totals()
+        codes = [*self.view.codes, len(totals.actual) - 1]
         names = [*self.view.label_names, None]
-        actual, predicted = counts.sum(axis=1), counts.sum(axis=0)
+        actual, predicted = totals.actual, totals.predicted
         return [
             LabelCount(label=name, actual=int(actual[c]), predicted=int(predicted[c]))
             for name, c in zip(names, codes, strict=True)

@@ -123,3 +123,16 @@ def test_label_and_distribution_and_cells(gql: Query) -> None:
         {"actual": "A", "predicted": "B", "count": 1},
         {"actual": "B", "predicted": None, "count": 1},
     ]
+
+
+def test_too_many_labels_for_a_matrix_still_answer_everything_else(gql: Query, monkeypatch) -> None:
+    import api.views
+
+    expected = metrics(gql, t=0.5)
+    monkeypatch.setattr(api.views, "MAX_MATRIX_CELLS", 10)  # the 3-label store needs 16
+    body = gql(METRICS.replace("confusionMatrix { labels counts }", ""), t=0.5)
+    got = body["data"]["model"]["run"]["split"]["metrics"]
+    assert got == {k: v for k, v in expected.items() if k != "confusionMatrix"}
+    refused = gql(METRICS, t=0.5)
+    assert refused["errors"][0]["extensions"]["code"] == "COST_LIMIT"
+    assert "cells" in refused["errors"][0]["message"]

@@ -25,7 +25,9 @@ from engine.kernels import (
     _confusion_counts_masked,
     as_threshold,
     confusion_counts,
+    label_totals,
 )
+from engine.metrics import Totals
 from tests.engine.strategies import ROUND_VALUES, SETTINGS, View, views
 from tests.naive import naive_confusion
 
@@ -189,3 +191,15 @@ def test_kernels_pass_these_tests_as_plain_python_with_the_jit_disabled() -> Non
     # Only this test is skipped there: the plain-Python check above did run.
     skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
     assert len(skipped) == 1 and "already running as plain Python" in skipped[0], result.stdout
+
+
+@SETTINGS
+@given(views(), st.booleans())
+def test_label_totals_equal_the_sums_of_the_confusion_matrix(view: View, masked: bool) -> None:
+    mask = (np.arange(len(view.actual)) % 3 != 0) if masked else None
+    expected = Totals.of_matrix(view.counts(mask))
+    got = label_totals(
+        view.actual, view.predicted, view.confidence, view.threshold, view.n_labels, mask
+    )
+    for name in ("tp", "actual", "predicted", "abstained"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
