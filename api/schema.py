@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -12,6 +13,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from api.context import Context
+from api.cost import QueryCost
 from api.errors import should_mask
 from api.scalars import SCALARS
 from api.types.catalog import Model
@@ -37,6 +39,7 @@ LIMITS = [
     lambda: QueryDepthLimiter(max_depth=12),
     lambda: MaxAliasesLimiter(max_alias_count=32),
     lambda: MaxTokensLimiter(max_token_count=4000),
+    lambda: AddValidationRules([QueryCost]),  # api/cost.py: views x fan-out <= MAX_COST
 ]
 
 schema = strawberry.Schema(

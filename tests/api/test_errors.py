@@ -68,3 +68,12 @@ def test_an_unexpected_failure_is_masked(gql: Query, store) -> None:
     assert "Traceback" not in str(body)
     assert body["errors"][0]["extensions"]["code"] in {"INTERNAL", "DATA_UNAVAILABLE"}
     assert gql("{ models { name } }")["data"] == {"models": [{"name": "m"}]}
+
+
+def test_a_query_over_the_cost_bound_is_refused_with_cost_limit(gql: Query) -> None:
+    views = " ".join(f"m{i}: metrics(threshold: 0.{i}) {{ accuracy }}" for i in range(10))
+    body = gql("{ models { runs { splits { %s } } } }" % views)  # 10 x 10 x 10 x 10 views
+    assert body.get("data") is None
+    assert body["errors"][0]["extensions"]["code"] == "COST_LIMIT"
+    assert "2,000" in body["errors"][0]["message"]
+    assert "errors" not in gql(SPLIT % views)  # the same ten views of one split are fine
