@@ -103,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", help=data_help)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(run=cmd_serve)
+    serve.set_defaults(handler=cmd_serve)
 
     ingest = sub.add_parser("ingest", help="store a file of predictions as a split")
     ingest.add_argument("file")
@@ -119,16 +119,16 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("--confidence-column", default="confidence")
     ingest.add_argument("--scores-column", default="scores")
     ingest.add_argument("--replace", action="store_true", help="replace an existing split")
-    ingest.set_defaults(run=cmd_ingest)
+    ingest.set_defaults(handler=cmd_ingest)
 
     demo = sub.add_parser("demo", help="(re)create the demo store")
     demo.add_argument("--data", help=data_help)
     demo.add_argument("--if-empty", action="store_true", help="only when the store is empty")
-    demo.set_defaults(run=cmd_demo)
+    demo.set_defaults(handler=cmd_demo)
 
     models = sub.add_parser("models", help="list what is stored")
     models.add_argument("--data", help=data_help)
-    models.set_defaults(run=cmd_models)
+    models.set_defaults(handler=cmd_models)
     return top
 
 
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        return args.handler(args)
     except StoreError as error:
         print(f"evalql {args.command}: {error}", file=sys.stderr)
         return 1
