@@ -1,8 +1,8 @@
 """Shared pieces of the benchmarks: reference data, the store, the server, timing, tables.
 
 The reference data is generated deterministically (a seeded NumPy generator per
-chunk of rows), written as Parquet under ``bench/data/`` and ingested (``ingest_file``, the
-function behind ``evalql ingest``) into ``bench/data/store-<name>``. Both steps are
+chunk of rows), written as Parquet under ``bench/data/`` and ingested through the
+``evalql ingest`` command into ``bench/data/store-<name>``. Both steps are
 skipped when their result already exists, so a rerun goes straight to timing.
 
 The server is a real ``evalql serve`` subprocess on a free local port, queried
@@ -185,28 +185,16 @@ def is_ingested(ds: Dataset) -> bool:
     return ds.store.exists() and Catalog(ds.store).split(MODEL, RUN, SPLIT) is not None
 
 
-# ``evalql ingest`` cannot be used for now: its ``--run`` option overwrites the
-# subcommand's ``run`` default in argparse (api/cli.py), so every ingest fails
-# with "'str' object is not callable". Until that is fixed the bench calls
-# storage.ingest.ingest_file, the function behind the command, in a child
-# process (so the ingest's memory is returned to the system when it ends).
-_INGEST_SCRIPT = """
-import sys
-from pathlib import Path
-from storage.ingest import IngestOptions, ingest_file
-store, path, model, run, split, labels = sys.argv[1:]
-options = IngestOptions(labels=tuple(labels.split(",")))
-print(ingest_file(Path(store), Path(path), model, run, split, options))
-"""
-
-
 def ingest(ds: Dataset) -> None:
-    """Ingest the Parquet file of ``ds`` into its store, with its fixed label list."""
-    command = [sys.executable, "-c", _INGEST_SCRIPT, str(ds.store), str(ds.parquet),
-               MODEL, RUN, SPLIT, ",".join(ds.label_names)]
+    """Ingest the Parquet file of ``ds`` into its store through ``evalql ingest``,
+    with its fixed label list (a child process: its memory goes when it ends)."""
+    command = [
+        evalql_command(), "ingest", str(ds.parquet), "--model", MODEL, "--run", RUN,
+        "--split", SPLIT, "--data", str(ds.store), "--labels", ",".join(ds.label_names),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"ingest failed ({done.returncode}): {done.stderr.strip()}")
+        raise RuntimeError(f"evalql ingest failed ({done.returncode}): {done.stderr.strip()}")
     log(f"  {done.stdout.strip()}")
 
 
@@ -294,19 +282,41 @@ def abstained(arrays: Arrays, threshold: float, k: int, mask: np.ndarray | None 
     return a, p
 
 
-def sklearn_page(arrays: Arrays, threshold: float, k: int, mask: np.ndarray | None = None
-                 ) -> np.ndarray:
+def sklearn_page(arrays: Arrays, threshold: float, k: int, mask: np.ndarray | None = None,
+                 parts: dict[str, float] | None = None) -> np.ndarray:
     """What a metrics page costs in scikit-learn: the (K+1)x(K+1) confusion
     matrix (None as label K) and precision/recall/F1/support per label and
-    macro. Returns the matrix."""
+    macro. Returns the matrix; ``parts``, when given, receives each step's seconds."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+    clock = [time.perf_counter()]
+
+    def step(name: str) -> None:
+        clock.append(time.perf_counter())
+        if parts is not None:
+            parts[name] = clock[-1] - clock[-2]
+
     a, p = abstained(arrays, threshold, k, mask)
+    step("row filter + abstention" if mask is not None else "abstention")
     matrix = confusion_matrix(a, p, labels=np.arange(k + 1))
+    step("confusion_matrix")
     labels = np.arange(k)
     precision_recall_fscore_support(a, p, labels=labels, average=None, zero_division=0)
+    step("prfs(average=None)")
     precision_recall_fscore_support(a, p, labels=labels, average="macro", zero_division=0)
+    step("prfs(average='macro')")
     return matrix
+
+
+def warm_sklearn() -> None:
+    """Import scikit-learn and run its page once on tiny arrays, so no timed run
+    pays for imports or first-call setup."""
+    n = 64
+    tiny = Arrays(np.arange(n, dtype=np.int32) % 3, np.arange(n, dtype=np.int32) % 2,
+                  np.linspace(0, 1, n, dtype=np.float32), np.zeros(n, np.int32),
+                  np.zeros(n, np.int32))
+    sklearn_page(tiny, 0.5, 3)
+    sklearn_page(tiny, 0.5, 3, tiny.channel == 0)
 
 
 # ---------------------------------------------------------------------------

@@ -40,8 +40,10 @@ from common import (
     print_machine,
     serving,
     sklearn_page,
+    split_file,
     split_vars,
     time_runs,
+    warm_sklearn,
 )
 
 EMAIL = CHANNELS.index("email")
@@ -58,17 +60,21 @@ def time_page(client: Client, thresholds: Thresholds, where: list[dict[str, Any]
 
 
 def time_sklearn(arrays: Arrays, threshold: float, k: int, filtered: bool, repeats: int
-                 ) -> tuple[Timing, np.ndarray]:
+                 ) -> tuple[Timing, np.ndarray, dict[str, float]]:
     """scikit-learn's page at ``threshold`` (the row mask, if any, built inside
-    the timing); returns the timing and the confusion matrix."""
+    the timing); returns the timing, the confusion matrix and each step's
+    median seconds."""
     matrix: list[np.ndarray] = []
+    parts: list[dict[str, float]] = []
 
     def run(_: int) -> None:
         mask = arrays.channel == EMAIL if filtered else None
-        matrix[:] = [sklearn_page(arrays, threshold, k, mask)]
+        parts.append({})
+        matrix[:] = [sklearn_page(arrays, threshold, k, mask, parts[-1])]
 
     timing = time_runs(run, repeats)
-    return timing, matrix[0]
+    steps = {name: float(np.median([p[name] for p in parts])) for name in parts[0]}
+    return timing, matrix[0], steps
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -88,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ds = Dataset(args.rows, args.labels)
     k = ds.labels
     print_machine()
+    warm_sklearn()
     prepare(ds, reingest=args.reingest)
     log("reading the arrays back for scikit-learn")
     arrays = load_arrays(ds)
@@ -112,8 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rss = server.memory()["VmRSS"]
 
     log(f"timing scikit-learn, {args.sklearn_repeats} runs each")
-    sk_page, sk_matrix = time_sklearn(arrays, check_t, k, False, args.sklearn_repeats)
-    sk_filtered, sk_filtered_matrix = time_sklearn(arrays, check_t, k, True, args.sklearn_repeats)
+    sk_page, sk_matrix, sk_steps = time_sklearn(arrays, check_t, k, False, args.sklearn_repeats)
+    sk_filtered, sk_filtered_matrix, _ = time_sklearn(arrays, check_t, k, True,
+                                                      args.sklearn_repeats)
     checks = {
         "no filter": np.array_equal(served[False], sk_matrix),
         "channel = email": np.array_equal(served[True], sk_filtered_matrix),
@@ -139,8 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print(markdown_table(headers, rows))
     print()
+    columns = split_file(ds).stat().st_size
     print(f"- page answer: {fmt_bytes(page_bytes)} of JSON; server resident memory "
-          f"after the runs: {fmt_bytes(rss)}")
+          f"after the runs: {fmt_bytes(rss)} (the split's Arrow file: {fmt_bytes(columns)})")
+    steps = ", ".join(f"{name} {fmt_seconds(seconds)}" for name, seconds in sk_steps.items())
+    print(f"- scikit-learn's page, step by step (median, no filter): {steps}")
     for name, equal in checks.items():
         print(f"- confusion matrix at t={check_t}, {name}: "
               f"{'equal to' if equal else 'DIFFERENT from'} scikit-learn's")
