@@ -17,7 +17,7 @@ import numpy as np
 
 from api.context import Context
 from api.errors import BadUserInput, CostLimit, one_of
-from api.loaders import cached_mask, threshold_index
+from api.loaders import cached_mask, filtered_index, threshold_index
 from engine.kernels import as_threshold, confusion_counts, label_totals
 from engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
 from storage.datasets import SplitData
@@ -103,6 +103,9 @@ class View:
         if mask is None:
             # No row filter: K^2 binary searches in the index, not a scan.
             return threshold_index(data).counts_at(as_threshold(self.threshold))
+        index = filtered_index(data, self.conditions)
+        if index is not None:
+            return index.counts_at(as_threshold(self.threshold))
         return confusion_counts(
             data.actual, data.predicted, data.confidence, self.threshold, data.n_labels, mask
         )
