@@ -4,6 +4,8 @@ A split file stores label codes against the split's own dictionary (written
 into the file's schema metadata), so ingesting a split never rewrites another.
 Loading maps those codes into the model's current label order; when the two
 agree, which is the common case, the arrays are zero-copy views of the file.
+A multilabel split's label sets load the same way, as CSR arrays
+(``MultilabelColumns``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pyarrow.ipc as ipc
 
 from storage.catalog import Catalog
 from storage.errors import CorruptSplitError, StoreError
-from storage.ingest import LABELS_KEY, SCORE_LABELS_KEY
+from storage.ingest import LABELS_KEY, SCORE_LABELS_KEY, TASK_KEY
 from storage.model import SplitInfo
 
 _RESERVED = ("__id", "__actual", "__predicted", "__confidence", "__scores")
@@ -33,11 +35,66 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class MultilabelColumns:
+    """A multilabel split's label sets in CSR form; codes in the model's order.
+
+    Row i's actual labels are ``actual_codes[actual_offsets[i]:actual_offsets[i + 1]]``;
+    its predicted labels and their confidences are the same slice of
+    ``predicted_codes`` and ``predicted_confidence`` by ``predicted_offsets``.
+    A row's lists hold distinct codes; an empty slice is the empty set (a null
+    list in the input). Example: actual ``[["b"], [], ["a", "c"]]`` over labels
+    ``(a, b, c)`` is offsets ``[0, 1, 1, 3]`` and codes ``[1, 0, 2]``.
+
+    Why CSR rather than a row x label bitset: a scan over CSR costs O(labels
+    per row), about 3 actual and 3 predicted codes a row in practice, while a
+    bitset scan costs O(N x K) whatever the rows hold and grows with every
+    label a model adds (10,000 labels: 2.5 KB a row for the two sets). Bits
+    are smaller while K is small (50 labels: 7 bytes a row per set, against
+    8 bytes of offsets plus 4 a code here), but they hold no confidence: a
+    confidence per predicted label needs either a dense N x K float32 block
+    (2 GB at 10M rows x 50 labels) or a CSR list anyway. CSR is also exactly
+    an Arrow large_list array (offsets + values buffers), so loading stays
+    zero-copy: the split file is the engine's input.
+    """
+
+    actual_offsets: np.ndarray  # int64 (N + 1,)
+    actual_codes: np.ndarray  # int32
+    predicted_offsets: np.ndarray  # int64 (N + 1,)
+    predicted_codes: np.ndarray  # int32
+    predicted_confidence: np.ndarray  # float32, aligned with predicted_codes
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.actual_offsets) - 1
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (
+            self.actual_offsets, self.actual_codes, self.predicted_offsets,
+            self.predicted_codes, self.predicted_confidence,
+        )
+        return sum(a.nbytes for a in arrays)
+
+    def actual_of(self, row: int) -> np.ndarray:
+        """The actual label codes of ``row`` (a view)."""
+        return self.actual_codes[self.actual_offsets[row] : self.actual_offsets[row + 1]]
+
+    def predicted_of(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The predicted label codes of ``row`` and their confidences (views)."""
+        span = slice(self.predicted_offsets[row], self.predicted_offsets[row + 1])
+        return self.predicted_codes[span], self.predicted_confidence[span]
+
+
+@dataclass(frozen=True)
 class SplitData:
     """A split's rows as arrays; codes index into ``labels`` (the model's order).
 
     The NumPy arrays are read-only (views of the memory-mapped file, or made
     read-only when remapped) because they are shared by every request.
+
+    A multilabel split has its label sets in ``multilabel``; its ``actual``,
+    ``predicted`` and ``confidence`` are zero-length, so code written for the
+    multiclass columns fails loudly (a length mismatch) instead of answering.
     """
 
     info: SplitInfo
@@ -48,6 +105,8 @@ class SplitData:
     confidence: np.ndarray  # float32
     scores: np.ndarray | None  # float32 (N, K) in the model's label order
     metadata: pa.Table
+    task: str = "multiclass"  # "multiclass" | "multilabel", the model's
+    multilabel: MultilabelColumns | None = None  # set exactly for multilabel splits
 
     _memo: dict[Hashable, Future[Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -79,7 +138,7 @@ class SplitData:
 
     @property
     def n_rows(self) -> int:
-        return len(self.actual)
+        return len(self.ids)
 
     @property
     def n_labels(self) -> int:
@@ -90,7 +149,9 @@ class SplitData:
         """Bytes of every column, what the cache budget counts."""
         arrays = (self.actual, self.predicted, self.confidence)
         scores = 0 if self.scores is None else self.scores.nbytes
-        return self.ids.nbytes + sum(a.nbytes for a in arrays) + scores + self.metadata.nbytes
+        sets = 0 if self.multilabel is None else self.multilabel.nbytes
+        columns = sum(a.nbytes for a in arrays) + scores + sets
+        return self.ids.nbytes + columns + self.metadata.nbytes
 
 
 class SplitStore:
@@ -129,16 +190,16 @@ class SplitStore:
         if not owner:
             return future.result()
         try:
-            data = self._read(info, model.labels)
+            data = self._read(info, model.labels, model.task)
         except BaseException as error:
             self._settle(key, future, error=error)
             raise
         self._settle(key, future, data=data)
         return data
 
-    def _read(self, info: SplitInfo, labels: tuple[str, ...]) -> SplitData:
+    def _read(self, info: SplitInfo, labels: tuple[str, ...], task: str) -> SplitData:
         try:
-            return _read_split(self.root, info, labels)
+            return _read_split(self.root, info, labels, task)
         except CorruptSplitError as error:
             # Not corrupt, only late: an ingest replaced the split (and deleted
             # its file) between the caller's catalog lookup and this read.
@@ -192,25 +253,32 @@ def _names(info: SplitInfo) -> tuple[str, str, str]:
     return info.model, info.run, info.name
 
 
-def _read_split(root: Path, info: SplitInfo, labels: tuple[str, ...]) -> SplitData:
+def _read_split(
+    root: Path, info: SplitInfo, labels: tuple[str, ...], task: str = "multiclass"
+) -> SplitData:
     """Map the split's file and decode it into the model's label order."""
     path = root / info.path
     name = "/".join(_names(info))
     try:
         with pa.memory_map(str(path)) as source:  # buffers keep the mapping alive
             table = ipc.open_file(source).read_all()
-        return _decode(table, info, labels)
+        return _decode(table, info, labels, task)
     except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as error:
         reason = " ".join(str(error).split()) or type(error).__name__
         raise CorruptSplitError(name, str(path), reason) from error
 
 
-def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...]) -> SplitData:
+def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...], task: str) -> SplitData:
     if table.num_rows != info.row_count:
         raise ValueError(f"{table.num_rows} rows, the catalog says {info.row_count}")
     metadata = table.schema.metadata or {}
     own = tuple(json.loads(metadata[LABELS_KEY]))
     lookup = _lookup(own, labels)
+    file_task = metadata.get(TASK_KEY, b"multiclass").decode()
+    if file_task != task:
+        raise ValueError(f"the file holds a {file_task} split, but the model is {task}")
+    if task == "multilabel":
+        return _decode_multilabel(table, info, labels, _recoder(len(own), lookup))
     scores = None
     if "__scores" in table.column_names:
         score_labels = tuple(json.loads(metadata[SCORE_LABELS_KEY]))
@@ -225,6 +293,77 @@ def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...]) -> SplitD
         scores=scores,
         metadata=table.drop_columns([c for c in _RESERVED if c in table.column_names]),
     )
+
+
+def _decode_multilabel(
+    table: pa.Table, info: SplitInfo, labels: tuple[str, ...],
+    recode: Callable[[np.ndarray], np.ndarray],
+) -> SplitData:
+    actual_offsets, actual_codes = _csr(table.column("__actual"), np.int32)
+    predicted_offsets, predicted_codes = _csr(table.column("__predicted"), np.int32)
+    confidence_offsets, confidence = _csr(table.column("__confidence"), np.float32)
+    if not np.array_equal(confidence_offsets, predicted_offsets):
+        raise ValueError("the confidence lists are not aligned with the predicted lists")
+    columns = MultilabelColumns(
+        actual_offsets=actual_offsets,
+        actual_codes=recode(actual_codes),
+        predicted_offsets=predicted_offsets,
+        predicted_codes=recode(predicted_codes),
+        predicted_confidence=confidence,
+    )
+    return SplitData(
+        info=info,
+        labels=labels,
+        ids=_single_chunk(table.column("__id")),
+        actual=_empty(np.int32),
+        predicted=_empty(np.int32),
+        confidence=_empty(np.float32),
+        scores=None,
+        metadata=table.drop_columns([c for c in _RESERVED if c in table.column_names]),
+        task="multilabel",
+        multilabel=columns,
+    )
+
+
+def _csr(column: pa.ChunkedArray, dtype: type[np.generic]) -> tuple[np.ndarray, np.ndarray]:
+    """A large_list column as (int64 offsets, values), zero-copy.
+
+    The offsets index into the whole values buffer (Arrow's ``values``, not
+    ``flatten()``), so a sliced array needs no copy either. A full validation
+    first: the kernels index with these offsets, and a corrupt file must not
+    make them read out of bounds.
+    """
+    array = _single_chunk(column)
+    if not pa.types.is_large_list(array.type) or array.null_count:
+        raise ValueError(f"a label-set column is {array.type} with nulls, expected large_list")
+    array.validate(full=True)
+    offsets = array.offsets.to_numpy(zero_copy_only=True)
+    values = array.values.to_numpy(zero_copy_only=True)
+    if values.dtype != dtype:
+        raise ValueError(f"a column holds {values.dtype}, expected {np.dtype(dtype)}")
+    return offsets, values
+
+
+def _recoder(n_own: int, lookup: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
+    """Label-set codes into the model's order; checks the range, since the
+    kernels index their counts with them (no -1 here: None is the empty set)."""
+
+    def recode(codes: np.ndarray) -> np.ndarray:
+        if len(codes) and (codes.min() < 0 or codes.max() >= n_own):
+            raise ValueError(f"label codes outside [0, {n_own})")
+        if lookup is None:
+            return codes
+        recoded = lookup[codes]
+        recoded.flags.writeable = False
+        return recoded
+
+    return recode
+
+
+def _empty(dtype: type[np.generic]) -> np.ndarray:
+    array = np.empty(0, dtype=dtype)
+    array.flags.writeable = False
+    return array
 
 
 def _lookup(own: tuple[str, ...], labels: tuple[str, ...]) -> np.ndarray | None:

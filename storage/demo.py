@@ -22,13 +22,21 @@ every screen of a front-end has something to show:
 Accuracy (correct / all rows, as the engine defines it) lands near
 ``TARGET_ACCURACY``. Every number comes from one seed through NumPy
 Generators and dates end at the fixed ``END``, so two calls return equal tables.
+
+A second, multilabel model, ``support-tags``, tags the same conversations
+(the first 20,000 of ``training`` and 5,000 of ``validation``: same ids, same
+metadata) with up to three of eight tags such as ``billing`` and ``urgent``
+(``tag_tables``). About 10 % of rows have no tag (3 % unlabeled: a null
+list); each predicted tag carries a calibrated-looking confidence (v1
+overconfident), tags are listed from a confidence of 0.3, and some rows get
+no prediction at all. ``v2`` separates tags better than ``v1``.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,6 +160,34 @@ TEMPLATES = {
 }
 
 
+# The multilabel model: tags on the same conversations.
+TAGS_MODEL = "support-tags"
+TAGS = ("account", "billing", "bug", "cancellation", "feedback", "refund", "shipping", "urgent")
+TAG_SPLIT_ROWS = {"training": 20_000, "validation": 5_000}
+MAX_TAGS = 3
+NO_TAGS_SHARE = 0.07  # on top of the unlabeled conversations: about 10 % without tags
+# The chance of each tag given the conversation's intent (the multiclass truth).
+TAG_CHANCE = {
+    "Billing Issue": {"billing": 0.9, "refund": 0.25, "account": 0.15, "urgent": 0.15},
+    "Cancellation": {"cancellation": 0.9, "billing": 0.3, "refund": 0.25, "feedback": 0.15},
+    "Feature Request": {"feedback": 0.85, "bug": 0.1, "account": 0.1},
+    "Partially Resolved": {"bug": 0.4, "shipping": 0.3, "account": 0.25, "feedback": 0.15},
+    "Refund Request": {"refund": 0.9, "billing": 0.4, "shipping": 0.2, "urgent": 0.1},
+    "Resolved": {"feedback": 0.3, "account": 0.2, "bug": 0.15, "shipping": 0.15},
+    "Technical Problem": {"bug": 0.85, "account": 0.3, "urgent": 0.25},
+    "Unresolved": {"urgent": 0.5, "bug": 0.35, "shipping": 0.25, "account": 0.15},
+}
+URGENT_CHANNEL_BONUS = {"phone": 0.15, "social": 0.1}  # people call or post when it is urgent
+# How far apart a tag's evidence lies when present and absent (in noise
+# standard deviations, before the tag's and the conversation's ease).
+TAG_SEPARATION = {"v1": 1.1, "v2": 1.5}
+TAG_SPLIT_EASE = {"training": 0.15, "validation": 0.0}  # the model has seen training
+# Per tag, in TAGS order: "urgent" and "feedback" are vague, "refund" is explicit.
+TAG_EASE = np.array([0.8, 1.1, 1.0, 1.2, 0.7, 1.3, 1.0, 0.6])
+TAG_TEMPERATURE = {"v1": 1.3, "v2": 1.0}  # > 1: overconfident
+LISTED_CONFIDENCE = 0.3  # the model lists a tag from this confidence on
+
+
 @dataclass(frozen=True)
 class _Conversations:
     """The rows of one split that every run shares: what was said and how hard it is."""
@@ -185,18 +221,44 @@ def demo_tables(seed: int = 7) -> list[tuple[str, str, str, pa.Table]]:
     return tables
 
 
+def tag_tables(seed: int = 7) -> list[tuple[str, str, str, pa.Table]]:
+    """Every (model, run, split, table) of the multilabel demo model, in ingest order.
+
+    ``tag_tables()[0][:3]`` -> ``("support-tags", "v1", "training")``.
+    """
+    tables = []
+    for split_index, (split, n_rows) in enumerate(SPLIT_ROWS.items()):
+        first_id = sum(list(SPLIT_ROWS.values())[:split_index])
+        # The very conversations of demo_tables (same seed), cut to the first rows.
+        conversations = _conversations(np.random.default_rng([seed, split_index]), n_rows, first_id)
+        conv = _first_rows(conversations, TAG_SPLIT_ROWS[split])
+        rng = np.random.default_rng([seed, split_index, 100])
+        tags = _true_tags(rng, conv)
+        shared_noise = rng.normal(size=tags.shape)
+        for run_index, run in enumerate(RUNS):
+            run_rng = np.random.default_rng([seed, split_index, 101 + run_index])
+            table = _tag_table(run_rng, conv, tags, shared_noise, run, TAG_SPLIT_EASE[split])
+            tables.append((TAGS_MODEL, run, split, table))
+    return tables
+
+
 def build_demo(root: Path, progress: Callable[[str], None] | None = None) -> list[IngestSummary]:
-    """(Re)create the demo model under the store at ``root``; one summary per split."""
+    """(Re)create the demo models under the store at ``root``; one summary per split."""
     # Imported here so the generator works (and is testable) on its own.
     from storage.ingest import IngestOptions, ingest_table
 
-    options = IngestOptions(labels=LABELS, replace=True)
+    options = {
+        MODEL: IngestOptions(labels=LABELS, replace=True),
+        TAGS_MODEL: IngestOptions(task="multilabel", labels=TAGS, replace=True),
+    }
     summaries = []
-    for model, run, split, table in demo_tables():
+    for model, run, split, table in [*demo_tables(), *tag_tables()]:
         if progress is not None:
             progress(f"demo: ingesting {model}/{run}/{split} ({table.num_rows:,} rows)")
         source = f"demo:{model}/{run}/{split}"
-        summaries.append(ingest_table(root, table, model, run, split, options, source=source))
+        summaries.append(
+            ingest_table(root, table, model, run, split, options[model], source=source)
+        )
     return summaries
 
 
@@ -257,6 +319,83 @@ def _run_table(rng: np.random.Generator, conv: _Conversations, run: str, target:
         offsets = pa.array(np.arange(0, scores.size + 1, len(LABELS), dtype=np.int32))
         columns["scores"] = pa.ListArray.from_arrays(offsets, pa.array(scores.ravel()))
     return pa.table(columns | _metadata(conv))
+
+
+def _first_rows(conv: _Conversations, n: int) -> _Conversations:
+    return _Conversations(**{f.name: getattr(conv, f.name)[:n] for f in fields(conv)})
+
+
+def _true_tags(rng: np.random.Generator, conv: _Conversations) -> np.ndarray:
+    """bool (N, len(TAGS)): each tag drawn by its chance given the intent, the
+    likeliest kept when more than MAX_TAGS come up; a tagged conversation has
+    at least its intent's main tag; unlabeled and NO_TAGS_SHARE rows have none."""
+    chance = np.zeros((len(LABELS), len(TAGS)))
+    for label, tags in TAG_CHANCE.items():
+        for tag, p in tags.items():
+            chance[LABELS.index(label), TAGS.index(tag)] = p
+    row_chance = chance[conv.truth]
+    for channel, bonus in URGENT_CHANNEL_BONUS.items():
+        row_chance[conv.channel == CHANNELS.index(channel), TAGS.index("urgent")] += bonus
+    drawn = rng.random(row_chance.shape) < row_chance
+    order = np.argsort(-row_chance, axis=1, kind="stable")  # likeliest first
+    ranked = np.take_along_axis(drawn, order, axis=1)
+    tags = np.zeros_like(drawn)
+    np.put_along_axis(tags, order, ranked & (np.cumsum(ranked, axis=1) <= MAX_TAGS), axis=1)
+    untagged = np.flatnonzero(~tags.any(axis=1))
+    tags[untagged, order[untagged, 0]] = True
+    tags[~conv.labeled | (rng.random(len(tags)) < NO_TAGS_SHARE)] = False
+    return tags
+
+
+def _tag_table(
+    rng: np.random.Generator, conv: _Conversations, tags: np.ndarray, shared_noise: np.ndarray,
+    run: str, split_ease: float,
+) -> pa.Table:
+    """One run's tag predictions, as the table a user would upload.
+
+    Evidence for a tag is Gaussian, +mu when present and -mu when absent, so
+    the posterior log-odds ``logit(prior) + 2 mu e`` are calibrated; the run's
+    temperature then makes v1 overconfident. Tags at or above
+    LISTED_CONFIDENCE are listed, most confident first.
+    """
+    ease = TAG_SEPARATION[run] * TAG_EASE[None, :] + 0.25 * conv.ease[:, None] + split_ease
+    mu = np.maximum(ease, 0.2)
+    noise = np.sqrt(SHARED_LUCK) * shared_noise + np.sqrt(1 - SHARED_LUCK) * rng.normal(
+        size=tags.shape
+    )
+    evidence = np.where(tags, mu, -mu) + noise
+    prior = np.clip(tags.mean(axis=0), 0.01, 0.99)
+    logit = np.log(prior / (1 - prior))[None, :] + 2 * mu * evidence
+    confidence = np.clip(_sigmoid(TAG_TEMPERATURE[run] * logit), 0.0, 0.999).astype(np.float32)
+    listed = confidence >= np.float32(LISTED_CONFIDENCE)
+    unlabeled = ~conv.labeled
+    columns = {
+        "id": conv.ids,
+        "actual": _tag_lists(tags, None, unlabeled),
+        "predicted": _tag_lists(listed, confidence, None),
+        "confidence": _tag_lists(listed, confidence, None, values=confidence),
+    }
+    return pa.table(columns | _metadata(conv))
+
+
+def _tag_lists(
+    present: np.ndarray, confidence: np.ndarray | None, null_rows: np.ndarray | None,
+    values: np.ndarray | None = None,
+) -> pa.Array:
+    """list<string> of the tags ``present`` in each row (most confident first when
+    ``confidence`` is given), or list<float> of ``values`` in the same order;
+    rows in ``null_rows`` are null lists."""
+    rows, columns = np.nonzero(present)  # by row, then by tag
+    if confidence is not None:
+        order = np.lexsort((-confidence[rows, columns], rows))
+        rows, columns = rows[order], columns[order]
+    offsets = pa.array(np.concatenate([[0], np.cumsum(present.sum(axis=1))]), pa.int32())
+    if values is None:
+        items = pc.take(pa.array(TAGS), pa.array(columns))
+    else:
+        items = pa.array(values[rows, columns], pa.float32())
+    mask = None if null_rows is None else pa.array(null_rows)
+    return pa.ListArray.from_arrays(offsets, items, mask=mask)
 
 
 def _metadata(conv: _Conversations) -> dict[str, pa.Array]:

@@ -29,21 +29,22 @@ from storage.errors import IngestError
 from storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 from storage.readers import read_table
 from storage.validate import (
+    VALIDATORS,
     ValidTable,
     check_labels_within,
     column_type,
     preview,
-    validate_multiclass,
 )
 
 Progress = Callable[[str], None]
 
-TASKS = ("multiclass", "multilabel")
+TASKS = tuple(VALIDATORS)
 
 # Schema metadata keys of a split file: the file carries the dictionary its
-# codes index into, so it can be decoded without the catalog.
+# codes index into (and its task), so it can be decoded without the catalog.
 LABELS_KEY = b"evalql.labels"
 SCORE_LABELS_KEY = b"evalql.score_labels"
+TASK_KEY = b"evalql.task"  # absent in multiclass files
 
 # Files in tmp/ or unreferenced in splits/ older than this are left over from
 # a crashed ingest; a live ingest commits seconds after its last write.
@@ -118,7 +119,7 @@ def ingest_table(
     started = time.perf_counter()
     _check_request(model, run, split, options, source)
     _say(progress, "validating")
-    valid = validate_multiclass(table, options, source)
+    valid = VALIDATORS[options.task](table, options, source)
     # The store is touched only once the input is known to be good.
     catalog = Catalog(Path(root))
     _sweep_orphans(catalog)
@@ -140,8 +141,6 @@ def _check_request(model: str, run: str, split: str, options: IngestOptions, sou
             raise IngestError(source, message)
     if options.task not in TASKS:
         raise IngestError(source, f"task has to be one of {', '.join(TASKS)}, not {options.task!r}")
-    if options.task == "multilabel":
-        raise IngestError(source, "multilabel ingest is not supported yet")
 
 
 def _check_against_catalog(
@@ -201,13 +200,17 @@ def _compact(column: pa.ChunkedArray) -> pa.ChunkedArray:
 def _split_table(valid: ValidTable) -> pa.Table:
     """The stored layout: reserved "__" columns, then the metadata columns."""
     dictionary = pa.array(valid.labels, pa.string())
-    columns = {
-        "__id": valid.ids,
-        "__actual": _codes(valid.actual, dictionary),
-        "__predicted": _codes(valid.predicted, dictionary),
-        "__confidence": pa.array(valid.confidence, pa.float32()),
-    }
+    columns = {"__id": valid.ids}
     metadata = {LABELS_KEY: json.dumps(valid.labels).encode()}
+    if valid.task == "multilabel":
+        columns |= _label_set_columns(valid, dictionary)
+        metadata[TASK_KEY] = valid.task.encode()
+    else:
+        columns |= {
+            "__actual": _codes(valid.actual, dictionary),
+            "__predicted": _codes(valid.predicted, dictionary),
+            "__confidence": pa.array(valid.confidence, pa.float32()),
+        }
     if valid.scores is not None:
         k = valid.scores.shape[1]
         columns["__scores"] = pa.FixedSizeListArray.from_arrays(
@@ -218,6 +221,28 @@ def _split_table(valid: ValidTable) -> pa.Table:
         columns[name] = _compact(valid.metadata.column(name))
     # One record batch, so every column loads as one zero-copy NumPy view.
     return pa.table(columns).replace_schema_metadata(metadata).combine_chunks()
+
+
+def _label_set_columns(valid: ValidTable, dictionary: pa.Array) -> dict[str, pa.Array]:
+    """Multilabel rows as large_list columns: each one is a CSR matrix, int64
+    offsets plus a flat values buffer, which loads as zero-copy NumPy views
+    (see ``storage.datasets.MultilabelColumns`` for why CSR). ``__confidence``
+    repeats ``__predicted``'s offsets, so it stays a plain, self-describing
+    Arrow column; loading checks that the two agree."""
+    predicted_offsets = valid.predicted.offsets
+    return {
+        "__actual": _list_codes(valid.actual, dictionary),
+        "__predicted": _list_codes(valid.predicted, dictionary),
+        "__confidence": pa.LargeListArray.from_arrays(
+            predicted_offsets, pa.array(valid.confidence, pa.float32())
+        ),
+    }
+
+
+def _list_codes(lists: pa.LargeListArray, dictionary: pa.Array) -> pa.LargeListArray:
+    """large_list<int32> codes into ``dictionary``; every label is in it."""
+    codes = pc.index_in(lists.values, value_set=dictionary).cast(pa.int32())
+    return pa.LargeListArray.from_arrays(lists.offsets, codes)
 
 
 def _codes(labels: pa.Array, dictionary: pa.Array) -> pa.Array:

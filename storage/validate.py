@@ -1,9 +1,9 @@
 """Validation of an input table: every refusal is an IngestError naming the
 file, the column, the 1-based data row and the value.
 
-Only the multiclass task exists so far. Label columns go through
-``_label_column`` and scores through ``_scores`` so that the multilabel task
-can add its list<string> checks beside them later.
+One validator per task (``VALIDATORS``). Multiclass label columns go through
+``_label_column``, multilabel ones through ``_label_lists``; both produce a
+``ValidTable`` that ingest encodes the same way up to the list layout.
 """
 
 from __future__ import annotations
@@ -26,11 +26,18 @@ RESERVED_PREFIX = "__"
 
 @dataclass(frozen=True)
 class ValidTable:
-    """A validated multiclass table, ready to encode and write."""
+    """A validated table, ready to encode and write.
+
+    Multiclass: ``actual`` and ``predicted`` are string arrays (null = None)
+    and ``confidence`` has one value a row. Multilabel: they are
+    large_list<string> arrays without nulls (a null list became the empty
+    list), offsets starting at 0, no label twice in a row; ``confidence`` has
+    one value per predicted label, aligned with ``predicted.values``.
+    """
 
     ids: pa.Array  # string, unique, no nulls
-    actual: pa.Array  # string, null = no annotation
-    predicted: pa.Array  # string, null = no prediction
+    actual: pa.Array  # string, null = no annotation; multilabel: large_list<string>
+    predicted: pa.Array  # string, null = no prediction; multilabel: large_list<string>
     confidence: np.ndarray  # float32 in [0, 1]
     scores: np.ndarray | None  # float32 (N, K), columns in score_labels order
     score_labels: tuple[str, ...] | None
@@ -38,6 +45,7 @@ class ValidTable:
     labels: tuple[str, ...]  # the split's own dictionary: sorted, seen ∪ --labels
     actual_column: str
     predicted_column: str
+    task: str = "multiclass"
 
     @property
     def n_rows(self) -> int:
@@ -90,6 +98,52 @@ def validate_multiclass(table: pa.Table, options: IngestOptions, source: str) ->
     return valid
 
 
+def validate_multilabel(table: pa.Table, options: IngestOptions, source: str) -> ValidTable:
+    """Check ``table`` against the multilabel input rules (SPEC "Input rows").
+
+    ``actual`` and ``predicted`` are lists of labels, a null list meaning the
+    empty set; ``confidence`` lists are aligned with ``predicted`` (a missing
+    column, a null list or a null entry means 1.0).
+    """
+    _check_column_names(table, source)
+    if table.num_rows == 0:
+        raise IngestError(source, "the file has no rows")
+    for name in (options.actual_column, options.predicted_column):
+        _require(table, name, source)
+    if options.scores_column in table.column_names:
+        message = (
+            "scores are not supported for --task multilabel yet; "
+            "give each predicted label's probability in the confidence lists"
+        )
+        raise IngestError(source, message, options.scores_column)
+    given = _given_labels(options.labels, source)
+    actual = _label_lists(table, options.actual_column, source)
+    predicted = _label_lists(table, options.predicted_column, source)
+    seen = _distinct(actual.values) | _distinct(predicted.values)
+    valid = ValidTable(
+        ids=_ids(table, options.id_column, source),
+        actual=actual,
+        predicted=predicted,
+        confidence=_list_confidence(table, options.confidence_column, predicted, source),
+        scores=None,
+        score_labels=None,
+        metadata=_metadata(table, options),
+        labels=tuple(sorted(seen | set(given or ()))),
+        actual_column=options.actual_column,
+        predicted_column=options.predicted_column,
+        task="multilabel",
+    )
+    if given is not None:
+        check_labels_within(valid, given, "--labels", source)
+    return valid
+
+
+VALIDATORS: dict[str, Callable[[pa.Table, IngestOptions, str], ValidTable]] = {
+    "multiclass": validate_multiclass,
+    "multilabel": validate_multilabel,
+}
+
+
 def check_labels_within(
     valid: ValidTable, allowed: Collection[str], what: str, source: str
 ) -> None:
@@ -98,14 +152,24 @@ def check_labels_within(
     found = []
     columns = {valid.actual_column: valid.actual, valid.predicted_column: valid.predicted}
     for name, column in columns.items():
-        outside = pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=allowed_array)))
-        row = _first_true(outside)
-        if row is not None:
-            found.append((row, name, column[row].as_py()))
+        values, row_of = _labels_and_rows(column)
+        outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=allowed_array)))
+        index = _first_true(outside)
+        if index is not None:
+            found.append((row_of(index), name, values[index].as_py()))
     if found:
         row, name, label = min(found)
         message = f"label {label!r} is not one of {what} ({preview(allowed)})"
         raise IngestError(source, message, name, row + 1)
+
+
+def _labels_and_rows(column: pa.Array) -> tuple[pa.Array, Callable[[int], int]]:
+    """Every label of a label column and a map from its index to its 0-based
+    row: the identity for strings, the parent list for lists (in row order)."""
+    if not _is_list(column.type):
+        return column, lambda index: index
+    parents = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
+    return pc.list_flatten(column), lambda index: int(parents[index])
 
 
 def _is_text(dtype: pa.DataType) -> bool:
@@ -156,6 +220,88 @@ def _label_column(table: pa.Table, name: str, source: str) -> pa.Array:
         return pc.cast(column, pa.string())
     hint = "; a list of labels means --task multilabel" if _is_list(dtype) else ""
     raise IngestError(source, f"labels have to be strings, not {dtype}{hint}", name)
+
+
+def _label_lists(table: pa.Table, name: str, source: str) -> pa.LargeListArray:
+    """A multilabel column as large_list<string>: a null list becomes the empty
+    list; a null label or a label twice in one row is refused."""
+    column = table.column(name).combine_chunks()
+    if pa.types.is_null(column.type):
+        return _lists(np.zeros(len(column), dtype=np.int64), pa.array([], pa.string()))
+    if not _is_list(column.type):
+        message = (
+            f"labels have to be lists for --task multilabel, not {column.type} "
+            "(one label a row is --task multiclass; CSV cannot hold lists)"
+        )
+        raise IngestError(source, message, name)
+    lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
+    values = pc.list_flatten(column)  # skips null lists, as their lengths say
+    dtype = values.type.value_type if pa.types.is_dictionary(values.type) else values.type
+    if not (_is_text(dtype) or pa.types.is_integer(dtype) or pa.types.is_null(dtype)):
+        raise IngestError(source, f"labels have to be strings, not {dtype}", name)
+    values = pc.cast(values, pa.string())
+    rows = np.repeat(np.arange(len(column)), lengths)
+    null_index = _first_true(pc.is_null(values))
+    if null_index is not None:
+        row = int(rows[null_index]) + 1
+        raise IngestError(source, "a label in the list is missing (null)", name, row)
+    _check_distinct_in_rows(values, rows, name, source)
+    return _lists(lengths.astype(np.int64), values)
+
+
+def _lists(lengths: np.ndarray, values: pa.Array) -> pa.LargeListArray:
+    offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    return pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
+
+
+def _check_distinct_in_rows(values: pa.Array, rows: np.ndarray, name: str, source: str) -> None:
+    """Refuse the first row that lists a label twice."""
+    encoded = values.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    keys = rows.astype(np.int64) * max(len(encoded.dictionary), 1) + codes
+    ordered = np.sort(keys)
+    if not np.any(ordered[1:] == ordered[:-1]):
+        return  # the common case, found without the slower argsort
+    order = np.argsort(keys, kind="stable")
+    repeated = order[1:][keys[order[1:]] == keys[order[:-1]]]  # every later occurrence
+    if len(repeated):
+        index = int(repeated.min())
+        message = f"label {values[index].as_py()!r} appears twice in the list"
+        raise IngestError(source, message, name, int(rows[index]) + 1)
+
+
+def _list_confidence(
+    table: pa.Table, name: str, predicted: pa.LargeListArray, source: str
+) -> np.ndarray:
+    """One float32 confidence per predicted label; a missing column, a null
+    list or a null entry means 1.0."""
+    confidence = np.ones(len(predicted.values), dtype=np.float32)
+    if name not in table.column_names:
+        return confidence
+    column = table.column(name).combine_chunks()
+    if pa.types.is_null(column.type):
+        return confidence
+    value_type = column.type.value_type if _is_list(column.type) else None
+    if value_type is None or not (_is_number(value_type) or pa.types.is_null(value_type)):
+        message = f"confidence has to be a list of numbers for --task multilabel, not {column.type}"
+        raise IngestError(source, message, name)
+    given = pc.is_valid(column).to_numpy(zero_copy_only=False)
+    lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
+    expected = np.diff(predicted.offsets.to_numpy())
+    wrong = np.flatnonzero(given & (lengths != expected))
+    if len(wrong):
+        row = int(wrong[0])
+        message = (
+            f"{lengths[row]} confidences for {expected[row]} predicted labels; "
+            "the lists have to be aligned"
+        )
+        raise IngestError(source, message, name, row + 1)
+    flat = pc.list_flatten(column)  # the given lists' entries, in row order
+    values = pc.fill_null(pc.cast(flat, pa.float64()), 1.0).to_numpy(zero_copy_only=False)
+    rows = np.repeat(np.flatnonzero(given), lengths[given])
+    _check_probabilities(values, name, source, lambda i: int(rows[i]) + 1)
+    confidence[np.repeat(given, expected)] = values.astype(np.float32)
+    return confidence
 
 
 def _distinct(labels: pa.Array) -> set[str]:

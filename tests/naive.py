@@ -80,3 +80,38 @@ def naive_summary(
             if p == a:
                 correct += 1
     return NaiveSummary(total=total, predicted=answered, correct=correct)
+
+
+def naive_multilabel_confusion(
+    actual: Sequence[Sequence[int]],
+    predicted: Sequence[Sequence[int]],
+    confidence: Sequence[Sequence[float]],
+    threshold: float,
+    n_labels: int,
+    mask: Sequence[bool] | None = None,
+    labels: Sequence[int] | None = None,
+) -> list[list[int]]:
+    """The multilabel matrix: ``counts[i][j]`` = rows where i is actual and j kept.
+
+    Each row contributes every pair of (an actual label, or None when it has
+    none) x (a kept predicted label, or None when it has none). With a class
+    filter ``labels``, labels outside it are ignored on both sides.
+    Example: one row, actual [0, 1], predicted [1] kept, K = 2 gives
+    ``[[0, 1, 0], [0, 1, 0], [0, 0, 0]]``.
+    """
+    counts = [[0] * (n_labels + 1) for _ in range(n_labels + 1)]
+    for i, (row_actual, row_predicted, row_confidence) in enumerate(
+        zip(actual, predicted, confidence, strict=True)
+    ):
+        if mask is not None and not mask[i]:
+            continue
+        actual_set = [int(a) for a in row_actual if labels is None or a in labels]
+        kept_set = [
+            int(p)
+            for p, c in zip(row_predicted, row_confidence, strict=True)
+            if kept(c, threshold) and (labels is None or p in labels)
+        ]
+        for a in actual_set or [n_labels]:
+            for p in kept_set or [n_labels]:
+                counts[a][p] += 1
+    return counts

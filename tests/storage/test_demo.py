@@ -11,7 +11,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from storage.demo import LABELS, MODEL, build_demo, demo_tables
+from storage.demo import (
+    LABELS,
+    MODEL,
+    TAGS,
+    TAGS_MODEL,
+    build_demo,
+    demo_tables,
+    tag_tables,
+)
 
 Tables = dict[tuple[str, str], pa.Table]
 
@@ -185,10 +193,15 @@ def test_build_demo_ingests_each_table_with_fixed_labels_and_replace(
     fake = SimpleNamespace(IngestOptions=SimpleNamespace, ingest_table=ingest_table)
     monkeypatch.setitem(sys.modules, "storage.ingest", fake)
     summaries = build_demo(tmp_path)
-    assert summaries == [(model, run, split) for model, run, split, _ in demo_tables()]
+    every_table = [*demo_tables(), *tag_tables()]
+    assert summaries == [(model, run, split) for model, run, split, _ in every_table]
     for root, model, run, split, _, options, source in calls:
         assert root == tmp_path and source == f"demo:{model}/{run}/{split}"
-        assert options.labels == LABELS and options.replace is True
+        assert options.replace is True
+        if model == MODEL:
+            assert options.labels == LABELS and not hasattr(options, "task")
+        else:
+            assert options.labels == TAGS and options.task == "multilabel"
 
 
 def test_build_demo_ingests_every_table(tmp_path: Path) -> None:
@@ -196,8 +209,126 @@ def test_build_demo_ingests_every_table(tmp_path: Path) -> None:
     messages: list[str] = []
     summaries = build_demo(tmp_path, progress=messages.append)
     assert [(s.model, s.run, s.split, s.rows) for s in summaries] == [
-        (model, run, split, table.num_rows) for model, run, split, table in demo_tables()
+        (model, run, split, table.num_rows)
+        for model, run, split, table in [*demo_tables(), *tag_tables()]
     ]
     assert len(messages) == len(summaries)
     # Running it again replaces the splits rather than failing on them.
     assert all(s.replaced for s in build_demo(tmp_path))
+
+
+# --- the multilabel model, support-tags ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tagged() -> Tables:
+    return {(run, split): table for _, run, split, table in tag_tables()}
+
+
+def tag_matrix(column: pa.ChunkedArray) -> np.ndarray:
+    """bool (N, len(TAGS)) indicator matrix of a list<string> column; null = no tags."""
+    rows = column.to_pylist()
+    matrix = np.zeros((len(rows), len(TAGS)), dtype=bool)
+    for i, tags in enumerate(rows):
+        for tag in tags or []:
+            matrix[i, TAGS.index(tag)] = True
+    return matrix
+
+
+def kept_matrix(table: pa.Table, threshold: float) -> np.ndarray:
+    matrix = np.zeros((table.num_rows, len(TAGS)), dtype=bool)
+    rows = zip(table["predicted"].to_pylist(), table["confidence"].to_pylist(), strict=True)
+    for i, (tags, confidences) in enumerate(rows):
+        for tag, confidence in zip(tags, confidences, strict=True):
+            matrix[i, TAGS.index(tag)] = confidence >= np.float32(threshold)
+    return matrix
+
+
+def micro_f1(y: np.ndarray, p: np.ndarray) -> float:
+    tp = (y & p).sum()
+    return float(2 * tp / (y.sum() + p.sum()))
+
+
+def test_tag_generation_is_deterministic() -> None:
+    first, second = tag_tables(), tag_tables()
+    assert all(a[3].equals(b[3]) for a, b in zip(first, second, strict=True))
+    assert not tag_tables(seed=8)[0][3].equals(first[0][3])
+
+
+def test_the_tag_model_has_two_runs_of_two_smaller_splits(tagged: Tables) -> None:
+    keys = [(model, run, split) for model, run, split, _ in tag_tables()]
+    assert sorted(keys) == sorted(
+        (TAGS_MODEL, run, split) for run in ("v1", "v2") for split in ("training", "validation")
+    )
+    for (_, split), table in tagged.items():
+        assert table.num_rows == {"training": 20_000, "validation": 5_000}[split]
+
+
+def test_tags_are_sorted_and_include_the_support_topics() -> None:
+    assert list(TAGS) == sorted(TAGS) and len(TAGS) == 8
+    assert {"billing", "refund", "cancellation", "bug", "urgent"} <= set(TAGS)
+
+
+def test_tags_are_on_the_same_conversations_as_the_intents(
+    tables: Tables, tagged: Tables
+) -> None:
+    for split in ("training", "validation"):
+        intents, tags = tables["v1", split], tagged["v1", split]
+        for name in ("id", "channel", "language", "message_length", "created_at", "text"):
+            assert intents[name].slice(0, tags.num_rows).equals(tags[name]), name
+        # An unlabeled conversation has no intent and no tags: a null list.
+        assert intents["actual"].slice(0, tags.num_rows).is_null().equals(tags["actual"].is_null())
+
+
+def test_column_types_are_lists_a_user_would_upload(tagged: Tables) -> None:
+    schema = tagged["v2", "validation"].schema
+    assert schema.field("actual").type == pa.list_(pa.string())
+    assert schema.field("predicted").type == pa.list_(pa.string())
+    assert schema.field("confidence").type == pa.list_(pa.float32())
+
+
+def test_rows_have_up_to_three_distinct_tags_and_about_10_percent_none(tagged: Tables) -> None:
+    for key, table in tagged.items():
+        rows = [tags or [] for tags in table["actual"].to_pylist()]
+        assert all(len(set(tags)) == len(tags) <= 3 for tags in rows), key
+        assert {tag for tags in rows for tag in tags} == set(TAGS), key
+        none = sum(1 for tags in rows if not tags) / len(rows)
+        assert 0.08 < none < 0.12, key
+        assert table["actual"].null_count > 0  # the unlabeled conversations
+        assert 1.1 < np.mean([len(tags) for tags in rows]) < 1.6, key
+
+
+def test_predictions_are_aligned_distinct_and_most_confident_first(tagged: Tables) -> None:
+    for key, table in tagged.items():
+        rows = zip(table["predicted"].to_pylist(), table["confidence"].to_pylist(), strict=True)
+        empty = 0
+        for tags, confidences in rows:
+            assert len(tags) == len(confidences) == len(set(tags)), key
+            assert confidences == sorted(confidences, reverse=True), key
+            assert all(0.3 <= c <= 1.0 for c in confidences), key
+            empty += not tags
+        assert 0.05 < empty / table.num_rows < 0.3, key
+
+
+def test_v2_tags_better_than_v1_at_every_threshold(tagged: Tables) -> None:
+    for split in ("training", "validation"):
+        y = tag_matrix(tagged["v1", split]["actual"])
+        for threshold in (0.3, 0.5, 0.7):
+            v1 = kept_matrix(tagged["v1", split], threshold)
+            v2 = kept_matrix(tagged["v2", split], threshold)
+            assert micro_f1(y, v2) > micro_f1(y, v1) + 0.05, (split, threshold)
+            assert (y == v2).all(axis=1).mean() > (y == v1).all(axis=1).mean(), (split, threshold)
+
+
+def test_v2_confidences_look_calibrated(tagged: Tables) -> None:
+    table = tagged["v2", "training"]
+    actual = [set(tags or []) for tags in table["actual"].to_pylist()]
+    hits, confidences = [], []
+    rows = zip(actual, table["predicted"].to_pylist(), table["confidence"].to_pylist(), strict=True)
+    for tags, predicted, confidence in rows:
+        hits += [tag in tags for tag in predicted]
+        confidences += confidence
+    hits_array, confidence_array = np.array(hits), np.array(confidences)
+    for low in (0.3, 0.5, 0.7):
+        in_bin = (confidence_array >= low) & (confidence_array < low + 0.2)
+        assert abs(hits_array[in_bin].mean() - (low + 0.1)) < 0.1, low

@@ -3,9 +3,7 @@ and a store left exactly as it was."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from storage.catalog import CATALOG_FILE, Catalog
+from storage.catalog import Catalog
 from storage.errors import IngestError
 from storage.ingest import IngestOptions, ingest_file, ingest_table
 from tests.storage.conftest import predictions, snapshot, write
@@ -111,8 +109,9 @@ CASES = {
     "wrong task for the model": table_case(
         predictions(), "model multi is multilabel; this file is multiclass", model="multi"
     ),
-    "multilabel ingest": table_case(
-        predictions(), "not supported yet", options=IngestOptions(task="multilabel")
+    "single labels as multilabel": table_case(
+        predictions(), "column 'actual'", "have to be lists for --task multilabel, not string",
+        options=IngestOptions(task="multilabel"),
     ),
     "existing split without --replace": table_case(
         predictions(), "split m/r/existing already exists (use --replace)", split="existing"
@@ -149,10 +148,8 @@ def populated(root: Path) -> Path:
     ingest_table(root, predictions(), "m", "r", "existing")
     fixed = predictions(actual=pa.array(["a"] * 4), predicted=pa.array(["b"] * 4))
     ingest_table(root, fixed, "fixed", "r", "s", IngestOptions(labels=("a", "b")))
-    # Multilabel ingest does not exist yet, but the catalog already holds such models.
-    with closing(sqlite3.connect(root / CATALOG_FILE)) as conn:
-        conn.execute("INSERT INTO models VALUES ('multi', 'multilabel', '[\"a\"]', 0)")
-        conn.commit()
+    tags = pa.table({"actual": pa.array([["a"], []]), "predicted": pa.array([["a"], ["a"]])})
+    ingest_table(root, tags, "multi", "r", "s", IngestOptions(task="multilabel"))
     return root
 
 
