@@ -19,8 +19,10 @@ from strawberry.asgi import GraphQL
 
 from api.context import Context
 from api.schema import schema
+from engine.curves import confusion_counts_at, grid, index_threshold_counts, threshold_counts
 from engine.index import ThresholdIndex
 from engine.kernels import confusion_counts, label_totals
+from engine.ranking import precision_steps, rank_by_confidence, rank_by_scores, top_k_hits
 from storage.datasets import SplitStore
 
 
@@ -52,6 +54,25 @@ def warm_kernels() -> None:
     confusion_counts(codes, codes, confidence, 0.5, 1, mask)
     label_totals(codes, codes, confidence, 0.5, 1, mask)
     ThresholdIndex.build(codes, codes, confidence, 1).counts_at(np.float32(0.5))
+    _warm_threshold_kernels()
+
+
+def _warm_threshold_kernels() -> None:
+    """Curves, ranking and top-k, with read-only columns as the store hands
+    them out (Numba compiles a read-only array type separately)."""
+    codes, confidence, mask = np.zeros(4, np.int32), np.ones(4, np.float32), np.ones(4, bool)
+    scores = np.full((4, 1), 0.5, dtype=np.float32)
+    for array in (codes, confidence, mask, scores):
+        array.flags.writeable = False
+    thresholds = grid(3)
+    index_threshold_counts(ThresholdIndex.build(codes, codes, confidence, 1), thresholds)
+    for rows in (None, mask):
+        threshold_counts(codes, codes, confidence, thresholds, 1, rows)
+        confusion_counts_at(codes, codes, confidence, thresholds, 1, rows)
+        rank_by_scores(scores, codes, np.array([0]), rows)
+        rank_by_confidence(codes, codes, confidence, np.array([0]), 1, rows)
+        precision_steps(codes, codes, confidence, 0, rows)
+        top_k_hits(scores, codes, 1, rows)
 
 
 def create_app(data_dir: Path, workers: int | None = None) -> Starlette:

@@ -17,6 +17,8 @@ from api.cost import QueryCost
 from api.errors import should_mask
 from api.scalars import SCALARS
 from api.types.catalog import Model
+from api.types.compare import Comparison
+from api.types.inputs import SplitRef
 
 Info = strawberry.Info[Context, None]
 
@@ -31,6 +33,18 @@ class Query:
     def model(self, info: Info, name: str) -> Model | None:
         found = info.context.store.catalog.model(name)
         return None if found is None else Model(info=found)
+
+    @strawberry.field(
+        description=(
+            "Two splits side by side at one threshold, rows joined on id: each's "
+            "metrics and the rows the candidate fixed or broke. An unknown model, "
+            "run or split is NOT_FOUND."
+        )
+    )
+    def compare(
+        self, info: Info, baseline: SplitRef, candidate: SplitRef, threshold: float = 0.0
+    ) -> Comparison:
+        return Comparison.of(info.context, baseline, candidate, threshold)
 
 
 # Every limit a query is held to, in one place: a request over any of them is

@@ -9,7 +9,9 @@ event loop, however many fields and aliases ask for it.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from functools import cached_property
 from typing import Any
 
@@ -18,8 +20,24 @@ import numpy as np
 from api.context import Context
 from api.errors import BadUserInput, CostLimit, one_of
 from api.loaders import cached_mask, filtered_index, threshold_index
+from engine.curves import (
+    ThresholdCounts,
+    confusion_counts_at,
+    grid,
+    index_threshold_counts,
+    threshold_counts,
+)
 from engine.kernels import as_threshold, confusion_counts, label_totals
 from engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
+from engine.ranking import (
+    PrecisionSteps,
+    average_precision,
+    precision_steps,
+    rank_by_confidence,
+    rank_by_scores,
+    roc_auc,
+    top_k_hits,
+)
 from storage.datasets import SplitData
 from storage.filters import Condition
 from storage.model import ModelInfo, SplitInfo
@@ -74,6 +92,18 @@ class View:
             self._tasks[name] = asyncio.ensure_future(self.ctx.run(compute))
         return self._tasks[name]
 
+    def preset(self, name: str, value: Any) -> None:
+        """Give the view a result computed elsewhere, as ``_once`` would keep it.
+
+        A breakdown counts every slice's confusion matrix in one pass and
+        presets ``"counts"`` on each slice's view, so a slice's metrics cost no
+        scan of their own. Call on the event loop; a result already there stays.
+        """
+        if name not in self._tasks:
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(value)
+            self._tasks[name] = future
+
     @cached_property
     def codes(self) -> np.ndarray:
         """The selected labels' codes, in the class filter's order."""
@@ -106,9 +136,7 @@ class View:
         index = filtered_index(data, self.conditions)
         if index is not None:
             return index.counts_at(as_threshold(self.threshold))
-        return confusion_counts(
-            data.actual, data.predicted, data.confidence, self.threshold, data.n_labels, mask
-        )
+        return self._batched_counts(data, mask)
 
     async def counts(self) -> np.ndarray:
         """The full (K+1)x(K+1) confusion counts of the view's rows."""
@@ -142,6 +170,194 @@ class View:
         """Total, predicted and correct rows (of the class filter's rows, if any)."""
         selected = None if self.class_filter is None else self.codes
         return summary(await self.totals(), selected)
+
+    # --- thresholds and ranking: curves, the alias batch, AP / ROC AUC ------
+
+    def _multiclass_only(self, what: str) -> None:
+        # The threshold and ranking engine reads the multiclass columns; a
+        # multilabel split has none, and must get an error, not zeros.
+        if self.model.task != "multiclass":
+            raise BadUserInput(
+                f'{what} is not available for {self.model.task} models yet '
+                f'(model "{self.model.name}")'
+            )
+
+    def code_of(self, name: str) -> int:
+        """The code of label ``name``, which has to be one of the view's labels."""
+        if name not in self.model.labels:
+            raise BadUserInput(
+                f'label "{name}" is not a label of model "{self.model.name}"; '
+                f"it has {one_of(self.model.labels)}"
+            )
+        if name not in self.label_names:
+            raise BadUserInput(
+                f'label "{name}" is outside the view\'s labels {one_of(self.label_names)}'
+            )
+        return self.model.labels.index(name)
+
+    def at_threshold(self, threshold: float) -> View:
+        """The request's view of the same labels and rows at another threshold."""
+        labels = None if self.class_filter is None else list(self.class_filter)
+        return View.get(self.ctx, self.model, self.split, threshold, labels, self.conditions)
+
+    async def threshold_counts(self, points: int) -> ThresholdCounts:
+        """Counts at ``points`` thresholds evenly spaced over [0, 1]: a curve's.
+
+        The view's own threshold plays no part; its row filter does.
+        """
+        self._multiclass_only("curve")
+        return await self._once(f"curve:{points}", lambda: self._threshold_counts(points))
+
+    def _threshold_counts(self, points: int) -> ThresholdCounts:
+        data = self._load()
+        thresholds = grid(points)
+        if (data.n_labels + 1) ** 2 <= MAX_MATRIX_CELLS:
+            # An index answers with binary searches, without a pass over rows.
+            if not self.conditions:
+                return index_threshold_counts(threshold_index(data), thresholds)
+            index = filtered_index(data, self.conditions)
+            if index is not None:
+                return index_threshold_counts(index, thresholds)
+        return threshold_counts(
+            data.actual, data.predicted, data.confidence, thresholds, data.n_labels, self._mask()
+        )
+
+    # A row-filtered view without a built index scans; views of one request
+    # that share the split and the filter (aliases at other thresholds) share
+    # one scan. See ``_batched_counts``.
+    _batch: _ThresholdBatch | None = None
+
+    def _same_rows(self, other: View) -> bool:
+        return (self.split == other.split) and (self.conditions == other.conditions)
+
+    def _batched_counts(self, data: SplitData, mask: np.ndarray) -> np.ndarray:
+        """The counts of a row-filtered view, from one scan that counts every
+        threshold the request's views of the same rows ask for.
+
+        Runs on a pool thread. The request's views all exist by then (the
+        resolvers that create them run before any count is computed), so the
+        first view to get here gathers its peers' thresholds, and the first
+        to claim the batch scans while the others wait for its result.
+        """
+        with _BATCH_LOCK:
+            if self._batch is None:
+                room = max(1, MAX_MATRIX_CELLS // (data.n_labels + 1) ** 2 - 1)
+                others = [v for v in list(self.ctx.views.values())
+                          if isinstance(v, View) and v is not self and v._batch is None
+                          and self._same_rows(v)]
+                peers = [self, *others][:room]
+                batch = _ThresholdBatch([as_threshold(v.threshold) for v in peers])
+                for view in peers:
+                    view._batch = batch
+            batch = self._batch
+
+        def scan(thresholds: np.ndarray) -> np.ndarray:
+            if len(thresholds) == 1:
+                return confusion_counts(
+                    data.actual, data.predicted, data.confidence, thresholds[0],
+                    data.n_labels, mask,
+                )[np.newaxis]
+            return confusion_counts_at(
+                data.actual, data.predicted, data.confidence, thresholds, data.n_labels, mask
+            )
+
+        return batch.counts_at(as_threshold(self.threshold), scan)
+
+    async def ranking(self, code: int) -> tuple[float, float]:
+        """Average precision and ROC AUC of label ``code`` (NaN when undefined).
+
+        They rank the rows by score, so the view's threshold and class filter
+        do not change them; its row filter does. With scores each label is its
+        own sort (labels run in parallel on the pool); without, one pass ranks
+        every label, so all are computed together.
+        """
+        self._multiclass_only("averagePrecision and rocAuc")
+        if self.split.has_scores:
+            codes: tuple[int, ...] = (code,)
+            key = f"ranking:{code}"
+        else:
+            codes = tuple(range(len(self.model.labels)))
+            key = "ranking"
+        ap, auc = await self._once(key, lambda: self._ranking(codes))
+        i = 0 if len(codes) == 1 else code
+        return float(ap[i]), float(auc[i])
+
+    def _ranking(self, codes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        data = self._load()
+        mask = self._mask()
+
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            if data.scores is not None:
+                r = rank_by_scores(data.scores, data.actual, np.array(codes), mask)
+            else:
+                r = rank_by_confidence(
+                    data.actual, data.predicted, data.confidence, np.array(codes),
+                    data.n_labels, mask,
+                )
+            return average_precision(r), roc_auc(r)
+
+        if mask is None:  # threshold-free, so kept with the split for every request
+            return data.memo(("ranking", codes), compute)
+        return compute()
+
+    async def top_k(self, k: int) -> tuple[int, int] | None:
+        """Rows whose actual label is among the ``k`` highest scores, and rows
+        counted (those of the class filter's labels, if any); None without scores."""
+        self._multiclass_only("topKAccuracy")
+        if not self.split.has_scores:
+            return None
+        return await self._once(f"top-k:{k}", lambda: self._top_k(k))
+
+    def _top_k(self, k: int) -> tuple[int, int] | None:
+        data = self._load()
+        if data.scores is None:
+            return None
+        selected = None if self.class_filter is None else self.codes
+        return top_k_hits(data.scores, data.actual, k, self._mask(), selected)
+
+    async def precision_steps(self, code: int) -> PrecisionSteps:
+        """Label ``code``'s kept TP and FP at each distinct confidence of its predictions."""
+        self._multiclass_only("thresholdForPrecision")
+        return await self._once(f"steps:{code}", lambda: self._precision_steps(code))
+
+    def _precision_steps(self, code: int) -> PrecisionSteps:
+        data = self._load()
+        mask = self._mask()
+
+        def compute() -> PrecisionSteps:
+            return precision_steps(data.actual, data.predicted, data.confidence, code, mask)
+
+        if mask is None:
+            return data.memo(("precision-steps", code), compute)
+        return compute()
+
+
+_BATCH_LOCK = threading.Lock()
+
+
+class _ThresholdBatch:
+    """Thresholds that views of one request ask of the same rows, counted in
+    one scan by whichever view claims the batch first."""
+
+    def __init__(self, thresholds: list[np.float32]) -> None:
+        self.thresholds = np.unique(np.array(thresholds, dtype=np.float32))
+        self._claimed = False
+        self._result: Future[np.ndarray] = Future()
+
+    def counts_at(
+        self, threshold: np.float32, scan: Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """The counts at ``threshold`` (one of the batch's), scanning if first to ask."""
+        with _BATCH_LOCK:
+            owner = not self._claimed
+            self._claimed = True
+        if owner:
+            try:
+                self._result.set_result(scan(self.thresholds))
+            except BaseException as error:
+                self._result.set_exception(error)
+        matrices = self._result.result()
+        return matrices[int(np.searchsorted(self.thresholds, threshold))]
 
 
 def _checked_labels(model: ModelInfo, names: list[str]) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import numpy as np
@@ -9,10 +10,19 @@ import strawberry
 
 from api.errors import BadUserInput
 from api.scalars import Matrix
+from api.types.curves import CurvePoint, ThresholdChoice
 from api.types.enums import Average
+from api.types.rows import LabelOutcome, Outcome, RowConnection, RowOrder, label_rows, view_rows
+from api.types.slices import HistogramBin, Slice, breakdown, histogram
 from api.views import View
 from engine.averaging import average as average_of
-from engine.metrics import PER_LABEL, LabelCounts
+from engine.curves import grid
+from engine.metrics import PER_LABEL, LabelCounts, divide
+from engine.ranking import threshold_for_precision
+
+# curve(points:) bounds: two points draw a line; past 1001 the response is
+# bigger than any slider can show.
+MAX_CURVE_POINTS = 1001
 
 
 def _opt(value: float) -> float | None:
@@ -89,6 +99,43 @@ class LabelMetrics:
             )
             for i, name in enumerate(view.label_names)
         ]
+
+    @strawberry.field(
+        description=(
+            "Average precision of ranking the view's rows by this label's score "
+            "(scores[label] when the split has scores, else the confidence where "
+            "the prediction is this label and 0 elsewhere), as scikit-learn's "
+            "average_precision_score. Independent of the threshold. Null when the "
+            "label has no positives or no negatives in the view."
+        )
+    )
+    async def average_precision(self) -> float | None:
+        return _opt((await self.view.ranking(self.code))[0])
+
+    @strawberry.field(
+        description=(
+            "Area under the ROC curve of the same ranking as averagePrecision, as "
+            "scikit-learn's roc_auc_score (ties count half). Independent of the "
+            "threshold. Null when the label has no positives or no negatives."
+        )
+    )
+    async def roc_auc(self) -> float | None:
+        return _opt((await self.view.ranking(self.code))[1])
+
+    @strawberry.field(
+        description=(
+            "This label's TP, FP, FN or TN rows (as many as tp, fp, fn, tn count: every "
+            "row of the view, the class filter aside), paged with cursors."
+        )
+    )
+    async def rows(
+        self,
+        outcome: LabelOutcome,
+        order_by: RowOrder = RowOrder.CONFIDENCE_DESC,
+        first: int = 50,
+        after: str | None = None,
+    ) -> RowConnection:
+        return await label_rows(self.view, self.code, outcome, order_by, first, after)
 
 
 @strawberry.type(description="How often a label (null = None) is the actual and the predicted one.")
@@ -177,3 +224,118 @@ class Metrics:
             LabelCount(label=name, actual=int(actual[c]), predicted=int(predicted[c]))
             for name, c in zip(names, codes, strict=True)
         ]
+
+    @strawberry.field(
+        description=(
+            "The rows behind a count, paged with cursors (first: 1..1000). actual and "
+            "predicted are label names, null for None (so a ConfusionCell's actual and "
+            "predicted select its cell); outcome partitions the rows (see Outcome). "
+            "rows(actual: A, predicted: B) is the cell A→B, rows(actual: A, outcome: "
+            "ABSTAINED) is A→None, rows(predicted: B, outcome: UNLABELED) is None→B. "
+            "With a class filter: rows whose actual label is in it, plus the "
+            "None row when asked for (UNLABELED or actual: null). totalCount equals the "
+            "matching count of the matrix or summary."
+        )
+    )
+    async def rows(
+        self,
+        actual: str | None = strawberry.UNSET,
+        predicted: str | None = strawberry.UNSET,
+        outcome: Outcome | None = None,
+        order_by: RowOrder = RowOrder.CONFIDENCE_DESC,
+        first: int = 50,
+        after: str | None = None,
+    ) -> RowConnection:
+        return await view_rows(self.view, actual, predicted, outcome, order_by, first, after)
+
+    @strawberry.field(
+        description=(
+            "The calibration picture: bins equal-width bins over [0, 1] (the last one "
+            "includes 1.0; bins 1..1000) counting the view's rows with a prediction, "
+            "also those abstained at the threshold, and how many are right. From the "
+            "threshold up (when it is an edge) the bins add up to predicted and correct."
+        )
+    )
+    async def confidence_histogram(self, bins: int = 10) -> list[HistogramBin]:
+        return await histogram(self.view, bins)
+
+    @strawberry.field(
+        description=(
+            "The view's rows cut by a metadata column: one slice per value of a string "
+            "or bool column, largest first (at most 1000, else COST_LIMIT); `bins` "
+            "equal-width bins between the smallest and largest value of a number or "
+            "time column, in order. Rows without a value form a last slice, \"null\". "
+            "The counts add up to total; each slice's metrics is this view with the "
+            "slice's condition added."
+        )
+    )
+    async def breakdown(self, column: str, bins: int = 10) -> list[Slice]:
+        return await breakdown(self.view, column, bins)
+
+    @strawberry.field(
+        description=(
+            "The threshold slider in one call: `points` thresholds evenly spaced over "
+            "[0, 1] (t = i / (points - 1)), each point equal to metrics(threshold: t) "
+            "of this view (its class and row filter; its own threshold plays no "
+            "part): coverage, accuracy, selectiveAccuracy, and precision, recall, "
+            "f1 of `label`, or their MACRO averages when label is null. "
+            f"points is 2..{MAX_CURVE_POINTS}."
+        )
+    )
+    async def curve(self, label: str | None = None, points: int = 101) -> list[CurvePoint]:
+        if not 2 <= points <= MAX_CURVE_POINTS:
+            raise BadUserInput(f"points has to be within 2..{MAX_CURVE_POINTS}, got {points}")
+        code = None if label is None else self.view.code_of(label)
+        counts = await self.view.threshold_counts(points)
+        return CurvePoint.series(counts, grid(points), self.view, code)
+
+    @strawberry.field(
+        description=(
+            "The mean of averagePrecision over the view's labels where it is defined "
+            "(labels with positives and negatives), as scikit-learn averages over "
+            "the labels present; null when it is defined for none."
+        )
+    )
+    async def mean_average_precision(self) -> float | None:
+        ranked = await asyncio.gather(*(self.view.ranking(int(c)) for c in self.view.codes))
+        defined = [ap for ap, _ in ranked if not math.isnan(ap)]
+        return float(np.mean(defined)) if defined else None
+
+    @strawberry.field(
+        description=(
+            "Share of the view's rows whose actual label is among the k highest "
+            "scores (ties count in the row's favour; unlabeled rows never hit), "
+            "over the same rows as accuracy. Independent of the threshold. Null "
+            "when the split has no scores."
+        )
+    )
+    async def top_k_accuracy(self, k: int) -> float | None:
+        n_labels = len(self.view.model.labels)
+        if not 1 <= k <= n_labels:
+            raise BadUserInput(f"k has to be within 1..{n_labels} (the labels), got {k}")
+        counted = await self.view.top_k(k)
+        return None if counted is None else _opt(float(divide(*counted)))
+
+    @strawberry.field(
+        description=(
+            "The lowest threshold at which `label`'s precision is at least "
+            "`minPrecision`, with the label's recall and the view's coverage there: "
+            "the point of the precision-recall curve a user asks for (\"how low can "
+            "the threshold go and keep 95% precision?\"). Searched exactly over the "
+            "distinct confidences of the label's predictions, not a grid; the lowest "
+            "qualifying threshold keeps the most predictions, so it has the highest "
+            "recall of them. 0 when every prediction of the label qualifies; null "
+            "when no threshold reaches the precision."
+        )
+    )
+    async def threshold_for_precision(
+        self, label: str, min_precision: float
+    ) -> ThresholdChoice | None:
+        if not 0.0 <= min_precision <= 1.0:
+            raise BadUserInput(f"minPrecision has to be within [0, 1], got {min_precision}")
+        code = self.view.code_of(label)
+        t = threshold_for_precision(await self.view.precision_steps(code), min_precision)
+        if t is None:
+            return None
+        at = self.view.at_threshold(float(np.format_float_positional(t, unique=True)))
+        return ThresholdChoice(view=at, code=code)

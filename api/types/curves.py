@@ -1,0 +1,109 @@
+"""Threshold questions: the points of a curve, and the threshold that reaches a precision."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Annotated
+
+import numpy as np
+import strawberry
+
+from api.views import View
+from engine.averaging import AVERAGED_METRICS, average
+from engine.curves import ThresholdCounts
+from engine.metrics import PER_LABEL, Totals, label_counts, summary
+
+if TYPE_CHECKING:
+    from api.types.metrics import Metrics
+
+
+def _opt(value: float) -> float | None:
+    """NaN (undefined, 0/0) is null in the API."""
+    return None if math.isnan(value) else float(value)
+
+
+@strawberry.type(
+    description=(
+        "The view's metrics at one threshold of a curve, equal to what "
+        "metrics(threshold: t) answers: precision, recall and f1 of the curve's "
+        "label, or their MACRO averages over the view's labels when it has none."
+    )
+)
+class CurvePoint:
+    threshold: float
+    coverage: float | None
+    accuracy: float | None
+    selective_accuracy: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+    @classmethod
+    def series(
+        cls, counts: ThresholdCounts, thresholds: np.ndarray, view: View, label: int | None
+    ) -> list[CurvePoint]:
+        """One point per threshold, ``thresholds[j]`` being the value counted at ``j``."""
+        return [
+            cls.at(counts.totals(j), float(t), view, label) for j, t in enumerate(thresholds)
+        ]
+
+    @classmethod
+    def at(cls, totals: Totals, threshold: float, view: View, label: int | None) -> CurvePoint:
+        """The point of one threshold's totals, through the same engine calls as Metrics."""
+        s = summary(totals, None if view.class_filter is None else view.codes)
+        if label is None:
+            c = label_counts(totals, view.codes)
+            ratios = {m: average(m, c, "MACRO") for m in AVERAGED_METRICS}
+        else:
+            c = label_counts(totals, np.array([label]))
+            ratios = {m: _opt(PER_LABEL[m](c)[0]) for m in AVERAGED_METRICS}
+        return cls(
+            threshold=threshold,
+            coverage=_opt(s.coverage),
+            accuracy=_opt(s.accuracy),
+            selective_accuracy=_opt(s.selective_accuracy),
+            **ratios,
+        )
+
+
+@strawberry.type(
+    description=(
+        "A threshold chosen for a label, with the label's precision and recall "
+        "and the view's coverage there; metrics is the whole view at it."
+    )
+)
+class ThresholdChoice:
+    view: strawberry.Private[View]  # the same view at the chosen threshold
+    code: strawberry.Private[int]  # the label's code
+
+    @strawberry.field(
+        description=(
+            "The lowest threshold reaching the precision: 0 or a confidence of one "
+            "of the label's predictions, as the shortest decimal that float32 "
+            "rounds to it (so metrics(threshold: …) of it keeps that prediction)."
+        )
+    )
+    def threshold(self) -> float:
+        return self.view.threshold
+
+    @strawberry.field(description="The label's precision at the threshold.")
+    async def precision(self) -> float | None:
+        return await self._label_metric("precision")
+
+    @strawberry.field(description="The label's recall at the threshold.")
+    async def recall(self) -> float | None:
+        return await self._label_metric("recall")
+
+    @strawberry.field(description="predicted / total of the view at the threshold.")
+    async def coverage(self) -> float | None:
+        return _opt((await self.view.summary()).coverage)
+
+    @strawberry.field(description="Every metric of the view at the threshold.")
+    def metrics(self) -> Annotated[Metrics, strawberry.lazy("api.types.metrics")]:
+        from api.types.metrics import Metrics
+
+        return Metrics(view=self.view)
+
+    async def _label_metric(self, name: str) -> float | None:
+        c = label_counts(await self.view.totals(), np.array([self.code]))
+        return _opt(PER_LABEL[name](c)[0])

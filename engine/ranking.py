@@ -1,0 +1,408 @@
+"""Per-label ranking metrics: average precision and ROC AUC, and a label's
+precision at every distinct confidence.
+
+Each label is a binary problem: positives are the rows whose actual label is
+c, and the score is ``scores[:, c]`` when the split has scores, else the
+confidence where the prediction is c and 0 elsewhere (SPEC). Both metrics only
+need, for each distinct score from the highest down, how many positives and
+negatives have it. So a row becomes one sortable uint32 key, the float32 bits
+of its score shifted left once with "is positive" in the freed bit: floats in
+[0, 1] are non-negative, so their bits order like their values and fit in 30
+bits. One ``np.sort`` of those keys (a SIMD radix-class sort in NumPy 2, far
+faster than an argsort of floats) and one pass over equal-score groups give
+both metrics, with tied scores grouped as scikit-learn groups them.
+
+Rows scoring exactly 0 are counted instead of sorted: they are the last group
+anyway, and without scores they are every row not predicted as c.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from engine.curves import _mask_or_empty
+from engine.jit import jit, n_chunks, parallel_jit
+from engine.kernels import _chunk_bounds
+from engine.metrics import divide
+
+
+@jit
+def _key(bits, positive):
+    # ``bits`` of a float32 score in [0, 1]; dropping the sign bit turns -0.0
+    # (whose bits would sort above 1.0) into 0.
+    magnitude = bits & np.uint32(0x7FFFFFFF)
+    return (magnitude << np.uint32(1)) | np.uint32(1 if positive else 0)
+
+
+@jit
+def _score_keys(score_bits, actual, label, mask, keys):
+    # Keys of the rows scoring above 0 into ``keys``; returns how many were
+    # written, the positives among all rows, and the rows counted.
+    written = 0
+    positives = 0
+    total = 0
+    for i in range(actual.shape[0]):
+        if mask.shape[0] > 0 and not mask[i]:
+            continue
+        total += 1
+        positive = actual[i] == label
+        if positive:
+            positives += 1
+        key = _key(score_bits[i, label], positive)
+        if key > np.uint32(1):  # a score above 0
+            keys[written] = key
+            written += 1
+    return written, positives, total
+
+
+@jit
+def _confidence_keys(actual, predicted, confidence_bits, mask, n_labels):
+    # Groups the rows predicted as each label (a counting sort by prediction)
+    # and writes their keys; only they score above 0 without scores.
+    starts = np.zeros(n_labels + 1, dtype=np.int64)
+    positives = np.zeros(n_labels, dtype=np.int64)
+    total = 0
+    for i in range(actual.shape[0]):
+        if mask.shape[0] > 0 and not mask[i]:
+            continue
+        total += 1
+        if actual[i] >= 0:
+            positives[actual[i]] += 1
+        if predicted[i] >= 0 and _key(confidence_bits[i], False) != 0:
+            starts[predicted[i] + 1] += 1
+    for c in range(n_labels):
+        starts[c + 1] += starts[c]
+    cursor = starts[:-1].copy()
+    keys = np.empty(starts[n_labels], dtype=np.uint32)
+    for i in range(actual.shape[0]):
+        if mask.shape[0] > 0 and not mask[i]:
+            continue
+        p = predicted[i]
+        if p >= 0 and _key(confidence_bits[i], False) != 0:
+            keys[cursor[p]] = _key(confidence_bits[i], actual[i] == p)
+            cursor[p] += 1
+    return keys, starts, positives, total
+
+
+@jit
+def _ranking_sums(keys, positives, total):
+    # ``keys`` ascending. Walks equal-score groups from the highest score down;
+    # the rows not in ``keys`` (score 0) form the last group. Returns
+    #   precision_sum = sum over groups of (positives in it) * precision there,
+    #   pairs2 = sum over (positive, negative) pairs of 2 if the positive
+    #            scores higher, 1 if they tie (twice the Mann-Whitney U).
+    tps = 0
+    fps = 0
+    precision_sum = 0.0
+    pairs2 = 0
+    i = keys.shape[0] - 1
+    while i >= -1:
+        dp = 0
+        dn = 0
+        if i >= 0:
+            score = keys[i] >> np.uint32(1)
+            while i >= 0 and (keys[i] >> np.uint32(1)) == score:
+                if keys[i] & np.uint32(1):
+                    dp += 1
+                else:
+                    dn += 1
+                i -= 1
+        else:
+            dp = positives - tps
+            dn = total - positives - fps
+            i -= 1
+        pairs2 += dn * (2 * tps + dp)
+        tps += dp
+        fps += dn
+        if dp > 0:
+            precision_sum += dp * (tps / (tps + fps))
+    return precision_sum, pairs2
+
+
+@jit
+def _label_keys(actual, predicted, confidence_bits, mask, label):
+    # Keys of the rows predicted as ``label`` (every confidence, 0 included).
+    keys = np.empty(actual.shape[0], dtype=np.uint32)
+    written = 0
+    for i in range(actual.shape[0]):
+        if mask.shape[0] > 0 and not mask[i]:
+            continue
+        if predicted[i] == label:
+            keys[written] = _key(confidence_bits[i], actual[i] == label)
+            written += 1
+    return keys[:written].copy()
+
+
+@jit
+def _steps(keys):
+    # ``keys`` ascending. For each distinct score from the highest down: the
+    # score's bits, and the positives and negatives at or above it.
+    n = keys.shape[0]
+    bits = np.empty(n, dtype=np.uint32)
+    tp = np.empty(n, dtype=np.int64)
+    fp = np.empty(n, dtype=np.int64)
+    steps = 0
+    tps = 0
+    fps = 0
+    i = n - 1
+    while i >= 0:
+        score = keys[i] >> np.uint32(1)
+        while i >= 0 and (keys[i] >> np.uint32(1)) == score:
+            if keys[i] & np.uint32(1):
+                tps += 1
+            else:
+                fps += 1
+            i -= 1
+        bits[steps] = score
+        tp[steps] = tps
+        fp[steps] = fps
+        steps += 1
+    return bits[:steps].copy(), tp[:steps].copy(), fp[:steps].copy()
+
+
+@parallel_jit
+def _top_k_hits(scores, actual, k, mask, selected, chunks):
+    # Rows counted (actual label selected, or any row when ``selected`` is
+    # empty) and, among them, those whose actual label has fewer than k
+    # labels scoring strictly higher.
+    hits = np.zeros(chunks, dtype=np.int64)
+    total = np.zeros(chunks, dtype=np.int64)
+    n_labels = scores.shape[1]
+    n = actual.shape[0]
+    for c in numba.prange(chunks):
+        lo, hi = _chunk_bounds(n, chunks, c)
+        for i in range(lo, hi):
+            if mask.shape[0] > 0 and not mask[i]:
+                continue
+            a = actual[i]
+            if selected.shape[0] > 0 and (a < 0 or not selected[a]):
+                continue
+            total[c] += 1
+            if a < 0:
+                continue
+            own = scores[i, a]
+            higher = 0
+            for j in range(n_labels):
+                if scores[i, j] > own:
+                    higher += 1
+            if higher < k:
+                hits[c] += 1
+    return hits.sum(), total.sum()
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Sufficient statistics of each label's ranking by score.
+
+    ``precision_sum`` is the sum, over distinct scores from the highest down,
+    of the positives having that score times the precision of "score at least
+    this"; ``pairs2`` counts each (positive, negative) pair 2 when the positive
+    scores higher and 1 when they tie.
+    """
+
+    labels: np.ndarray  # int codes
+    positives: np.ndarray  # int64
+    negatives: np.ndarray  # int64
+    precision_sum: np.ndarray  # float64
+    pairs2: np.ndarray  # int64
+
+
+def average_precision(r: Ranking) -> np.ndarray:
+    """Average precision per label: sum over distinct scores of ΔRecall x Precision.
+
+    Equal to scikit-learn's ``average_precision_score(actual == c, score)``
+    (step-wise, no interpolation; tied scores form one step).
+
+    Notes
+    -----
+    NaN when the label has no positives (scikit-learn warns and answers 0) or
+    no negatives (scikit-learn answers 1; SPEC leaves both undefined, as ROC
+    AUC is).
+    """
+    ap = divide(r.precision_sum, r.positives)
+    return np.where(r.negatives > 0, ap, np.nan)
+
+
+def roc_auc(r: Ranking) -> np.ndarray:
+    """Area under the ROC curve per label, by the trapezoidal rule.
+
+    Equal to scikit-learn's ``roc_auc_score(actual == c, score)``: the share
+    of (positive, negative) pairs ranked correctly, ties counting half, which
+    is what the trapezoids over tied-score groups add up to. Computed from
+    integer pair counts, so it is exact up to the final division.
+
+    Notes
+    -----
+    NaN when the label has no positives or no negatives (scikit-learn raises).
+    """
+    return divide(r.pairs2, 2 * r.positives * r.negatives)
+
+
+def rank_by_scores(
+    scores: np.ndarray, actual: np.ndarray, labels: np.ndarray, mask: np.ndarray | None = None
+) -> Ranking:
+    """``Ranking`` of ``labels`` (codes) by their columns of ``scores``.
+
+    Parameters
+    ----------
+    scores : float32 (N, K) in [0, 1], column c the score of label c.
+    actual : int32 label codes, ``-1`` = None (a negative for every label).
+    labels : the codes to rank.
+    mask : optional bool array; only rows where it is True count.
+
+    Each label costs one pass over its column and one sort of N uint32 keys;
+    labels are independent, so callers may run them on several threads.
+    """
+    scores = np.asarray(scores, dtype=np.float32)
+    actual = np.asarray(actual, dtype=np.int32)
+    if scores.ndim != 2 or scores.shape[0] != actual.shape[0]:
+        raise ValueError("scores have to be an (N, K) matrix with N = len(actual)")
+    m = _mask_or_empty(mask, actual.shape[0])
+    bits = scores.view(np.uint32)
+    buffer = np.empty(actual.shape[0], dtype=np.uint32)
+    out = _empty_sums(labels)
+    for i, label in enumerate(out.labels):
+        written, positives, total = _score_keys(bits, actual, label, m, buffer)
+        keys = buffer[:written]
+        keys.sort()
+        _fill(out, i, keys, positives, total)
+    return out
+
+
+def rank_by_confidence(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    labels: np.ndarray,
+    n_labels: int,
+    mask: np.ndarray | None = None,
+) -> Ranking:
+    """``Ranking`` of ``labels`` by confidence where predicted == c, 0 elsewhere.
+
+    The score a split without scores has (SPEC). One pass groups the rows by
+    prediction; each label then sorts only its own predictions, so ranking
+    every label costs about one sort of N keys in all.
+    """
+    actual = np.asarray(actual, dtype=np.int32)
+    predicted = np.asarray(predicted, dtype=np.int32)
+    confidence = np.asarray(confidence, dtype=np.float32)
+    m = _mask_or_empty(mask, actual.shape[0])
+    keys, starts, positives, total = _confidence_keys(
+        actual, predicted, confidence.view(np.uint32), m, n_labels
+    )
+    out = _empty_sums(labels)
+    for i, label in enumerate(out.labels):
+        own = keys[starts[label] : starts[label + 1]]
+        own.sort()
+        _fill(out, i, own, int(positives[label]), total)
+    return out
+
+
+@dataclass(frozen=True)
+class PrecisionSteps:
+    """One label's kept TP and FP at each distinct confidence of its predictions.
+
+    At threshold ``thresholds[i]`` (descending) the label's predictions with
+    ``confidence >= thresholds[i]`` are kept: ``tp[i]`` of them are right and
+    ``fp[i]`` wrong. Between two entries nothing changes for the label.
+    """
+
+    thresholds: np.ndarray  # float32, descending, distinct
+    tp: np.ndarray  # int64, non-decreasing
+    fp: np.ndarray  # int64, non-decreasing
+
+
+def precision_steps(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    label: int,
+    mask: np.ndarray | None = None,
+) -> PrecisionSteps:
+    """The label's ``PrecisionSteps``: where, exactly, its precision can change.
+
+    Example: predictions of label 0 with (actual, confidence) ``(0, 0.9)``,
+    ``(1, 0.8)``, ``(0, 0.8)`` give thresholds ``[0.9, 0.8]``, tp ``[1, 2]``,
+    fp ``[0, 1]``.
+    """
+    actual = np.asarray(actual, dtype=np.int32)
+    predicted = np.asarray(predicted, dtype=np.int32)
+    confidence = np.asarray(confidence, dtype=np.float32)
+    m = _mask_or_empty(mask, actual.shape[0])
+    keys = _label_keys(actual, predicted, confidence.view(np.uint32), m, label)
+    keys.sort()
+    bits, tp, fp = _steps(keys)
+    return PrecisionSteps(bits.view(np.float32), tp, fp)
+
+
+def top_k_hits(
+    scores: np.ndarray,
+    actual: np.ndarray,
+    k: int,
+    mask: np.ndarray | None = None,
+    selected: np.ndarray | None = None,
+) -> tuple[int, int]:
+    """Rows whose actual label is among the ``k`` highest scores, and rows counted.
+
+    A row is a hit when fewer than ``k`` labels score strictly higher than its
+    actual label, so ties never count against it (scikit-learn's
+    ``top_k_accuracy_score`` breaks them by label order instead). Rows with
+    actual None count and are never hits; with ``selected`` (label codes, a
+    class filter) only rows whose actual label is selected count.
+    """
+    scores = np.asarray(scores, dtype=np.float32)
+    actual = np.asarray(actual, dtype=np.int32)
+    m = _mask_or_empty(mask, actual.shape[0])
+    flags = np.zeros(0 if selected is None else scores.shape[1], dtype=np.bool_)
+    if selected is not None:
+        flags[np.asarray(selected, dtype=np.intp)] = True
+    hits, total = _top_k_hits(scores, actual, k, m, flags, n_chunks(actual.shape[0]))
+    return int(hits), int(total)
+
+
+def _empty_sums(labels: np.ndarray) -> Ranking:
+    codes = np.asarray(labels, dtype=np.intp)
+    n = codes.shape[0]
+    return Ranking(
+        labels=codes,
+        positives=np.zeros(n, dtype=np.int64),
+        negatives=np.zeros(n, dtype=np.int64),
+        precision_sum=np.zeros(n, dtype=np.float64),
+        pairs2=np.zeros(n, dtype=np.int64),
+    )
+
+
+def _fill(out: Ranking, i: int, keys: np.ndarray, positives: int, total: int) -> None:
+    precision_sum, pairs2 = _ranking_sums(keys, positives, total)
+    out.positives[i] = positives
+    out.negatives[i] = total - positives
+    out.precision_sum[i] = precision_sum
+    out.pairs2[i] = pairs2
+
+
+def threshold_for_precision(steps: PrecisionSteps, min_precision: float) -> np.float32 | None:
+    """The lowest threshold at which the label's precision is at least ``min_precision``.
+
+    The label's counts only change at the distinct confidences of its
+    predictions, so those (and 0) are the only candidates, and the search is
+    exact. Precision need not rise with the threshold; the lowest qualifying
+    threshold keeps the most predictions, hence the highest recall among them.
+
+    Returns the float32 threshold; ``0`` when every prediction of the label
+    already qualifies; None when no threshold does (including a label never
+    predicted).
+
+    Example: steps thresholds ``[0.9, 0.8, 0.3]``, tp ``[1, 2, 2]``,
+    fp ``[0, 0, 2]`` give 0.8 for a minimum of 0.95, and 0 for 0.5.
+    """
+    precision = divide(steps.tp, steps.tp + steps.fp)
+    qualifying = np.flatnonzero(precision >= min_precision)
+    if qualifying.size == 0:
+        return None
+    lowest = qualifying[-1]
+    if lowest == steps.thresholds.shape[0] - 1:
+        return np.float32(0.0)
+    return steps.thresholds[lowest]
