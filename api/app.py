@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 
 from api.context import Context
 from api.schema import schema
+from engine import histogram, multilabel, selection
 from engine.curves import confusion_counts_at, grid, index_threshold_counts, threshold_counts
 from engine.index import ThresholdIndex
 from engine.kernels import confusion_counts, label_totals
@@ -46,33 +47,31 @@ class EvalqlGraphQL(GraphQL):
 
 
 def warm_kernels() -> None:
-    """Load (or compile) every kernel now so the first query does not pay for it."""
-    codes = np.zeros(4, dtype=np.int32)
-    confidence = np.ones(4, dtype=np.float32)
-    mask = np.ones(4, dtype=np.bool_)
-    confusion_counts(codes, codes, confidence, 0.5, 1)
-    confusion_counts(codes, codes, confidence, 0.5, 1, mask)
-    label_totals(codes, codes, confidence, 0.5, 1, mask)
-    ThresholdIndex.build(codes, codes, confidence, 1).counts_at(np.float32(0.5))
-    _warm_threshold_kernels()
+    """Load (or compile) every kernel now so the first query does not pay for it.
 
-
-def _warm_threshold_kernels() -> None:
-    """Curves, ranking and top-k, with read-only columns as the store hands
-    them out (Numba compiles a read-only array type separately)."""
+    The arrays are read-only, as the store hands them out: Numba compiles a
+    read-only array type separately from a writable one.
+    """
     codes, confidence, mask = np.zeros(4, np.int32), np.ones(4, np.float32), np.ones(4, bool)
     scores = np.full((4, 1), 0.5, dtype=np.float32)
     for array in (codes, confidence, mask, scores):
         array.flags.writeable = False
     thresholds = grid(3)
-    index_threshold_counts(ThresholdIndex.build(codes, codes, confidence, 1), thresholds)
+    index = ThresholdIndex.build(codes, codes, confidence, 1)
+    index.counts_at(np.float32(0.5))
+    index_threshold_counts(index, thresholds)
     for rows in (None, mask):
+        confusion_counts(codes, codes, confidence, 0.5, 1, rows)
+        label_totals(codes, codes, confidence, 0.5, 1, rows)
         threshold_counts(codes, codes, confidence, thresholds, 1, rows)
         confusion_counts_at(codes, codes, confidence, thresholds, 1, rows)
         rank_by_scores(scores, codes, np.array([0]), rows)
         rank_by_confidence(codes, codes, confidence, np.array([0]), 1, rows)
         precision_steps(codes, codes, confidence, 0, rows)
         top_k_hits(scores, codes, 1, rows)
+    selection.warm()
+    histogram.warm()
+    multilabel.warm()
 
 
 def create_app(data_dir: Path, workers: int | None = None) -> Starlette:
