@@ -29,6 +29,7 @@ from engine.curves import (
 )
 from engine.kernels import as_threshold, confusion_counts, label_totals
 from engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
+from engine.multilabel import MultilabelCounts, MultilabelSummary, multilabel_counts
 from engine.ranking import (
     PrecisionSteps,
     average_precision,
@@ -140,7 +141,54 @@ class View:
 
     async def counts(self) -> np.ndarray:
         """The full (K+1)x(K+1) confusion counts of the view's rows."""
+        if self.multilabel:
+            counts = (await self.multilabel_counts()).matrix
+            if counts is None:
+                raise CostLimit(
+                    f"a {len(self.model.labels)}-label confusion matrix is over the limit "
+                    f"of {MAX_MATRIX_CELLS:,} cells for a dense view"
+                )
+            return counts
         return await self._once("counts", self._counts)
+
+    @property
+    def multilabel(self) -> bool:
+        return self.model.task == "multilabel"
+
+    def _multilabel_counts(self) -> MultilabelCounts:
+        data = self._load()
+        return multilabel_counts(
+            data.multilabel, self.threshold, data.n_labels, self._mask(),
+            labels=None if self.class_filter is None else self.codes,
+            matrix=(data.n_labels + 1) ** 2 <= MAX_MATRIX_CELLS,
+        )
+
+    async def multilabel_counts(self) -> MultilabelCounts:
+        """Per-label counts, row summary and matrix of a multilabel view, in one pass."""
+        return await self._once("multilabel", self._multilabel_counts)
+
+    def _unlabeled_rows(self) -> int:
+        # Rows with an empty actual set: the None entry of a multilabel distribution.
+        data = self._load()
+        empty = np.diff(data.multilabel.actual_offsets) == 0
+        mask = self._mask()
+        return int(np.count_nonzero(empty if mask is None else empty & mask))
+
+    async def distribution(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows per actual and per predicted label: the view's labels, then None.
+
+        Multilabel: a row counts once under each of its labels; None counts
+        the rows with no actual label and the rows with no kept prediction.
+        """
+        if self.multilabel:
+            counts = await self.multilabel_counts()
+            unlabeled = await self._once("unlabeled", self._unlabeled_rows)
+            unanswered = counts.summary.total - counts.summary.predicted
+            actual = np.append(counts.support[self.codes], unlabeled)
+            return actual, np.append(counts.predicted[self.codes], unanswered)
+        totals = await self.totals()
+        codes = np.append(self.codes, len(totals.actual) - 1)
+        return totals.actual[codes], totals.predicted[codes]
 
     async def matrix(self) -> np.ndarray:
         """The confusion matrix on the selected labels plus None."""
@@ -164,10 +212,14 @@ class View:
 
     async def label_counts(self) -> LabelCounts:
         """Per-label TP/FP/FN/TN of the selected labels."""
+        if self.multilabel:
+            return (await self.multilabel_counts()).label_counts(self.codes)
         return label_counts(await self.totals(), self.codes)
 
-    async def summary(self) -> Summary:
+    async def summary(self) -> Summary | MultilabelSummary:
         """Total, predicted and correct rows (of the class filter's rows, if any)."""
+        if self.multilabel:
+            return (await self.multilabel_counts()).summary
         selected = None if self.class_filter is None else self.codes
         return summary(await self.totals(), selected)
 

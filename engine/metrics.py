@@ -177,6 +177,16 @@ class Summary:
         """
         return float(divide(self.correct, self.predicted))
 
+    @property
+    def subset_accuracy(self) -> float:
+        """The exact-match ratio; with one label a row it is the accuracy."""
+        return self.accuracy
+
+    @property
+    def hamming_score(self) -> float:
+        """NaN: the Hamming score is defined for multilabel views only."""
+        return float("nan")
+
 
 def summary(counts: np.ndarray | Totals, labels: np.ndarray | None = None) -> Summary:
     """Total, predicted and correct rows of a confusion matrix or its totals.

@@ -189,13 +189,13 @@ class Metrics:
     async def f1(self, average: Average = Average.MACRO) -> float | None:
         return average_of("f1", await self.view.label_counts(), average.value)
 
-    @strawberry.field(description="Null for multiclass models.")
-    def hamming_score(self) -> float | None:
-        return None
+    @strawberry.field(description="1 - Hamming loss (multilabel); null for multiclass models.")
+    async def hamming_score(self) -> float | None:
+        return _opt((await self.view.summary()).hamming_score)
 
     @strawberry.field(description="Exact-match ratio; equals accuracy for multiclass.")
     async def subset_accuracy(self) -> float | None:
-        return _opt((await self.view.summary()).accuracy)
+        return _opt((await self.view.summary()).subset_accuracy)
 
     @strawberry.field(description="The confusion matrix on the view's labels plus None.")
     async def confusion_matrix(self) -> ConfusionMatrix:
@@ -216,13 +216,11 @@ class Metrics:
 
     @strawberry.field(description="Actual and predicted counts per label, None last.")
     async def label_distribution(self) -> list[LabelCount]:
-        totals = await self.view.totals()
-        codes = [*self.view.codes, len(totals.actual) - 1]
+        actual, predicted = await self.view.distribution()
         names = [*self.view.label_names, None]
-        actual, predicted = totals.actual, totals.predicted
         return [
-            LabelCount(label=name, actual=int(actual[c]), predicted=int(predicted[c]))
-            for name, c in zip(names, codes, strict=True)
+            LabelCount(label=name, actual=int(a), predicted=int(p))
+            for name, a, p in zip(names, actual, predicted, strict=True)
         ]
 
     @strawberry.field(
