@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.index import ThresholdIndex, _kept_prefix
 from engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from engine.kernels import _chunk_bounds, as_threshold
+from engine.kernels import _chunk_bounds, as_threshold, cell_of
 from engine.selection import frozen
 
 
@@ -303,9 +303,7 @@ def _flags(mask: np.ndarray | None) -> np.ndarray:
 
 @inline_jit
 def _tally(partial, c, g, i, actual, predicted, confidence, threshold, n_labels):
-    a = actual[i] if actual[i] >= 0 else n_labels
-    p = predicted[i]
-    p = n_labels if (p < 0) | (confidence[i] < threshold) else p
+    a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
     partial[c, g, a, p] += 1
 
 

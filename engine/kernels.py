@@ -18,7 +18,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from engine.jit import jit, n_chunks, parallel_jit
+from engine.jit import inline_jit, jit, n_chunks, parallel_jit
 from engine.metrics import Totals
 
 
@@ -29,40 +29,31 @@ def _chunk_bounds(n: int, chunks: int, i: int) -> tuple[int, int]:
     return lo, min(n, lo + step)
 
 
+@inline_jit
+def cell_of(actual, predicted, confidence, i, threshold, n_labels):
+    """The confusion cell (a, p) of row ``i`` at ``threshold``, None as ``n_labels``.
+
+    The one statement of abstention in the engine: a prediction is kept when
+    ``confidence >= threshold``; otherwise, and when there is none, p is None.
+    """
+    a = actual[i] if actual[i] >= 0 else n_labels
+    p = predicted[i]
+    # `|` and a select, not `or` and a branch: scans stay branch-free.
+    p = n_labels if (p < 0) | (confidence[i] < threshold) else p
+    return a, p
+
+
 @parallel_jit
-def _confusion_counts(actual, predicted, confidence, threshold, n_labels, chunks):
+def _confusion_counts(actual, predicted, confidence, threshold, n_labels, mask, use_mask, chunks):
     size = n_labels + 1
     partial = np.zeros((chunks, size, size), dtype=np.int64)
     n = actual.shape[0]
     for c in numba.prange(chunks):
         lo, hi = _chunk_bounds(n, chunks, c)
         for i in range(lo, hi):
-            a = actual[i]
-            p = predicted[i]
-            if a < 0:
-                a = n_labels
-            if p < 0 or confidence[i] < threshold:
-                p = n_labels
-            partial[c, a, p] += 1
-    return partial.sum(axis=0)
-
-
-@parallel_jit
-def _confusion_counts_masked(actual, predicted, confidence, threshold, n_labels, mask, chunks):
-    size = n_labels + 1
-    partial = np.zeros((chunks, size, size), dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if not mask[i]:
+            if use_mask and not mask[i]:
                 continue
-            a = actual[i]
-            p = predicted[i]
-            if a < 0:
-                a = n_labels
-            if p < 0 or confidence[i] < threshold:
-                p = n_labels
+            a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
             partial[c, a, p] += 1
     return partial.sum(axis=0)
 
@@ -113,12 +104,12 @@ def confusion_counts(
         raise ValueError("actual, predicted and confidence have to be the same length")
     if mask is not None and np.shape(mask) != actual.shape:
         raise ValueError("mask has to be as long as the columns")
-    t = as_threshold(threshold)
-    chunks = n_chunks(actual.shape[0])
-    if mask is None:
-        return _confusion_counts(actual, predicted, confidence, t, n_labels, chunks)
-    mask = np.asarray(mask, dtype=np.bool_)
-    return _confusion_counts_masked(actual, predicted, confidence, t, n_labels, mask, chunks)
+    use_mask = mask is not None
+    flags = np.asarray(mask if use_mask else np.ones(0), dtype=np.bool_)
+    return _confusion_counts(
+        actual, predicted, confidence, as_threshold(threshold), n_labels,
+        flags, use_mask, n_chunks(actual.shape[0]),
+    )
 
 
 @parallel_jit
@@ -131,12 +122,7 @@ def _label_totals(actual, predicted, confidence, threshold, n_labels, mask, use_
         for i in range(lo, hi):
             if use_mask and not mask[i]:
                 continue
-            a = actual[i]
-            p = predicted[i]
-            if a < 0:
-                a = n_labels
-            if p < 0 or confidence[i] < threshold:
-                p = n_labels
+            a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
             partial[c, 1, a] += 1
             partial[c, 2, p] += 1
             if p == n_labels:

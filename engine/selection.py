@@ -36,7 +36,7 @@ import numpy as np
 
 from engine.index import ThresholdIndex, _kept_prefix
 from engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from engine.kernels import _chunk_bounds, as_threshold
+from engine.kernels import _chunk_bounds, as_threshold, cell_of
 
 ANY_RELATION = 0
 SAME_LABEL = 1  # a label was predicted and it is the actual label
@@ -158,9 +158,7 @@ def _scan_select(
         worst = _NO_KEY  # the heap's largest key once it is full
         for i in range(lo, hi):
             # One branch a row: the tests are arithmetic, as in _matches.
-            a = actual[i] if actual[i] >= 0 else n_labels
-            p = predicted[i]
-            p = n_labels if (p < 0) | (confidence[i] < threshold) else p
+            a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
             hit = _matches(a, p, actual_ok, predicted_ok, relation, n_labels)
             if use_mask:
                 hit &= mask[i]

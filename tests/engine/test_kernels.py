@@ -22,7 +22,6 @@ from hypothesis.extra import numpy as hnp
 from engine.jit import n_chunks
 from engine.kernels import (
     _confusion_counts,
-    _confusion_counts_masked,
     as_threshold,
     confusion_counts,
     label_totals,
@@ -103,9 +102,10 @@ def test_every_chunking_of_the_rows_gives_the_same_counts(view: View, chunks: in
     t = as_threshold(view.threshold)
     mask = np.arange(view.actual.shape[0]) % 3 != 0
     args = (view.actual, view.predicted, view.confidence, t, view.n_labels)
-    np.testing.assert_array_equal(_confusion_counts(*args, chunks), bincount_confusion(view))
+    unmasked = _confusion_counts(*args, np.ones(0, dtype=bool), False, chunks)
+    np.testing.assert_array_equal(unmasked, bincount_confusion(view))
     np.testing.assert_array_equal(
-        _confusion_counts_masked(*args, mask, chunks), bincount_confusion(view, mask)
+        _confusion_counts(*args, mask, True, chunks), bincount_confusion(view, mask)
     )
 
 
@@ -177,7 +177,6 @@ def test_as_threshold_rounds_to_float32() -> None:
 @pytest.mark.skipif(not JIT_DISABLED, reason="only meaningful with NUMBA_DISABLE_JIT=1")
 def test_with_the_jit_disabled_the_kernels_are_plain_python_functions() -> None:
     assert not isinstance(_confusion_counts, numba.core.dispatcher.Dispatcher)
-    assert not isinstance(_confusion_counts_masked, numba.core.dispatcher.Dispatcher)
 
 
 @pytest.mark.skipif(JIT_DISABLED, reason="already running as plain Python")
