@@ -1,90 +1,152 @@
-"""A static cost bound: a query whose estimated work is too large is refused
-before anything is computed.
+"""Static bounds on a query's work: its aliases, its depth and its estimated cost.
 
-The estimate is an upper bound read off the document: every view
-(``metrics``, ``compare``) costs 1, and a field that fans out multiplies the
-cost of what is under it — ``breakdown`` by its ``bins`` (string columns: by
-``BREAKDOWN_FANOUT``), ``curve`` by its points / 100, and lists of catalog
-objects by ``LIST_FANOUT``. Validation runs before variables are bound, so an
-argument given as a variable counts at its default.
+Aliases are counted as written in the document (each fragment once): the cost
+bound already accounts for what fragments expand to.
+
+The estimate is an upper bound read off the document before anything runs:
+every view (``metrics``, ``compare``) costs 1, a ``breakdown`` costs one per
+slice and multiplies what is under it by its slices, a ``curve`` costs
+points / 100, and lists of catalog objects multiply what is under them by
+``LIST_FANOUT``. Validation runs before variables are bound, so a fan-out
+argument given as a variable counts at its largest allowed value.
+
+Fragments are measured once each (memoized by name), so a chain of fragments
+that spread each other twice costs linear time to check, not exponential.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
-    VariableNode,
-    value_from_ast_untyped,
 )
 
 MAX_COST = 2_000
-BREAKDOWN_FANOUT = 50
+MAX_DEPTH = 12
+MAX_ALIASES = 32
+BREAKDOWN_FANOUT = 50  # slices of a string column, or the default bins
+MAX_BINS = 1_000
+MAX_POINTS = 1_001
 LIST_FANOUT = 10
 VIEW_FIELDS = {"metrics", "compare", "baseline", "candidate"}
 LIST_FIELDS = {"models", "runs", "splits"}
 
 
-def _argument(node: FieldNode, name: str, variables: dict[str, Any]) -> Any:
+@dataclass(frozen=True)
+class Bound:
+    """What a selection set costs and how deep it goes."""
+
+    cost: float
+    depth: int
+
+
+def _int_argument(node: FieldNode, name: str, largest: int) -> int | None:
+    """A literal int argument; ``largest`` for a variable; None when absent.
+
+    Other literal kinds are left to type validation, which refuses them.
+    """
     for arg in node.arguments or ():
         if arg.name.value == name:
-            if isinstance(arg.value, VariableNode):
-                return variables.get(arg.value.name.value)
-            return value_from_ast_untyped(arg.value)
+            if isinstance(arg.value, IntValueNode):
+                return max(0, min(int(arg.value.value), largest))
+            return largest if arg.value.kind == "variable" else None
     return None
 
 
-def _fanout(node: FieldNode, variables: dict[str, Any]) -> float:
+def _aliases(selections: SelectionSetNode | None) -> int:
+    if selections is None:
+        return 0
+    count = 0
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode) and selection.alias is not None:
+            count += 1
+        count += _aliases(getattr(selection, "selection_set", None))
+    return count
+
+
+def _field_cost(node: FieldNode, inner: float) -> float:
     name = node.name.value
     if name == "breakdown":
-        bins = _argument(node, "bins", variables)
-        return max(BREAKDOWN_FANOUT, int(bins or 0))
+        slices = max(BREAKDOWN_FANOUT, _int_argument(node, "bins", MAX_BINS) or 0)
+        return slices * (1 + inner)
     if name == "curve":
-        points = _argument(node, "points", variables) or 101
-        return max(1.0, int(points) / 100)
+        points = _int_argument(node, "points", MAX_POINTS) or 101
+        return max(1.0, points / 100) * (1 + inner)
     if name in LIST_FIELDS:
-        return LIST_FANOUT
-    return 1
+        return LIST_FANOUT * inner
+    return (1 if name in VIEW_FIELDS else 0) + inner
 
 
-class QueryCost(ValidationRule):
-    """Reports an error when an operation's estimated cost exceeds ``MAX_COST``."""
+class QueryBounds(ValidationRule):
+    """Refuses an operation deeper than ``MAX_DEPTH`` or costlier than ``MAX_COST``."""
 
-    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-        variables = getattr(self.context, "variable_values", None) or {}
-        cost = self._cost(node.selection_set, variables, depth=0)
-        if cost > MAX_COST:
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self._fragments: dict[str, Bound] = {}
+        self._visiting: set[str] = set()
+
+    def enter_document(self, node: DocumentNode, *_: Any) -> None:
+        aliases = sum(
+            _aliases(d.selection_set) for d in node.definitions if hasattr(d, "selection_set")
+        )
+        if aliases > MAX_ALIASES:
             self.report_error(
                 GraphQLError(
-                    f"the query's estimated cost {cost:,.0f} is over the limit of "
-                    f"{MAX_COST:,}: ask for fewer views, slices or curve points per request",
-                    node,
+                    f"the query has {aliases} aliases; the limit is {MAX_ALIASES}",
                     extensions={"code": "COST_LIMIT"},
                 )
             )
 
-    def _cost(
-        self, selections: SelectionSetNode | None, variables: dict[str, Any], depth: int
-    ) -> float:
-        if selections is None or depth > 64:  # deeper documents are the depth limit's job
-            return 0
-        total = 0.0
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        bound = self._bound(node.selection_set)
+        if bound.depth > MAX_DEPTH:
+            self._refuse(node, f"the query is {bound.depth} levels deep; the limit is {MAX_DEPTH}")
+        elif bound.cost > MAX_COST:
+            self._refuse(
+                node,
+                f"the query's estimated cost {bound.cost:,.0f} is over the limit of "
+                f"{MAX_COST:,}: ask for fewer views, slices or curve points per request",
+            )
+
+    def _refuse(self, node: OperationDefinitionNode, message: str) -> None:
+        self.report_error(GraphQLError(message, node, extensions={"code": "COST_LIMIT"}))
+
+    def _bound(self, selections: SelectionSetNode | None) -> Bound:
+        if selections is None:
+            return Bound(0, 0)
+        cost, depth = 0.0, 0
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
-                inner = self._cost(selection.selection_set, variables, depth + 1)
-                own = 1 if selection.name.value in VIEW_FIELDS else 0
-                total += own + _fanout(selection, variables) * inner
-            elif isinstance(selection, InlineFragmentNode):
-                total += self._cost(selection.selection_set, variables, depth + 1)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.context.get_fragment(selection.name.value)
-                if fragment is not None:
-                    total += self._cost(fragment.selection_set, variables, depth + 1)
-        return total
+                if selection.name.value.startswith("__"):
+                    continue  # introspection (GraphiQL's own query is 13 levels deep)
+                inner = self._bound(selection.selection_set)
+                cost += _field_cost(selection, inner.cost)
+                depth = max(depth, inner.depth + 1)
+            else:
+                inner = self._inline(selection)
+                cost += inner.cost
+                depth = max(depth, inner.depth)
+        return Bound(cost, depth)
+
+    def _inline(self, selection: InlineFragmentNode | FragmentSpreadNode) -> Bound:
+        if isinstance(selection, InlineFragmentNode):
+            return self._bound(selection.selection_set)
+        name = selection.name.value
+        if name not in self._fragments:
+            fragment = self.context.get_fragment(name)
+            if fragment is None or name in self._visiting:
+                return Bound(0, 0)  # unknown or cyclic: graphql-core reports it
+            self._visiting.add(name)
+            self._fragments[name] = self._bound(fragment.selection_set)
+            self._visiting.discard(name)
+        return self._fragments[name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from storage.errors import CorruptSplitError, StoreError
 
@@ -61,8 +62,36 @@ def translated(error: StoreError) -> UserError:
 
 
 def should_mask(error: GraphQLError) -> bool:
-    """Mask every error that is not ours or graphql-core's own validation error."""
+    """Mask every error that is neither ours nor graphql-core's own.
+
+    graphql-core's errors (syntax, validation, a variable of the wrong type)
+    are about the query and safe to show; anything else is a bug.
+    """
     original = error.original_error
     if original is None:
-        return False  # syntax and validation errors: about the query, safe to show
-    return not isinstance(original, UserError)
+        return False
+    return not isinstance(original, GraphQLError)
+
+
+class CodedErrors(MaskErrors):
+    """Masks unexpected errors and gives every error an ``extensions.code``.
+
+    Masked errors say "Unexpected error." with ``INTERNAL_SERVER_ERROR``; an
+    error about the query itself (syntax, validation, variables) without a
+    code of its own gets ``BAD_USER_INPUT``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        return processed

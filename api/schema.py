@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from api.context import Context
-from api.cost import QueryCost
-from api.errors import should_mask
+from api.cost import QueryBounds
+from api.errors import CodedErrors
 from api.scalars import SCALARS
 from api.types.catalog import Model
 from api.types.compare import Comparison
@@ -50,15 +50,26 @@ class Query:
 # Every limit a query is held to, in one place: a request over any of them is
 # refused with a clear error before anything is computed.
 LIMITS = [
-    lambda: QueryDepthLimiter(max_depth=12),
-    lambda: MaxAliasesLimiter(max_alias_count=32),
     lambda: MaxTokensLimiter(max_token_count=4000),
-    lambda: AddValidationRules([QueryCost]),  # api/cost.py: views x fan-out <= MAX_COST
+    # api/cost.py: <= 32 aliases, depth <= 12, views x fan-out <= 2,000; linear in
+    # the document however fragments nest (strawberry's own limiters are not)
+    lambda: AddValidationRules([QueryBounds]),
 ]
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    """Logs only the errors that are bugs: a user's bad input is answered, not logged."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        unexpected = [
+            e for e in errors
+            if e.original_error is not None and not isinstance(e.original_error, GraphQLError)
+        ]
+        super().process_errors(unexpected, execution_context)
+
+
+schema = Schema(
     query=Query,
-    extensions=[*LIMITS, lambda: MaskErrors(should_mask_error=should_mask)],
+    extensions=[*LIMITS, CodedErrors],
     config=StrawberryConfig(scalar_map=SCALARS),
 )
 

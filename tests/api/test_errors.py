@@ -66,7 +66,7 @@ def test_an_unexpected_failure_is_masked(gql: Query, store) -> None:
         path.write_bytes(b"not arrow")
     body = gql(SPLIT % "metrics { accuracy }")
     assert "Traceback" not in str(body)
-    assert body["errors"][0]["extensions"]["code"] in {"INTERNAL", "DATA_UNAVAILABLE"}
+    assert body["errors"][0]["extensions"]["code"] == "DATA_UNAVAILABLE"
     assert gql("{ models { name } }")["data"] == {"models": [{"name": "m"}]}
 
 
@@ -77,3 +77,55 @@ def test_a_query_over_the_cost_bound_is_refused_with_cost_limit(gql: Query) -> N
     assert body["errors"][0]["extensions"]["code"] == "COST_LIMIT"
     assert "2,000" in body["errors"][0]["message"]
     assert "errors" not in gql(SPLIT % views)  # the same ten views of one split are fine
+
+
+def test_a_query_deeper_than_the_limit_is_refused(gql: Query) -> None:
+    slices = "breakdown(column: \"channel\") { metrics { %s } }"
+    nested = "count"
+    for _ in range(5):
+        nested = slices % nested
+    body = gql(SPLIT % ("metrics { %s }" % nested))
+    assert body["errors"][0]["extensions"]["code"] == "COST_LIMIT"
+    assert "levels deep" in body["errors"][0]["message"]
+
+
+def test_a_fragment_chain_is_measured_once_per_fragment(gql: Query) -> None:
+    # Each fragment spreads the next twice: 2^30 paths if walked naively.
+    fragments = [f"fragment F{i} on Model {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30)]
+    fragments.append("fragment F30 on Model { name }")
+    body = gql("{ models { ...F0 } } " + " ".join(fragments))
+    assert "errors" not in body, body
+    assert body["data"]["models"] == [{"name": "m"}]
+
+
+def test_nested_breakdowns_count_every_slice_against_the_cost_bound(gql: Query) -> None:
+    query = 'metrics { breakdown(column: "length", bins: 1000) { metrics { breakdown(column: "length", bins: 1000) { count } } } }'
+    body = gql(SPLIT % query)
+    assert body["errors"][0]["extensions"]["code"] == "COST_LIMIT"
+
+
+def test_graphiql_introspection_is_not_held_to_the_depth_limit(gql: Query) -> None:
+    from graphql import get_introspection_query
+
+    body = gql(get_introspection_query())
+    assert "errors" not in body and body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_a_variable_of_the_wrong_type_is_bad_user_input_with_its_message(gql: Query) -> None:
+    body = gql("query($t: Float!) { models { runs { splits { metrics(threshold: $t) { total } } } } }", t="high")
+    error = only_error(body)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "$t" in error["message"] and "high" in error["message"]
+
+
+def test_a_bug_is_masked_as_an_internal_error_without_details(gql: Query, monkeypatch) -> None:
+    import api.views
+
+    def broken(self):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(api.views.View, "_counts", broken)
+    error = only_error(gql(SPLIT % "metrics { confusionMatrix { counts } }"))
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "secret" not in str(error)
