@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from storage.errors import CorruptSplitError, StoreError
+from storage.errors import CorruptSplitError, SplitChanged, StoreError
 
 
 class UserError(GraphQLError):
@@ -56,7 +56,7 @@ def one_of(values: Iterable[str], limit: int = 20) -> str:
 
 def translated(error: StoreError) -> UserError:
     """The user-facing error for a storage error raised while answering a query."""
-    if isinstance(error, CorruptSplitError):
+    if isinstance(error, CorruptSplitError | SplitChanged):
         return DataUnavailable(str(error))
     return BadUserInput(str(error))
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from storage.catalog import Catalog
-from storage.errors import CorruptSplitError, StoreError
+from storage.errors import CorruptSplitError, SplitChanged, StoreError
 from storage.ingest import LABELS_KEY, SCORE_LABELS_KEY, TASK_KEY
 from storage.model import SplitInfo
 
@@ -207,7 +207,7 @@ class SplitStore:
             if current is not None and current.version != info.version:
                 name = "/".join(_names(info))
                 message = f"split {name} was replaced while being read; ask again"
-                raise StoreError(message) from error
+                raise SplitChanged(message) from error
             raise
 
     def _claim(self, key: _CacheKey) -> tuple[Future[SplitData], bool]:
@@ -264,8 +264,9 @@ def _read_split(
             table = ipc.open_file(source).read_all()
         return _decode(table, info, labels, task)
     except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as error:
-        reason = " ".join(str(error).split()) or type(error).__name__
-        raise CorruptSplitError(name, str(path), reason) from error
+        # The reason, not where the store lives: messages reach API users.
+        reason = " ".join(str(error).replace(str(root), "<store>").split())
+        raise CorruptSplitError(name, info.path, reason or type(error).__name__) from error
 
 
 def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...], task: str) -> SplitData:

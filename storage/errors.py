@@ -36,6 +36,10 @@ class IngestError(StoreError):
         return f"{self.file}: {location}{self.message}"
 
 
+class SplitChanged(StoreError):
+    """A split replaced while it was being read: asking again will succeed."""
+
+
 class CorruptSplitError(StoreError):
     """A split's data file that cannot be read; the rest of the store still works."""
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -21,9 +22,18 @@ from storage.validate import column_type
 _TICKS_PER_SECOND = {"s": (1, 1), "ms": (1_000, 1), "us": (10**6, 1), "ns": (10**9, 1)}
 _DAY = (1, 86_400)
 
+# Each comparison, and how to round a bound so that comparing integers with
+# the rounded bound means the same as comparing them with the exact one:
+# v > 2.5 is v > 2, v >= 2.5 is v >= 3. Integer columns and time ticks are
+# then compared as integers, exactly, whatever their size (a float64 cast of
+# nanosecond ticks would lose precision, and Arrow refuses it).
 _COMPARISONS = (
-    ("gt", pc.greater), ("gte", pc.greater_equal), ("lt", pc.less), ("lte", pc.less_equal)
+    ("gt", pc.greater, math.floor),
+    ("gte", pc.greater_equal, math.ceil),
+    ("lt", pc.less, math.ceil),
+    ("lte", pc.less_equal, math.floor),
 )
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 class FilterError(StoreError):
@@ -79,10 +89,10 @@ def _parts(column: pa.ChunkedArray, kind: str, condition: Condition) -> list[pa.
     if condition.isin is not None:
         values = _value_set(condition.isin, column.type, kind, condition.column)
         parts.append(pc.is_in(column, value_set=values))
-    for name, compare in _COMPARISONS:
+    for name, compare, rounding in _COMPARISONS:
         bound = getattr(condition, name)
         if bound is not None:
-            parts.append(_compare(column, kind, compare, float(bound), condition.column))
+            parts.append(_compare(column, kind, compare, rounding, float(bound), condition.column))
     return parts
 
 
@@ -166,16 +176,32 @@ def _parse_float(value: str, name: str) -> float:
 
 
 def _compare(
-    column: pa.ChunkedArray, kind: str, compare: Callable, bound: float, name: str
+    column: pa.ChunkedArray,
+    kind: str,
+    compare: Callable,
+    rounding: Callable[[float], int],
+    bound: float,
+    name: str,
 ) -> pa.ChunkedArray:
-    if kind in ("int", "float"):
+    if math.isnan(bound):
+        raise FilterError(f"a bound on column {name!r} has to be a number, not NaN")
+    if kind == "float":
         return compare(column, pa.scalar(bound))
+    if kind == "int":
+        return compare(column, _int_bound(bound, rounding))
     if kind in ("timestamp", "date"):
         ticks, (numerator, denominator) = _ticks(column)
-        return compare(ticks, pa.scalar(bound * numerator / denominator))
+        exact = bound * numerator / denominator
+        return compare(ticks, _int_bound(exact, rounding))
     raise FilterError(
         f"column {name!r} is {kind}; gt/gte/lt/lte need a number, timestamp or date column"
     )
+
+
+def _int_bound(bound: float, rounding: Callable[[float], int]) -> pa.Scalar:
+    if math.isinf(bound):  # beyond every value: clip to the type's range
+        return pa.scalar(_INT64[0] if bound < 0 else _INT64[1], pa.int64())
+    return pa.scalar(min(max(rounding(bound), _INT64[0]), _INT64[1]), pa.int64())
 
 
 def _ticks(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, tuple[int, int]]:

@@ -146,3 +146,17 @@ def test_in_on_a_dictionary_column_equals_in_on_its_plain_strings() -> None:
     assert row_mask(encoded, [Condition("region", isin=("eu",))]).tolist() == [
         True, False, False, True, False, False, False
     ]
+
+
+def test_range_bounds_on_nanosecond_times_and_huge_integers_compare_exactly() -> None:
+    big = 2**62
+    table = pa.table({
+        "ts": pa.array([0, 1_700_000_000_000_000_000, 1_700_000_000_000_000_001], pa.timestamp("ns")),
+        "n": pa.array([big, big + 1, 3], pa.int64()),
+    })
+    assert row_mask(table, [Condition("ts", gt=5)]).tolist() == [False, True, True]
+    assert row_mask(table, [Condition("ts", gte=1_700_000_000)]).tolist() == [False, True, True]
+    assert row_mask(table, [Condition("n", gt=float(big))]).tolist() == [False, True, False]
+    assert row_mask(table, [Condition("n", lte=2.5)]).tolist() == [False, False, False]
+    assert row_mask(table, [Condition("n", lt=3.5)]).tolist() == [False, False, True]
+    assert row_mask(table, [Condition("n", gte=2.5), Condition("n", lte=3)]).tolist() == [False, False, True]
