@@ -31,7 +31,7 @@ from graphql import (
     ValidationRule,
 )
 
-MAX_COST = 2_000
+MAX_COST = 5_000
 MAX_DEPTH = 12
 MAX_ALIASES = 32
 BREAKDOWN_FANOUT = 50  # slices of a string column, or the default bins

@@ -51,7 +51,7 @@ class Query:
 # refused with a clear error before anything is computed.
 LIMITS = [
     lambda: MaxTokensLimiter(max_token_count=4000),
-    # api/cost.py: <= 32 aliases, depth <= 12, views x fan-out <= 2,000; linear in
+    # api/cost.py: <= 32 aliases, depth <= 12, views x fan-out <= 5,000; linear in
     # the document however fragments nest (strawberry's own limiters are not)
     lambda: AddValidationRules([QueryBounds]),
 ]

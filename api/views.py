@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
 
@@ -29,7 +29,18 @@ from engine.curves import (
 )
 from engine.kernels import as_threshold, confusion_counts, label_totals
 from engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
-from engine.multilabel import MultilabelCounts, MultilabelSummary, multilabel_counts
+from engine.multilabel import (
+    LabelSetIndex,
+    MultilabelCounts,
+    MultilabelSummary,
+    MultilabelThresholdCounts,
+    RowTests,
+    label_precision_steps,
+    match_rows,
+    multilabel_counts,
+    multilabel_threshold_counts,
+    rank_label_sets,
+)
 from engine.ranking import (
     PrecisionSteps,
     average_precision,
@@ -155,8 +166,18 @@ class View:
     def multilabel(self) -> bool:
         return self.model.task == "multilabel"
 
+    def _label_set_index(self, data: SplitData) -> LabelSetIndex | None:
+        # The index covers views of every row and label, when it is built.
+        dense = (data.n_labels + 1) ** 2 <= MAX_MATRIX_CELLS
+        if self.class_filter is None and not self.conditions and dense:
+            return label_set_index(data)
+        return None
+
     def _multilabel_counts(self) -> MultilabelCounts:
         data = self._load()
+        index = self._label_set_index(data)
+        if index is not None:
+            return index.counts_at(self.threshold)
         return multilabel_counts(
             data.multilabel, self.threshold, data.n_labels, self._mask(),
             labels=None if self.class_filter is None else self.codes,
@@ -164,15 +185,27 @@ class View:
         )
 
     async def multilabel_counts(self) -> MultilabelCounts:
-        """Per-label counts, row summary and matrix of a multilabel view, in one pass."""
+        """Per-label counts, row summary and matrix of a multilabel view, in one pass.
+
+        A view of every row and label is answered by the split's
+        ``LabelSetIndex`` once it is built (in the background, after the
+        first such view asks); until then, and for views with a row or class
+        filter, by a scan.
+        """
         return await self._once("multilabel", self._multilabel_counts)
 
     def _unlabeled_rows(self) -> int:
-        # Rows with an empty actual set: the None entry of a multilabel distribution.
+        # Rows without an actual label of the view's labels: the None row of
+        # a multilabel matrix and distribution.
         data = self._load()
-        empty = np.diff(data.multilabel.actual_offsets) == 0
+        assert data.multilabel is not None
         mask = self._mask()
-        return int(np.count_nonzero(empty if mask is None else empty & mask))
+        if self.class_filter is None:
+            empty = np.diff(data.multilabel.actual_offsets) == 0
+            return int(np.count_nonzero(empty if mask is None else empty & mask))
+        empty = match_rows(data.multilabel, self.threshold, data.n_labels,
+                           RowTests(actual_empty=True), mask, self.codes)
+        return int(np.count_nonzero(empty))
 
     async def distribution(self) -> tuple[np.ndarray, np.ndarray]:
         """Rows per actual and per predicted label: the view's labels, then None.
@@ -210,11 +243,12 @@ class View:
             return Totals.of_matrix(await self.counts())  # shares the matrix's pass
         return await self._once("totals", self._totals)
 
-    async def label_counts(self) -> LabelCounts:
-        """Per-label TP/FP/FN/TN of the selected labels."""
+    async def label_counts(self, codes: np.ndarray | None = None) -> LabelCounts:
+        """Per-label TP/FP/FN/TN of ``codes`` (default: the view's labels)."""
+        codes = self.codes if codes is None else codes
         if self.multilabel:
-            return (await self.multilabel_counts()).label_counts(self.codes)
-        return label_counts(await self.totals(), self.codes)
+            return (await self.multilabel_counts()).label_counts(codes)
+        return label_counts(await self.totals(), codes)
 
     async def summary(self) -> Summary | MultilabelSummary:
         """Total, predicted and correct rows (of the class filter's rows, if any)."""
@@ -225,13 +259,16 @@ class View:
 
     # --- thresholds and ranking: curves, the alias batch, AP / ROC AUC ------
 
-    def _multiclass_only(self, what: str) -> None:
-        # The threshold and ranking engine reads the multiclass columns; a
-        # multilabel split has none, and must get an error, not zeros.
+    def require_multiclass(self, what: str) -> None:
+        """BAD_USER_INPUT unless the view is of a multiclass model.
+
+        For the parts only defined on the multiclass columns: a multilabel
+        split has none, and must get an error, not zeros.
+        """
         if self.model.task != "multiclass":
             raise BadUserInput(
-                f'{what} is not available for {self.model.task} models yet '
-                f'(model "{self.model.name}")'
+                f'{what} is not available for {self.model.task} models '
+                f'(model "{self.model.name}" is {self.model.task})'
             )
 
     def code_of(self, name: str) -> int:
@@ -252,17 +289,27 @@ class View:
         labels = None if self.class_filter is None else list(self.class_filter)
         return View.get(self.ctx, self.model, self.split, threshold, labels, self.conditions)
 
-    async def threshold_counts(self, points: int) -> ThresholdCounts:
+    async def threshold_counts(
+        self, points: int
+    ) -> ThresholdCounts | MultilabelThresholdCounts:
         """Counts at ``points`` thresholds evenly spaced over [0, 1]: a curve's.
 
-        The view's own threshold plays no part; its row filter does.
+        The view's own threshold plays no part; its row filter does (and, for
+        a multilabel view, its class filter: exact matches are on its labels).
         """
-        self._multiclass_only("curve")
         return await self._once(f"curve:{points}", lambda: self._threshold_counts(points))
 
-    def _threshold_counts(self, points: int) -> ThresholdCounts:
+    def _threshold_counts(self, points: int) -> ThresholdCounts | MultilabelThresholdCounts:
         data = self._load()
         thresholds = grid(points)
+        if data.multilabel is not None:
+            index = self._label_set_index(data)
+            if index is not None:
+                return index.threshold_counts(thresholds)
+            return multilabel_threshold_counts(
+                data.multilabel, thresholds, data.n_labels, self._mask(),
+                labels=None if self.class_filter is None else self.codes,
+            )
         if (data.n_labels + 1) ** 2 <= MAX_MATRIX_CELLS:
             # An index answers with binary searches, without a pass over rows.
             if not self.conditions:
@@ -321,9 +368,9 @@ class View:
         They rank the rows by score, so the view's threshold and class filter
         do not change them; its row filter does. With scores each label is its
         own sort (labels run in parallel on the pool); without, one pass ranks
-        every label, so all are computed together.
+        every label, so all are computed together; so does a multilabel split,
+        ranking each label by its predicted confidence (0 where not predicted).
         """
-        self._multiclass_only("averagePrecision and rocAuc")
         if self.split.has_scores:
             codes: tuple[int, ...] = (code,)
             key = f"ranking:{code}"
@@ -339,7 +386,9 @@ class View:
         mask = self._mask()
 
         def compute() -> tuple[np.ndarray, np.ndarray]:
-            if data.scores is not None:
+            if data.multilabel is not None:
+                r = rank_label_sets(data.multilabel, np.array(codes), data.n_labels, mask)
+            elif data.scores is not None:
                 r = rank_by_scores(data.scores, data.actual, np.array(codes), mask)
             else:
                 r = rank_by_confidence(
@@ -355,7 +404,7 @@ class View:
     async def top_k(self, k: int) -> tuple[int, int] | None:
         """Rows whose actual label is among the ``k`` highest scores, and rows
         counted (those of the class filter's labels, if any); None without scores."""
-        self._multiclass_only("topKAccuracy")
+        self.require_multiclass("topKAccuracy")
         if not self.split.has_scores:
             return None
         return await self._once(f"top-k:{k}", lambda: self._top_k(k))
@@ -369,7 +418,6 @@ class View:
 
     async def precision_steps(self, code: int) -> PrecisionSteps:
         """Label ``code``'s kept TP and FP at each distinct confidence of its predictions."""
-        self._multiclass_only("thresholdForPrecision")
         return await self._once(f"steps:{code}", lambda: self._precision_steps(code))
 
     def _precision_steps(self, code: int) -> PrecisionSteps:
@@ -377,11 +425,38 @@ class View:
         mask = self._mask()
 
         def compute() -> PrecisionSteps:
+            if data.multilabel is not None:
+                return label_precision_steps(data.multilabel, code, mask)
             return precision_steps(data.actual, data.predicted, data.confidence, code, mask)
 
         if mask is None:
             return data.memo(("precision-steps", code), compute)
         return compute()
+
+
+# One background thread builds multilabel indexes (a few seconds at 10M
+# rows): the requests that come before it is done scan instead of waiting.
+_INDEXER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalql-label-set-index")
+
+
+def label_set_index(data: SplitData, wait: bool = False) -> LabelSetIndex | None:
+    """The multilabel split's ``LabelSetIndex``, once built; None before (and
+    for a split too large for one).
+
+    The first call starts building it in the background, kept with the split
+    (``SplitData.memo``) like the multiclass threshold index; ``wait=True``
+    blocks until it is built.
+    """
+    assert data.multilabel is not None
+    columns = data.multilabel
+    future: Future[LabelSetIndex | None] = data.memo(
+        "label-set-index", lambda: _INDEXER.submit(LabelSetIndex.build, columns, data.n_labels)
+    )
+    if wait:
+        future.exception()  # waits; a failed build leaves the views scanning
+    if future.done() and future.exception() is None:
+        return future.result()
+    return None
 
 
 _BATCH_LOCK = threading.Lock()

@@ -2,8 +2,11 @@
 
 A view's rows here are those that pass the row mask and whose actual label is
 accepted by ``actual_ok`` (bool, K + 1 entries, index K = None): that is how a
-class filter restricts the rows that ``total`` counts. Kernels count; the
-caller turns counts into bins and slices.
+class filter restricts the rows that ``total`` counts. ``actual`` and
+``actual_ok`` may be None in the row counts (``code_counts``, ``value_range``,
+``binned_counts``): every row of the mask is then the view's, as in a
+multilabel view, whose class filter drops no row. Kernels count; the caller
+turns counts into bins and slices.
 
 A value falls into bin ``i`` of ``edges`` when ``edges[i] <= x < edges[i + 1]``,
 the last bin also taking ``x == edges[-1]``; values outside every bin (and
@@ -42,8 +45,11 @@ def _bin_of(x, edges, scale):
 
 @inline_jit
 def _in_view(i, actual, actual_ok, n_labels, mask, use_mask):
-    a = actual[i]
-    ok = actual_ok[a if a >= 0 else n_labels]
+    # No actual column (length 0): every row is the view's, the mask aside.
+    ok = True
+    if actual.shape[0] > 0:
+        a = actual[i]
+        ok = actual_ok[a if a >= 0 else n_labels]
     if use_mask:
         ok &= mask[i]
     return ok
@@ -166,7 +172,7 @@ def index_confidence_histogram(
 @parallel_jit
 def _code_counts(codes, n_codes, actual, actual_ok, n_labels, mask, use_mask, chunks):
     partial = np.zeros((chunks, n_codes + 1), dtype=np.int64)
-    n = actual.shape[0]
+    n = codes.shape[0]
     for c in numba.prange(chunks):
         lo, hi = _chunk_bounds(n, chunks, c)
         for i in range(lo, hi):
@@ -179,8 +185,8 @@ def _code_counts(codes, n_codes, actual, actual_ok, n_labels, mask, use_mask, ch
 def code_counts(
     codes: np.ndarray,
     n_codes: int,
-    actual: np.ndarray,
-    actual_ok: np.ndarray,
+    actual: np.ndarray | None,
+    actual_ok: np.ndarray | None,
     mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows of the view per value code (int32, ``-1`` = null, counted last).
@@ -188,9 +194,8 @@ def code_counts(
     Example: codes ``[0, 1, 1, -1]``, n_codes 2, every row gives ``[1, 2, 1]``.
     """
     return _code_counts(
-        frozen(codes, np.int32), n_codes, frozen(actual, np.int32),
-        np.asarray(actual_ok, dtype=np.bool_), len(actual_ok) - 1, _flags(mask),
-        mask is not None, n_chunks(len(actual)),
+        frozen(codes, np.int32), n_codes, *_actual(actual, actual_ok, len(codes)),
+        _flags(mask), mask is not None, n_chunks(len(codes)),
     )
 
 
@@ -199,7 +204,7 @@ def _value_range(values, valid, use_valid, actual, actual_ok, n_labels, mask, us
     lows = np.zeros(chunks, dtype=np.float64)
     highs = np.zeros(chunks, dtype=np.float64)
     seen = np.zeros(chunks, dtype=np.int64)
-    n = actual.shape[0]
+    n = values.shape[0]
     for c in numba.prange(chunks):
         lo, hi = _chunk_bounds(n, chunks, c)
         for i in range(lo, hi):
@@ -221,7 +226,7 @@ def _binned_counts(values, valid, use_valid, edges, scale, actual, actual_ok, n_
                    mask, use_mask, chunks):
     bins = edges.shape[0] - 1
     partial = np.zeros((chunks, bins + 1), dtype=np.int64)
-    n = actual.shape[0]
+    n = values.shape[0]
     for c in numba.prange(chunks):
         lo, hi = _chunk_bounds(n, chunks, c)
         for i in range(lo, hi):
@@ -239,8 +244,8 @@ def _binned_counts(values, valid, use_valid, edges, scale, actual, actual_ok, n_
 def value_range(
     values: np.ndarray,
     valid: np.ndarray | None,
-    actual: np.ndarray,
-    actual_ok: np.ndarray,
+    actual: np.ndarray | None,
+    actual_ok: np.ndarray | None,
     mask: np.ndarray | None = None,
 ) -> tuple[int | float, int | float] | None:
     """The smallest and largest valid, non-NaN value among the view's rows.
@@ -251,9 +256,8 @@ def value_range(
     """
     values, flags = _values(values, valid)
     lows, highs, seen = _value_range(
-        values, flags, valid is not None, frozen(actual, np.int32),
-        np.asarray(actual_ok, dtype=np.bool_), len(actual_ok) - 1, _flags(mask),
-        mask is not None, n_chunks(len(actual)),
+        values, flags, valid is not None, *_actual(actual, actual_ok, len(values)),
+        _flags(mask), mask is not None, n_chunks(len(values)),
     )
     some = seen > 0
     if not some.any():
@@ -268,8 +272,8 @@ def binned_counts(
     values: np.ndarray,
     valid: np.ndarray | None,
     edges: np.ndarray,
-    actual: np.ndarray,
-    actual_ok: np.ndarray,
+    actual: np.ndarray | None,
+    actual_ok: np.ndarray | None,
     mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows of the view per bin of ``edges`` (float64), nulls counted last.
@@ -283,8 +287,8 @@ def binned_counts(
     edges = np.asarray(edges, dtype=np.float64)
     return _binned_counts(
         values, flags, valid is not None, edges, _scale(edges),
-        frozen(actual, np.int32), np.asarray(actual_ok, dtype=np.bool_),
-        len(actual_ok) - 1, _flags(mask), mask is not None, n_chunks(len(actual)),
+        *_actual(actual, actual_ok, len(values)), _flags(mask), mask is not None,
+        n_chunks(len(values)),
     )
 
 
@@ -296,6 +300,17 @@ def _values(values: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, n
 
 def _flags(mask: np.ndarray | None) -> np.ndarray:
     return frozen(mask, np.bool_)
+
+
+def _actual(
+    actual: np.ndarray | None, actual_ok: np.ndarray | None, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The kernels' (actual, actual_ok, K); no actual column is a length-0 one."""
+    if actual is None or actual_ok is None:
+        return frozen(None, np.int32), np.ones(1, dtype=np.bool_), 0
+    if len(actual) != n_rows:
+        raise ValueError("actual has to be as long as the values")
+    return frozen(actual, np.int32), np.asarray(actual_ok, dtype=np.bool_), len(actual_ok) - 1
 
 
 # --- confusion counts per group: every slice of a breakdown in one pass -------

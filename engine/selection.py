@@ -228,6 +228,65 @@ def select_by_scan(
     return _page(keys, int(total), limit)
 
 
+@parallel_jit
+def _flagged_select(flags, sort_bits, descending, after, cap, chunks):
+    heaps = np.empty((chunks, cap), dtype=np.int64)
+    sizes = np.zeros(chunks, dtype=np.int64)
+    totals = np.zeros(chunks, dtype=np.int64)
+    n = flags.shape[0]
+    for c in numba.prange(chunks):
+        lo, hi = _chunk_bounds(n, chunks, c)
+        heap = heaps[c]
+        size = 0
+        total = 0
+        worst = _NO_KEY
+        for i in range(lo, hi):
+            hit = flags[i]
+            total += hit
+            key = _key(sort_bits[i], i, descending)
+            if hit & (key > after) & (key < worst):
+                size = _heap_push_bounded(heap, size, key)
+                if size == cap:
+                    worst = heap[0]
+        sizes[c] = size
+        totals[c] = total
+    found = np.empty(sizes.sum(), dtype=np.int64)
+    at = 0
+    for c in range(chunks):
+        found[at:at + sizes[c]] = heaps[c, :sizes[c]]
+        at += sizes[c]
+    found.sort()
+    return found[:cap], totals.sum()
+
+
+def select_flagged(
+    flags: np.ndarray,
+    sort_bits: np.ndarray,
+    descending: bool,
+    after: int,
+    limit: int,
+) -> Page:
+    """``select_by_scan`` for rows already matched: the first ``limit`` rows
+    where ``flags`` holds with a key above ``after``.
+
+    For selections a ``Predicate`` on confusion cells cannot express, such as
+    a multilabel view's (``engine.multilabel.match_rows`` flags them). The
+    keys, hence the cursors and the order (``sort_bits``, ties by position),
+    are those of ``select_by_scan``.
+
+    Example: flags ``[True, False, True]``, sort bits of ``[0.5, 0.9, 0.7]``,
+    descending, limit 1 gives row ``[2]``, ``total`` 2 and ``has_next`` True.
+    """
+    flags = frozen(flags, np.bool_)
+    sort_bits = frozen(sort_bits, np.int32)
+    if flags.shape != sort_bits.shape:
+        raise ValueError("flags and sort_bits have to be the same length")
+    keys, total = _flagged_select(
+        flags, sort_bits, descending, np.int64(after), limit + 1, n_chunks(flags.shape[0])
+    )
+    return _page(keys, int(total), limit)
+
+
 # --- the index walk ----------------------------------------------------------
 
 
@@ -602,6 +661,7 @@ def warm() -> None:
         select_from_index(index, 0.5, every, True, NO_CURSOR, 2, rows)
         select_by_scan(codes, codes, confidence, confidence_bits(confidence), 0.5, every,
                        True, NO_CURSOR, 2, rows)
+    select_flagged(mask, confidence_bits(confidence), True, NO_CURSOR, 2)
     columns = Columns(codes, codes, confidence)
     for join in (None, np.zeros(4, np.int32)):
         count_changes(columns, columns, join, 0.5)

@@ -29,7 +29,6 @@ from api.types.rows import (
     decode_cursor,
     fingerprint,
     make_rows,
-    require_multiclass,
 )
 from api.views import View
 from engine.kernels import as_threshold
@@ -118,7 +117,7 @@ class Comparison:
         for ref in (baseline, candidate):
             split = resolve_split(ctx, ref.model, ref.run, ref.split)
             view = View.get(ctx, split.model_info, split.info, threshold)
-            require_multiclass(view)
+            view.require_multiclass("compare")
             views.append(view)
         return cls(pair=Pair(*views))
 

@@ -11,7 +11,8 @@ import strawberry
 from api.views import View
 from engine.averaging import AVERAGED_METRICS, average
 from engine.curves import ThresholdCounts
-from engine.metrics import PER_LABEL, Totals, label_counts, summary
+from engine.metrics import PER_LABEL, LabelCounts, Summary, label_counts, summary
+from engine.multilabel import MultilabelSummary, MultilabelThresholdCounts
 
 if TYPE_CHECKING:
     from api.types.metrics import Metrics
@@ -40,22 +41,36 @@ class CurvePoint:
 
     @classmethod
     def series(
-        cls, counts: ThresholdCounts, thresholds: np.ndarray, view: View, label: int | None
+        cls,
+        counts: ThresholdCounts | MultilabelThresholdCounts,
+        thresholds: np.ndarray,
+        view: View,
+        label: int | None,
     ) -> list[CurvePoint]:
         """One point per threshold, ``thresholds[j]`` being the value counted at ``j``."""
-        return [
-            cls.at(counts.totals(j), float(t), view, label) for j, t in enumerate(thresholds)
-        ]
+        codes = view.codes if label is None else np.array([label])
+        points = []
+        for j, t in enumerate(thresholds):
+            if isinstance(counts, MultilabelThresholdCounts):
+                at = counts.at(j)
+                s, c = at.summary, at.label_counts(codes)
+            else:
+                totals = counts.totals(j)
+                s = summary(totals, None if view.class_filter is None else view.codes)
+                c = label_counts(totals, codes)
+            points.append(cls.at(s, c, float(t), label is None))
+        return points
 
     @classmethod
-    def at(cls, totals: Totals, threshold: float, view: View, label: int | None) -> CurvePoint:
-        """The point of one threshold's totals, through the same engine calls as Metrics."""
-        s = summary(totals, None if view.class_filter is None else view.codes)
-        if label is None:
-            c = label_counts(totals, view.codes)
+    def at(
+        cls, s: Summary | MultilabelSummary, c: LabelCounts, threshold: float, macro: bool
+    ) -> CurvePoint:
+        """The point of one threshold's summary and label counts (the view's
+        labels for a MACRO point, else the one label), through the same engine
+        calls as Metrics."""
+        if macro:
             ratios = {m: average(m, c, "MACRO") for m in AVERAGED_METRICS}
         else:
-            c = label_counts(totals, np.array([label]))
             ratios = {m: _opt(PER_LABEL[m](c)[0]) for m in AVERAGED_METRICS}
         return cls(
             threshold=threshold,
@@ -105,5 +120,5 @@ class ThresholdChoice:
         return Metrics(view=self.view)
 
     async def _label_metric(self, name: str) -> float | None:
-        c = label_counts(await self.view.totals(), np.array([self.code]))
+        c = await self.view.label_counts(np.array([self.code]))
         return _opt(PER_LABEL[name](c)[0])

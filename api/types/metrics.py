@@ -105,7 +105,10 @@ class LabelMetrics:
             "Average precision of ranking the view's rows by this label's score "
             "(scores[label] when the split has scores, else the confidence where "
             "the prediction is this label and 0 elsewhere), as scikit-learn's "
-            "average_precision_score. Independent of the threshold. Null when the "
+            "average_precision_score. Multilabel: the score is the label's predicted "
+            "confidence (at any threshold, 0 where the row does not predict it) and "
+            "the positives are the rows with the label among their actual labels. "
+            "Independent of the threshold and the class filter. Null when the "
             "label has no positives or no negatives in the view."
         )
     )
@@ -125,7 +128,9 @@ class LabelMetrics:
     @strawberry.field(
         description=(
             "This label's TP, FP, FN or TN rows (as many as tp, fp, fn, tn count: every "
-            "row of the view, the class filter aside), paged with cursors."
+            "row of the view, the class filter aside), paged with cursors. Multilabel: "
+            "TP = actual and kept, FP = kept and not actual, FN = actual and not kept, "
+            "TN = neither; CONFIDENCE_* order by this label's own confidence."
         )
     )
     async def rows(
@@ -161,7 +166,11 @@ class Metrics:
     async def predicted(self) -> int:
         return (await self.view.summary()).predicted
 
-    @strawberry.field(description="Rows whose predicted label equals the actual label.")
+    @strawberry.field(
+        description="Rows whose predicted label equals the actual label. Multilabel: "
+        "exact matches, rows whose kept labels are exactly the actual labels (on the "
+        "view's labels; a row with neither counts)."
+    )
     async def correct(self) -> int:
         return (await self.view.summary()).correct
 
@@ -232,7 +241,12 @@ class Metrics:
             "ABSTAINED) is A→None, rows(predicted: B, outcome: UNLABELED) is None→B. "
             "With a class filter: rows whose actual label is in it, plus the "
             "None row when asked for (UNLABELED or actual: null). totalCount equals the "
-            "matching count of the matrix or summary."
+            "matching count of the matrix or summary. Multilabel, on the view's labels: "
+            "actual: A = A is among the actual labels, predicted: B = B is kept, null = "
+            "no such label, so (actual, predicted) is a cell of the multilabel matrix; "
+            "CORRECT / INCORRECT = exact match or not (correct, total - correct); "
+            "ABSTAINED = no label kept (total - predicted); UNLABELED = no actual label; "
+            "every row of the view is a candidate, and all conditions given hold."
         )
     )
     async def rows(
@@ -251,7 +265,11 @@ class Metrics:
             "The calibration picture: bins equal-width bins over [0, 1] (the last one "
             "includes 1.0; bins 1..1000) counting the view's rows with a prediction, "
             "also those abstained at the threshold, and how many are right. From the "
-            "threshold up (when it is an edge) the bins add up to predicted and correct."
+            "threshold up (when it is an edge) the bins add up to predicted and correct. "
+            "Multilabel: the bins count predicted (row, label) pairs of the view's "
+            "labels by their confidence, and correct those whose label is actual (a TP "
+            "once kept), so from the threshold up they add up to the sums of perLabel's "
+            "predicted and tp."
         )
     )
     async def confidence_histogram(self, bins: int = 10) -> list[HistogramBin]:
@@ -276,7 +294,9 @@ class Metrics:
             "[0, 1] (t = i / (points - 1)), each point equal to metrics(threshold: t) "
             "of this view (its class and row filter; its own threshold plays no "
             "part): coverage, accuracy, selectiveAccuracy, and precision, recall, "
-            "f1 of `label`, or their MACRO averages when label is null. "
+            "f1 of `label`, or their MACRO averages when label is null (multilabel: "
+            "accuracy is the Hamming score, selectiveAccuracy the exact matches among "
+            "the rows with a kept label, both on the view's labels). "
             f"points is 2..{MAX_CURVE_POINTS}."
         )
     )

@@ -6,6 +6,21 @@ keyset pages: a cursor holds the order key of the last row it returned (sort
 value and position) and a fingerprint of the query that issued it, so a deep
 page costs what the first costs, and a cursor of another query, view or
 version of the split is refused instead of silently paging something else.
+
+A multilabel view selects with ``engine.multilabel.match_rows`` (a
+``SetSelection``) and pages the flagged rows with the same keys and cursors:
+
+- ``LabelMetrics.rows(outcome:)``: the label's TP (actual and kept), FP
+  (kept, not actual), FN (actual, not kept), TN (neither), over every row of
+  the view, as tp/fp/fn/tn count; ordered by the label's own stored
+  confidence (also below the threshold; 0 where the row does not predict it).
+- ``Metrics.rows``: on the view's labels S, ``actual: A`` is "A is actual",
+  ``predicted: B`` "B is kept", null for either side "no such label at all",
+  so ``(actual, predicted)`` selects the multilabel matrix cell; CORRECT /
+  INCORRECT are exact match or not (``correct`` / ``total - correct``),
+  ABSTAINED is "no kept label" (``total - predicted``), UNLABELED "no actual
+  label"; all given conditions hold together. Ordered by the row's highest
+  kept confidence (0 when nothing is kept), which is ``Row.confidence``.
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ from api.loaders import threshold_index
 from api.scalars import JSON
 from api.views import MAX_MATRIX_CELLS, View
 from engine.kernels import as_threshold
+from engine.multilabel import RowTests, label_confidence, match_rows, top_confidence
 from engine.selection import (
     ANY_RELATION,
     NO_CURSOR,
@@ -42,6 +58,7 @@ from engine.selection import (
     confidence_bits,
     matching_total,
     select_by_scan,
+    select_flagged,
     select_from_index,
 )
 from storage.datasets import SplitData
@@ -54,7 +71,11 @@ MAX_FIRST = 1000
         "What happened to a row at the view's threshold. The four outcomes "
         "partition the rows: UNLABELED = no actual label (whatever was predicted); "
         "otherwise ABSTAINED = no prediction (none given, or below the threshold), "
-        "CORRECT = the actual label was predicted, INCORRECT = another label was."
+        "CORRECT = the actual label was predicted, INCORRECT = another label was. "
+        "Multilabel, on the view's labels: CORRECT = the kept set equals the actual "
+        "set (exact match, also when both are empty), INCORRECT = it does not (the "
+        "two partition the rows); ABSTAINED = no label kept; UNLABELED = no actual "
+        "label."
     )
 )
 class Outcome(Enum):
@@ -76,7 +97,10 @@ class LabelOutcome(Enum):
     description=(
         "Row order; ties go by position in the split. CONFIDENCE_* order by the "
         "stored confidence (also of predictions abstained at the threshold); ID "
-        "orders ids as strings (code point order, so id 10 comes before id 9)."
+        "orders ids as strings (code point order, so id 10 comes before id 9). "
+        "Multilabel: LabelMetrics.rows orders by the label's stored confidence "
+        "(0 where the row does not predict it), Metrics.rows by Row.confidence "
+        "(the highest kept confidence, 0 when none is kept)."
     )
 )
 class RowOrder(Enum):
@@ -188,23 +212,39 @@ def _json(value: Any) -> Any:
 @strawberry.type(description="One row of a split, as a view sees it.")
 class Row:
     id: str
-    actual: str | None = strawberry.field(description="The actual label; null = None.")
+    actual: str | None = strawberry.field(
+        description="The actual label; null = None. Null for multilabel models."
+    )
     predicted: str | None = strawberry.field(
         description="The predicted label at the view's threshold; null when there is "
-        "none or it is abstained (confidence below the threshold)."
+        "none or it is abstained (confidence below the threshold). Null for "
+        "multilabel models."
     )
     confidence: float | None = strawberry.field(
         description="The stored confidence of the prediction, also when it is abstained "
-        "at the threshold; 1.0 for a row ingested without one."
+        "at the threshold; 1.0 for a row ingested without one. Multilabel: the "
+        "highest confidence of predictedLabels, null when no label is kept."
     )
     correct: bool = strawberry.field(
-        description="A label was predicted at the threshold and it is the actual label."
+        description="A label was predicted at the threshold and it is the actual label. "
+        "Multilabel: the kept labels are exactly the actual labels, on the view's "
+        "labels (as Outcome CORRECT and Metrics.correct count)."
     )
     actual_labels: list[str] | None = strawberry.field(
-        default=None, description="Multilabel; null for multiclass models."
+        default=None,
+        description="Multilabel: the row's actual labels in the model's label order "
+        "(all of them, also those outside a class filter); null for multiclass models.",
     )
     predicted_labels: list[str] | None = strawberry.field(
-        default=None, description="Multilabel; null for multiclass models."
+        default=None,
+        description="Multilabel: the row's labels kept at the view's threshold, highest "
+        "confidence first (ties in label order; also those outside a class filter); "
+        "null for multiclass models.",
+    )
+    predicted_confidences: list[float] | None = strawberry.field(
+        default=None,
+        description="Multilabel: the confidences of predictedLabels, in their order; "
+        "null for multiclass models.",
     )
     baseline: Row | None = strawberry.field(
         default=None,
@@ -227,6 +267,8 @@ def make_rows(view: View, positions: np.ndarray) -> list[Row]:
     """Rows at ``positions`` of the view's split, as the view sees them."""
     data = view._load()
     positions = np.asarray(positions, dtype=np.int64)
+    if data.multilabel is not None:
+        return _label_set_rows(view, data, positions)
     ids = data.ids.take(pa.array(positions)).to_pylist()
     actual = data.actual[positions]
     predicted = data.predicted[positions]
@@ -246,6 +288,37 @@ def make_rows(view: View, positions: np.ndarray) -> list[Row]:
         )
         for i in range(len(positions))
     ]
+
+
+def _label_set_rows(view: View, data: SplitData, positions: np.ndarray) -> list[Row]:
+    """Multilabel rows: label lists at the view's threshold, exact match on its labels."""
+    sets = data.multilabel
+    assert sets is not None
+    ids = data.ids.take(pa.array(positions)).to_pylist()
+    names = view.model.labels
+    selected = np.zeros(len(names), dtype=np.bool_)
+    selected[view.codes] = True
+    threshold = as_threshold(view.threshold)
+    sheet = Sheet(data, positions)
+    rows = []
+    for i, position in enumerate(positions):
+        actual = np.sort(sets.actual_of(position))
+        codes, confidence = sets.predicted_of(position)
+        kept = confidence >= threshold
+        order = np.lexsort((codes[kept], -confidence[kept]))  # confidence desc, then code
+        kept_codes, kept_confidence = codes[kept][order], confidence[kept][order]
+        exact = set(actual[selected[actual]].tolist()) == set(
+            kept_codes[selected[kept_codes]].tolist()
+        )
+        shown = [_shortest(c) for c in kept_confidence]
+        rows.append(Row(
+            id=ids[i], actual=None, predicted=None,
+            confidence=shown[0] if shown else None, correct=exact,
+            actual_labels=[names[c] for c in actual],
+            predicted_labels=[names[c] for c in kept_codes],
+            predicted_confidences=shown, sheet=sheet, at=i,
+        ))
+    return rows
 
 
 def _shortest(value: np.float32) -> float:
@@ -297,11 +370,23 @@ class RowConnection:
 
 
 @dataclass(frozen=True)
+class SetSelection:
+    """Which rows of a multilabel view, and the confidence that orders them."""
+
+    tests: RowTests
+    labels: tuple[int, ...] | None  # the label columns the tests look at; None = all
+    order_label: int | None  # order by this label's confidence; None = the row's top kept
+
+    def fingerprint(self) -> bytes:
+        return fingerprint(self.tests, self.labels, self.order_label)
+
+
+@dataclass(frozen=True)
 class RowQuery:
     """Which rows of a view, in which order."""
 
     view: View
-    predicate: Predicate
+    predicate: Predicate | SetSelection
     order: RowOrder
 
     def fingerprint(self) -> bytes:
@@ -325,10 +410,14 @@ class RowQuery:
         merge of runs; under a row filter the walk skips the rows outside it.
         Id order, and labels too many for a matrix, scan instead.
         """
+        if isinstance(self.predicate, SetSelection):
+            return False
         k = len(self.view.model.labels)
         return self.order is not RowOrder.ID and (k + 1) ** 2 <= MAX_MATRIX_CELLS
 
     def _select(self, after: int, limit: int) -> Page:
+        if isinstance(self.predicate, SetSelection):
+            return self._select_sets(self.predicate, after, limit)
         view = self.view
         data = view._load()
         mask = view._mask()
@@ -347,10 +436,27 @@ class RowQuery:
             self.predicate, descending, after, limit, mask,
         )
 
+    def _select_sets(self, selection: SetSelection, after: int, limit: int) -> Page:
+        """A multilabel page: flag the matching rows, then page them by key."""
+        view = self.view
+        data = view._load()
+        sets = data.multilabel
+        assert sets is not None
+        flags = match_rows(
+            sets, view.threshold, data.n_labels, selection.tests, view._mask(), selection.labels
+        )
+        if self.order is RowOrder.ID:
+            return select_flagged(flags, id_rank(data), False, after, limit)
+        if selection.order_label is None:
+            confidence = top_confidence(sets, view.threshold)
+        else:
+            confidence = label_confidence(sets, selection.order_label)
+        descending = self.order is RowOrder.CONFIDENCE_DESC
+        return select_flagged(flags, confidence_bits(confidence), descending, after, limit)
+
 
 async def connection(query: RowQuery, first: int, after: str | None) -> RowConnection:
     """The page of ``query`` after cursor ``after``."""
-    require_multiclass(query.view)
     check_first(first)
     issuer = query.fingerprint()
     key = decode_cursor(after, issuer)
@@ -377,7 +483,11 @@ async def view_rows(
 ) -> RowConnection:
     """``Metrics.rows``: ``actual``/``predicted`` are label names, null for None,
     ``strawberry.UNSET`` when not given."""
-    predicate = cell_predicate(view, actual, predicted, outcome)
+    predicate: Predicate | SetSelection
+    if view.multilabel:
+        predicate = set_selection(view, actual, predicted, outcome)
+    else:
+        predicate = cell_predicate(view, actual, predicted, outcome)
     return await connection(RowQuery(view, predicate, order), first, after)
 
 
@@ -385,7 +495,11 @@ async def label_rows(
     view: View, code: int, outcome: LabelOutcome, order: RowOrder, first: int, after: str | None
 ) -> RowConnection:
     """``LabelMetrics.rows``: label ``code``'s TP, FP, FN or TN rows."""
-    predicate = label_predicate(len(view.model.labels), code, outcome)
+    predicate: Predicate | SetSelection
+    if view.multilabel:
+        predicate = SetSelection(label_tests(code, outcome), labels=None, order_label=code)
+    else:
+        predicate = label_predicate(len(view.model.labels), code, outcome)
     return await connection(RowQuery(view, predicate, order), first, after)
 
 
@@ -436,6 +550,53 @@ def label_predicate(n_labels: int, code: int, outcome: LabelOutcome) -> Predicat
     return Predicate(only if actual_is else ~only, only if predicted_is else ~only)
 
 
+def set_selection(
+    view: View, actual: str | None, predicted: str | None, outcome: Outcome | None
+) -> SetSelection:
+    """The rows ``Metrics.rows`` selects in a multilabel view, on its labels S.
+
+    ``actual: A`` means A is among the row's actual labels, ``actual: null``
+    that none of S is; likewise ``predicted`` for the labels kept at the
+    threshold. So ``(actual, predicted)`` is a cell of the multilabel matrix,
+    whose count is the number of rows (a row adds at most 1 to a cell). A
+    label outside S selects nothing. Conditions that cannot hold together
+    (``predicted: B`` with ABSTAINED) select nothing.
+    """
+    actual_has = predicted_has = exact = None
+    if actual is not strawberry.UNSET and actual is not None:
+        actual_has = _code(view, actual, "actual")
+    if predicted is not strawberry.UNSET and predicted is not None:
+        predicted_has = _code(view, predicted, "predicted")
+    if outcome in (Outcome.CORRECT, Outcome.INCORRECT):
+        exact = outcome is Outcome.CORRECT
+    # An explicit null (None) side is "no such label"; so are the outcomes.
+    no_actual = actual is None or outcome is Outcome.UNLABELED
+    no_predicted = predicted is None or outcome is Outcome.ABSTAINED
+    tests = RowTests(
+        actual_has=actual_has, actual_empty=True if no_actual else None,
+        predicted_has=predicted_has, predicted_empty=True if no_predicted else None,
+        exact=exact,
+    )
+    labels = None if view.class_filter is None else tuple(int(c) for c in view.codes)
+    return SetSelection(tests, labels=labels, order_label=None)
+
+
+def label_tests(code: int, outcome: LabelOutcome) -> RowTests:
+    """A multilabel label's TP, FP, FN or TN rows: is it actual, is it kept."""
+    actual_is, kept_is = {
+        LabelOutcome.TP: (True, True),
+        LabelOutcome.FP: (False, True),
+        LabelOutcome.FN: (True, False),
+        LabelOutcome.TN: (False, False),
+    }[outcome]
+    return RowTests(
+        actual_has=code if actual_is else None,
+        actual_lacks=None if actual_is else code,
+        predicted_has=code if kept_is else None,
+        predicted_lacks=None if kept_is else code,
+    )
+
+
 def _only(n_labels: int, code: int) -> np.ndarray:
     return np.arange(n_labels + 1) == code
 
@@ -465,11 +626,4 @@ def id_rank(data: SplitData) -> np.ndarray:
 
     return data.memo("id-rank", build)
 
-
-def require_multiclass(view: View) -> None:
-    if view.model.task != "multiclass":
-        raise BadUserInput(
-            f'model "{view.model.name}" is {view.model.task}; rows, histograms, '
-            "breakdowns and comparisons cover multiclass models"
-        )
 

@@ -22,7 +22,6 @@ import strawberry
 
 from api.errors import BadUserInput, CostLimit, one_of
 from api.loaders import threshold_index
-from api.types.rows import require_multiclass
 from api.views import MAX_MATRIX_CELLS, View
 from engine.histogram import (
     binned_counts,
@@ -33,6 +32,7 @@ from engine.histogram import (
     index_confidence_histogram,
     value_range,
 )
+from engine.multilabel import pair_histogram
 from storage.datasets import SplitData
 from storage.filters import Condition
 
@@ -91,8 +91,13 @@ class _Part:
 
 
 async def histogram(view: View, bins: int) -> list[HistogramBin]:
-    """``Metrics.confidenceHistogram``: ``bins`` equal-width bins over [0, 1]."""
-    require_multiclass(view)
+    """``Metrics.confidenceHistogram``: ``bins`` equal-width bins over [0, 1].
+
+    Multilabel: the bins count predicted (row, label) pairs of the view's
+    labels, also those below the threshold, and ``correct`` those whose label
+    is actual in the row (a TP once kept), so from the threshold up they add
+    up to the labels' summed ``predicted`` and ``tp``.
+    """
     _check_bins(bins)
     edges = np.arange(bins + 1) / bins  # 3 / 5 is 0.6, where linspace says 0.6000000000000001
     count, correct = await view.ctx.run(_histogram, view, edges)
@@ -106,6 +111,9 @@ async def histogram(view: View, bins: int) -> list[HistogramBin]:
 def _histogram(view: View, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     data = view._load()
     mask = view._mask()
+    if data.multilabel is not None:
+        labels = None if view.class_filter is None else view.codes
+        return pair_histogram(data.multilabel, edges, data.n_labels, mask, labels)
     if mask is None and (data.n_labels + 1) ** 2 <= MAX_MATRIX_CELLS:
         return index_confidence_histogram(threshold_index(data), edges, _actual_ok(view))
     return confidence_histogram(
@@ -115,8 +123,11 @@ def _histogram(view: View, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 async def breakdown(view: View, column: str, bins: int) -> list[Slice]:
-    """``Metrics.breakdown``: the view's rows cut by ``column``."""
-    require_multiclass(view)
+    """``Metrics.breakdown``: the view's rows cut by ``column``.
+
+    Slices of a multilabel view count its rows (a class filter drops none)
+    and each slice's metrics are computed on their own, on the slice's view.
+    """
     _check_bins(bins)
     kinds = {c.name: c.type for c in view.split.columns}
     if column not in kinds:
@@ -143,16 +154,16 @@ async def breakdown(view: View, column: str, bins: int) -> list[Slice]:
 def _by_value(view: View, column: str) -> list[_Part]:
     data = view._load()
     codes, values = _categories(data, column)
-    actual_ok, mask = _actual_ok(view), view._mask()
+    actual, actual_ok, mask = _actual(view), _actual_ok(view), view._mask()
     matrices = None
-    if _fits(len(values) + 1, data.n_labels):
+    if actual is not None and _fits(len(values) + 1, data.n_labels):
         matrices = confusion_by_code(
             codes, len(values), data.actual, data.predicted, data.confidence,
             view.threshold, data.n_labels, mask,
         )
         counts = _totals(matrices, actual_ok)
     else:
-        counts = code_counts(codes, len(values), data.actual, actual_ok, mask)
+        counts = code_counts(codes, len(values), actual, actual_ok, mask)
     present = np.flatnonzero(counts[:-1])
     if len(present) > MAX_SLICES:
         raise CostLimit(
@@ -174,24 +185,24 @@ def _by_value(view: View, column: str) -> list[_Part]:
 def _by_bin(view: View, column: str, kind: str, bins: int) -> list[_Part]:
     data = view._load()
     values, valid, ticks = _numbers(data, column, kind)
-    actual_ok, mask = _actual_ok(view), view._mask()
-    found = value_range(values, valid, data.actual, actual_ok, mask)
+    actual, actual_ok, mask = _actual(view), _actual_ok(view), view._mask()
+    found = value_range(values, valid, actual, actual_ok, mask)
     if found is None:  # no row of the view has a value
-        nulls = binned_counts(values, valid, np.zeros(2), data.actual, actual_ok, mask)[-1]
+        nulls = binned_counts(values, valid, np.zeros(2), actual, actual_ok, mask)[-1]
         return _null_part(column, int(nulls))
     low, high = found
     edges = _edges(low, high, bins, ticks)  # in the filter's unit: values, or seconds
     # Compared with the values exactly as the slice's filter will compare them.
     compared = edges if ticks is None else np.array([e * ticks[0] / ticks[1] for e in edges])
     matrices = None
-    if _fits(len(edges), data.n_labels):
+    if actual is not None and _fits(len(edges), data.n_labels):
         matrices = confusion_by_bin(
             values, valid, compared, data.actual, data.predicted, data.confidence,
             view.threshold, data.n_labels, mask,
         )
         counts = _totals(matrices, actual_ok)
     else:
-        counts = binned_counts(values, valid, compared, data.actual, actual_ok, mask)
+        counts = binned_counts(values, valid, compared, actual, actual_ok, mask)
     parts = []
     for i in range(len(edges) - 1):
         last = i == len(edges) - 2
@@ -273,6 +284,12 @@ def _text(value: object) -> str:
 def _check_bins(bins: int) -> None:
     if not 1 <= bins <= MAX_BINS:
         raise BadUserInput(f"bins has to be within 1..{MAX_BINS}, got {bins}")
+
+
+def _actual(view: View) -> np.ndarray | None:
+    """The actual codes that decide a row's place in the view; None when
+    every row of the mask is in it (a multilabel view)."""
+    return None if view.multilabel else view._load().actual
 
 
 def _actual_ok(view: View) -> np.ndarray:

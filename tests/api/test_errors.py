@@ -75,7 +75,7 @@ def test_a_query_over_the_cost_bound_is_refused_with_cost_limit(gql: Query) -> N
     body = gql("{ models { runs { splits { %s } } } }" % views)  # 10 x 10 x 10 x 10 views
     assert body.get("data") is None
     assert body["errors"][0]["extensions"]["code"] == "COST_LIMIT"
-    assert "2,000" in body["errors"][0]["message"]
+    assert "5,000" in body["errors"][0]["message"]
     assert "errors" not in gql(SPLIT % views)  # the same ten views of one split are fine
 
 

@@ -26,30 +26,45 @@ from hypothesis.extra import numpy as hnp
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (
     accuracy_score,
+    average_precision_score,
     hamming_loss,
     multilabel_confusion_matrix,
     precision_recall_fscore_support,
+    roc_auc_score,
 )
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from engine.averaging import AVERAGED_METRICS, AVERAGES, average
+from engine.curves import _lookup, _thresholds
+from engine.histogram import _scale
 from engine.jit import n_chunks
 from engine.kernels import as_threshold
 from engine.metrics import PER_LABEL, accuracy, submatrix
 from engine.multilabel import (
     OUTCOMES,
     OUTSIDE,
+    LabelSetIndex,
     LabelSets,
-    _exact_matches,
+    RowTests,
+    _match_sets,
+    _multilabel_curve,
     _multilabel_scan,
+    _pair_histogram,
     cell_rows,
     exact_match_rows,
     label_confidence,
     label_outcome_rows,
     label_outcomes,
+    label_precision_steps,
+    match_rows,
     multilabel_confusion,
     multilabel_counts,
+    multilabel_threshold_counts,
+    pair_histogram,
+    rank_label_sets,
+    top_confidence,
 )
+from engine.ranking import average_precision, roc_auc
 from tests.engine.strategies import CONFIDENCES, ROUND_VALUES, THRESHOLDS, class_filters
 from tests.naive import kept, naive_multilabel_confusion
 
@@ -444,9 +459,190 @@ def test_label_confidence_is_the_predicted_labels_confidence_or_zero(
     assert got.dtype == np.float32 and got.tolist() == expected
 
 
+@st.composite
+def row_tests(draw: st.DrawFn, n_labels: int) -> RowTests:
+    """Any combination of tests, each on or off."""
+    codes = st.none() | st.integers(0, n_labels - 1)
+    flags = st.none() | st.booleans()
+    return RowTests(
+        actual_has=draw(codes), actual_lacks=draw(codes), actual_empty=draw(flags),
+        predicted_has=draw(codes), predicted_lacks=draw(codes),
+        predicted_empty=draw(flags), exact=draw(flags),
+    )
+
+
+def naive_match(view: MultilabelView, tests: RowTests, i: int, chosen: set[int]) -> bool:
+    a, p = set(view.actual[i]) & chosen, set(view.kept()[i]) & chosen
+    checks = (
+        (tests.actual_has, lambda: tests.actual_has in a),
+        (tests.actual_lacks, lambda: tests.actual_lacks not in a),
+        (tests.actual_empty, lambda: (not a) == tests.actual_empty),
+        (tests.predicted_has, lambda: tests.predicted_has in p),
+        (tests.predicted_lacks, lambda: tests.predicted_lacks not in p),
+        (tests.predicted_empty, lambda: (not p) == tests.predicted_empty),
+        (tests.exact, lambda: (a == p) == tests.exact),
+    )
+    return all(check() for value, check in checks if value is not None)
+
+
+@SETTINGS
+@given(data=st.data(), view=multilabel_views())
+def test_match_rows_runs_every_test_on_the_filters_labels(
+    data: st.DataObject, view: MultilabelView
+) -> None:
+    tests = data.draw(row_tests(view.n_labels))
+    labels = data.draw(st.none() | class_filters(view.n_labels))
+    mask = data.draw(masks(view.n_rows))
+    chosen = set(range(view.n_labels)) if labels is None else set(labels)
+    flags = match_rows(view.sets, view.threshold, view.n_labels, tests, mask, labels)
+    expected = [
+        (mask is None or bool(mask[i])) and naive_match(view, tests, i, chosen)
+        for i in range(view.n_rows)
+    ]
+    assert flags.dtype == np.bool_ and flags.tolist() == expected
+
+
+@SETTINGS
+@given(data=st.data(), view=multilabel_views())
+def test_a_labels_tp_fp_fn_tn_tests_match_as_many_rows_as_it_counts(
+    data: st.DataObject, view: MultilabelView
+) -> None:
+    label = data.draw(st.integers(0, view.n_labels - 1))
+    mask = data.draw(masks(view.n_rows))
+    c = view.counts(mask).label_counts([label])
+    cases = {
+        "tp": RowTests(actual_has=label, predicted_has=label),
+        "fp": RowTests(actual_lacks=label, predicted_has=label),
+        "fn": RowTests(actual_has=label, predicted_lacks=label),
+        "tn": RowTests(actual_lacks=label, predicted_lacks=label),
+    }
+    for name, tests in cases.items():
+        flags = match_rows(view.sets, view.threshold, view.n_labels, tests, mask)
+        assert flags.sum() == getattr(c, name)[0], name
+
+
+def test_a_label_code_outside_the_labels_is_refused() -> None:
+    with pytest.raises(ValueError, match="label codes"):
+        match_rows(LabelSets.from_lists([[0]], [[0]]), 0.5, 1, RowTests(actual_has=1))
+
+
+@SETTINGS
+@given(view=multilabel_views())
+def test_top_confidence_is_the_highest_kept_confidence_or_zero(view: MultilabelView) -> None:
+    got = top_confidence(view.sets, view.threshold)
+    expected = [
+        max((np.float32(c) for c in conf if kept(c, view.threshold)), default=np.float32(0))
+        for conf in view.confidence
+    ]
+    assert got.dtype == np.float32 and got.tolist() == [float(v) for v in expected]
+
+
 def test_an_unknown_outcome_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match="outcome has to be one of"):
         label_outcome_rows(LabelSets.from_lists([[0]], [[0]]), 0.5, 0, "CORRECT")
+
+
+# --- ranking, thresholds, histogram ----------------------------------------------
+
+
+@SETTINGS
+@given(data=st.data(), view=multilabel_views(min_rows=1))
+def test_average_precision_and_roc_auc_equal_scikit_learn_on_the_indicator_column(
+    data: st.DataObject, view: MultilabelView
+) -> None:
+    mask = data.draw(masks(view.n_rows))
+    in_view = np.ones(view.n_rows, bool) if mask is None else mask
+    r = rank_label_sets(view.sets, np.arange(view.n_labels), view.n_labels, mask)
+    ap, auc = average_precision(r), roc_auc(r)
+    y, _ = view.indicators()
+    for c in range(view.n_labels):
+        truth = y[in_view, c]
+        score = label_confidence(view.sets, c)[in_view]
+        if truth.all() or not truth.any():
+            assert np.isnan(ap[c]) and np.isnan(auc[c])
+            continue
+        assert ap[c] == pytest.approx(average_precision_score(truth, score))
+        assert auc[c] == pytest.approx(roc_auc_score(truth, score))
+
+
+@SETTINGS
+@given(data=st.data(), view=multilabel_views())
+def test_precision_steps_are_the_labels_kept_tp_and_fp_at_each_of_its_confidences(
+    data: st.DataObject, view: MultilabelView
+) -> None:
+    label = data.draw(st.integers(0, view.n_labels - 1))
+    mask = data.draw(masks(view.n_rows))
+    steps = label_precision_steps(view.sets, label, mask)
+    assert (np.diff(steps.thresholds) < 0).all()
+    for t, tp, fp in zip(steps.thresholds, steps.tp, steps.fp, strict=True):
+        c = multilabel_counts(view.sets, float(t), view.n_labels, mask).label_counts([label])
+        assert (tp, fp) == (c.tp[0], c.fp[0])
+
+
+@SETTINGS
+@given(data=st.data(), view=multilabel_views())
+def test_counts_at_many_thresholds_equal_the_counts_at_each(
+    data: st.DataObject, view: MultilabelView
+) -> None:
+    labels = data.draw(st.none() | class_filters(view.n_labels))
+    mask = data.draw(masks(view.n_rows))
+    thresholds = np.sort(np.array(data.draw(st.lists(THRESHOLDS, min_size=1, max_size=6))))
+    curve = multilabel_threshold_counts(view.sets, thresholds, view.n_labels, mask, labels)
+    for j, t in enumerate(thresholds):
+        got = curve.at(j)
+        one = multilabel_counts(view.sets, float(t), view.n_labels, mask, labels)
+        assert got.summary == one.summary, t
+        for name in ("tp", "support", "predicted", "labels"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(one, name))
+
+
+@SETTINGS
+@given(data=st.data(), view=multilabel_views())
+def test_the_pair_histogram_bins_every_predicted_pair_of_the_filters_labels(
+    data: st.DataObject, view: MultilabelView
+) -> None:
+    labels = data.draw(st.none() | class_filters(view.n_labels))
+    mask = data.draw(masks(view.n_rows))
+    chosen = set(range(view.n_labels)) if labels is None else set(labels)
+    edges = np.linspace(0, 1, 5).astype(np.float32)
+    count, correct = pair_histogram(view.sets, edges, view.n_labels, mask, labels)
+    expected = np.zeros((2, 4), dtype=np.int64)
+    for i in range(view.n_rows):
+        if mask is not None and not mask[i]:
+            continue
+        for code, c in zip(view.predicted[i], view.confidence[i], strict=True):
+            if code in chosen:
+                b = min(int(np.searchsorted(edges, np.float32(c), side="right")) - 1, 3)
+                expected[0, b] += 1
+                expected[1, b] += code in view.actual[i]
+    assert count.tolist() == expected[0].tolist() and correct.tolist() == expected[1].tolist()
+
+
+@SETTINGS
+@given(data=st.data(), view=multilabel_views(), block=st.integers(1, 4))
+def test_the_index_counts_exactly_what_a_scan_counts_at_any_threshold(
+    data: st.DataObject, view: MultilabelView, block: int
+) -> None:
+    index = LabelSetIndex.build(view.sets, view.n_labels, block=block)
+    assert index is not None and index.block == block
+    thresholds = np.sort(np.array(data.draw(st.lists(THRESHOLDS, min_size=1, max_size=4))))
+    for t in thresholds:
+        got = index.counts_at(float(t))
+        scan = multilabel_counts(view.sets, float(t), view.n_labels, matrix=True)
+        assert got.summary == scan.summary, t
+        for name in ("tp", "support", "predicted", "labels", "matrix"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(scan, name))
+    curve = index.threshold_counts(thresholds)
+    one_pass = multilabel_threshold_counts(view.sets, thresholds, view.n_labels)
+    for name in ("tp", "predicted", "support", "answered", "exact", "answered_exact"):
+        np.testing.assert_array_equal(getattr(curve, name), getattr(one_pass, name))
+
+
+def test_an_index_whose_checkpoints_would_not_fit_is_not_built(monkeypatch) -> None:
+    import engine.multilabel as multilabel
+
+    monkeypatch.setattr(multilabel, "INDEX_CHECKPOINT_BYTES", 16)
+    assert LabelSetIndex.build(LabelSets.from_lists([[0]], [[0]]), 40) is None
 
 
 # --- invariances, chunking and inputs -----------------------------------------
@@ -495,7 +691,16 @@ def test_every_chunking_of_the_rows_gives_the_same_counts(
     for many, one in zip(_multilabel_scan(*args, True, chunks), _multilabel_scan(*args, True, 1),
                          strict=True):
         np.testing.assert_array_equal(many, one)
-    np.testing.assert_array_equal(_exact_matches(*args, chunks), _exact_matches(*args, 1))
+    exact = (*args[:-2], RowTests(exact=True).array(), mask, True)
+    np.testing.assert_array_equal(_match_sets(*exact, chunks), _match_sets(*exact, 1))
+    t = _thresholds(np.sort([0.0, 0.5, view.threshold, 1.0]))
+    curve = (*arrays, t, _lookup(t), view.n_labels, selected, mask, True)
+    for many, one in zip(_multilabel_curve(*curve, chunks), _multilabel_curve(*curve, 1),
+                         strict=True):
+        np.testing.assert_array_equal(many, one)
+    edges = np.linspace(0, 1, 4).astype(np.float32)
+    pairs = (*arrays, edges, _scale(edges), view.n_labels, selected, mask, True)
+    np.testing.assert_array_equal(_pair_histogram(*pairs, chunks), _pair_histogram(*pairs, 1))
 
 
 def random_sets(n_rows: int, n_labels: int, seed: int) -> tuple[LabelSets, np.ndarray, np.ndarray]:
@@ -576,7 +781,7 @@ def test_columns_of_the_wrong_shape_are_refused() -> None:
 
 @pytest.mark.skipif(not JIT_DISABLED, reason="only meaningful with NUMBA_DISABLE_JIT=1")
 def test_with_the_jit_disabled_the_kernels_are_plain_python_functions() -> None:
-    for kernel in (_multilabel_scan, _exact_matches):
+    for kernel in (_multilabel_scan, _match_sets):
         assert not isinstance(kernel, numba.core.dispatcher.Dispatcher)
 
 

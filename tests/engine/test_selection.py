@@ -4,6 +4,7 @@ naive filter-and-sort finds, in the same order."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from engine.selection import (
     count_changes,
     matching_total,
     select_by_scan,
+    select_flagged,
     select_from_index,
 )
 from tests.engine.strategies import View, views
@@ -134,6 +136,41 @@ def test_scan_pages_walk_the_matching_rows_in_order(
     )
     assert rows == expected
     assert set(totals) == {len(expected)}
+
+
+@FEW
+@given(st.data(), st.integers(0, 40), st.booleans(), st.integers(1, 7))
+def test_flagged_pages_walk_the_flagged_rows_in_key_order(
+    data: st.DataObject, n: int, descending: bool, limit: int
+) -> None:
+    flags = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    confidence = np.array(
+        data.draw(st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=n, max_size=n)),
+        dtype=np.float32,
+    )
+    sign = -1 if descending else 1
+    expected = sorted(np.flatnonzero(flags).tolist(), key=lambda i: (sign * confidence[i], i))
+    rows, totals = walk(
+        lambda after, k: select_flagged(flags, confidence_bits(confidence), descending, after, k),
+        limit,
+    )
+    assert rows == expected
+    assert set(totals) == {len(expected)}
+
+
+def test_flagged_selection_uses_several_threads_on_large_inputs() -> None:
+    rng = np.random.default_rng(5)
+    n = 200_000
+    flags = rng.random(n) < 0.3
+    confidence = rng.choice(np.float32([0.1, 0.5, 0.9]), n)
+    page = select_flagged(flags, confidence_bits(confidence), True, NO_CURSOR, 1000)
+    expected = sorted(np.flatnonzero(flags), key=lambda i: (-confidence[i], i))[:1000]
+    assert page.rows.tolist() == expected and page.total == flags.sum() and page.has_next
+
+
+def test_flags_and_sort_bits_of_different_lengths_are_refused() -> None:
+    with pytest.raises(ValueError, match="the same length"):
+        select_flagged(np.ones(3, bool), np.zeros(2, np.int32), True, NO_CURSOR, 1)
 
 
 def test_a_cell_total_equals_the_confusion_count() -> None:
