@@ -27,6 +27,7 @@ from engine.curves import (
     index_threshold_counts,
     threshold_counts,
 )
+from engine.insights import Finding, insights
 from engine.kernels import as_threshold, confusion_counts, label_totals
 from engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
 from engine.multilabel import (
@@ -242,6 +243,15 @@ class View:
         if (len(self.model.labels) + 1) ** 2 <= MAX_MATRIX_CELLS:
             return Totals.of_matrix(await self.counts())  # shares the matrix's pass
         return await self._once("totals", self._totals)
+
+    async def insights(self) -> list[Finding]:
+        """The view's insights, from the counts its other fields share."""
+        c, s = await self.label_counts(), await self.summary()
+        dense = (len(self.model.labels) + 1) ** 2 <= MAX_MATRIX_CELLS
+        # A multilabel matrix counts co-occurrence, not confusion: no pairs from it.
+        counts = await self.counts() if dense and not self.multilabel else None
+        unlabeled = int((await self.distribution())[0][-1])
+        return insights(counts, c, s, unlabeled)
 
     async def label_counts(self, codes: np.ndarray | None = None) -> LabelCounts:
         """Per-label TP/FP/FN/TN of ``codes`` (default: the view's labels)."""

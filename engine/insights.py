@@ -74,13 +74,13 @@ def weak_labels(c: LabelCounts) -> list[Finding]:
     return sorted(found, key=lambda f: f.value)
 
 
-def coverage_findings(s: Summary, unlabeled: int) -> list[Finding]:
-    """High abstention at the threshold, and many rows without ground truth."""
+def coverage_findings(s: Summary, unlabeled: int, rows: int) -> list[Finding]:
+    """High abstention at the threshold, and many of the view's ``rows`` without
+    ground truth (``unlabeled`` of them)."""
     found = []
     if s.total >= MIN_ROWS and 1 - s.coverage >= ABSTENTION_SHARE:
         abstained = s.total - s.predicted
         found.append(Finding("abstention", "info", (), 1 - s.coverage, abstained))
-    rows = s.total + unlabeled
     if rows >= MIN_ROWS and unlabeled / rows >= UNLABELED_SHARE:
         found.append(Finding("unlabeled", "info", (), unlabeled / rows, unlabeled))
     return found
@@ -97,8 +97,8 @@ def insights(
     counts : the view's confusion matrix, or None when it is too large to build
         (confusions are then left out).
     c, s : the view's per-label counts and summary.
-    unlabeled : rows of the view with no actual label that ``s`` leaves out (a
-        class filter drops them); 0 when ``s.total`` already counts them.
+    unlabeled : rows of the view with no actual label (out of ``c.n``, every
+        row of the view).
 
     Notes
     -----
@@ -108,5 +108,5 @@ def insights(
     found = weak_labels(c)
     if counts is not None:
         found += confusions(counts, c)
-    found += coverage_findings(s, unlabeled)
+    found += coverage_findings(s, unlabeled, c.n)
     return sorted(found, key=lambda f: SEVERITY_ORDER[f.severity])  # stable

@@ -12,6 +12,7 @@ from api.errors import BadUserInput
 from api.scalars import Matrix
 from api.types.curves import CurvePoint, ThresholdChoice
 from api.types.enums import Average
+from api.types.insights import Insight
 from api.types.rows import LabelOutcome, Outcome, RowConnection, RowOrder, label_rows, view_rows
 from api.types.slices import HistogramBin, Slice, breakdown, histogram
 from api.views import View
@@ -222,6 +223,11 @@ class Metrics:
         if name not in names:
             return None
         return LabelMetrics.table(self.view, await self.view.label_counts())[names.index(name)]
+
+    @strawberry.field(description="What is worth telling about this view, most severe first.")
+    async def insights(self) -> list[Insight]:
+        labels = self.view.model.labels
+        return [Insight.from_finding(f, labels) for f in await self.view.insights()]
 
     @strawberry.field(description="Actual and predicted counts per label, None last.")
     async def label_distribution(self) -> list[LabelCount]:

@@ -136,3 +136,20 @@ def test_too_many_labels_for_a_matrix_still_answer_everything_else(gql: Query, m
     refused = gql(METRICS, t=0.5)
     assert refused["errors"][0]["extensions"]["code"] == "COST_LIMIT"
     assert "cells" in refused["errors"][0]["message"]
+
+
+def test_insights_name_the_most_confused_labels(gql: Query, monkeypatch) -> None:
+    import engine.insights
+
+    monkeypatch.setattr(engine.insights, "MIN_ROWS", 1)  # the store is tiny
+    body = gql(
+        '{ model(name: "m") { run(name: "v1") { split(name: "test") { metrics {'
+        " insights { kind severity labels message value } } } } } }"
+    )
+    found = body["data"]["model"]["run"]["split"]["metrics"]["insights"]
+    confusions = [i for i in found if i["kind"] == "confusion"]
+    assert confusions[0] == {
+        "kind": "confusion", "severity": "warning", "labels": ["C", "A"],
+        "message": '50% of "C" rows (1) are predicted as "A"', "value": 0.5,
+    }
+    assert [i["labels"] for i in confusions] == [["C", "A"], ["A", "B"]]
