@@ -58,6 +58,17 @@ def _confusion_counts(actual, predicted, confidence, threshold, n_labels, mask, 
     return partial.sum(axis=0)
 
 
+def kept_predictions(
+    predicted: np.ndarray, confidence: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Which rows keep their prediction at ``threshold``: ``cell_of``'s rule, vectorized.
+
+    Example: predicted ``[0, 1, -1]``, confidence ``[0.9, 0.2, 1.0]``, t = 0.5
+    gives ``[True, False, False]``.
+    """
+    return (np.asarray(predicted) >= 0) & (np.asarray(confidence) >= as_threshold(threshold))
+
+
 def as_threshold(threshold: float) -> np.float32:
     """Round a threshold to float32, the precision confidences are stored in.
 

@@ -13,7 +13,15 @@ from api.scalars import Matrix
 from api.types.curves import CurvePoint, ThresholdChoice
 from api.types.enums import Average
 from api.types.insights import Insight
-from api.types.rows import LabelOutcome, Outcome, RowConnection, RowOrder, label_rows, view_rows
+from api.types.rows import (
+    LabelOutcome,
+    Outcome,
+    RowConnection,
+    RowOrder,
+    check_first,
+    label_rows,
+    view_rows,
+)
 from api.types.slices import HistogramBin, Slice, breakdown, histogram
 from api.views import View
 from engine.averaging import average as average_of
@@ -55,8 +63,7 @@ class ConfusionMatrix:
     def cells(
         self, min_count: int = 1, off_diagonal: bool = False, first: int = 100
     ) -> list[ConfusionCell]:
-        if not 1 <= first <= 10_000:
-            raise BadUserInput(f"first has to be within 1..10000, got {first}")
+        check_first(first)
         a, p = np.nonzero(self.array >= max(min_count, 1))
         if off_diagonal:
             keep = a != p

@@ -46,7 +46,7 @@ from api.errors import BadUserInput, one_of
 from api.loaders import threshold_index
 from api.scalars import JSON
 from api.views import MAX_MATRIX_CELLS, View
-from engine.kernels import as_threshold
+from engine.kernels import as_threshold, kept_predictions
 from engine.multilabel import RowTests, label_confidence, match_rows, top_confidence
 from engine.selection import (
     ANY_RELATION,
@@ -175,6 +175,7 @@ class Sheet:
         self.table = data.metadata
         self.positions = pa.array(positions, pa.int64())
         self._columns: dict[str, list[Any]] = {}
+        self._reported = False
 
     def column(self, name: str) -> list[Any]:
         if name not in self._columns:
@@ -183,10 +184,15 @@ class Sheet:
         return self._columns[name]
 
     def fields(self, names: list[str] | None, i: int) -> dict[str, Any]:
+        """Row ``i``'s metadata values (all columns when ``names`` is None)."""
         known = self.table.column_names
-        for name in names or ():
-            if name not in known:
-                raise BadUserInput(f'unknown column "{name}"; the columns are {one_of(known)}')
+        unknown = [name for name in names or () if name not in known]
+        if unknown:
+            # Every row of the page asks; one error says it, the other rows stay empty.
+            if self._reported:
+                return {}
+            self._reported = True
+            raise BadUserInput(f'unknown column "{unknown[0]}"; the columns are {one_of(known)}')
         return {name: self.column(name)[i] for name in (known if names is None else names)}
 
 
@@ -273,7 +279,7 @@ def make_rows(view: View, positions: np.ndarray) -> list[Row]:
     actual = data.actual[positions]
     predicted = data.predicted[positions]
     confidence = data.confidence[positions]
-    kept = (predicted >= 0) & (confidence >= as_threshold(view.threshold))
+    kept = kept_predictions(predicted, confidence, view.threshold)
     labels = view.model.labels
     sheet = Sheet(data, positions)
     return [
@@ -281,7 +287,8 @@ def make_rows(view: View, positions: np.ndarray) -> list[Row]:
             id=ids[i],
             actual=labels[actual[i]] if actual[i] >= 0 else None,
             predicted=labels[predicted[i]] if kept[i] else None,
-            confidence=_shortest(confidence[i]),
+            # No prediction at all has no confidence (ingest stored 1.0 for it).
+            confidence=_shortest(confidence[i]) if predicted[i] >= 0 else None,
             correct=bool(kept[i] and predicted[i] == actual[i]),
             sheet=sheet,
             at=i,

@@ -129,3 +129,15 @@ def test_a_bug_is_masked_as_an_internal_error_without_details(gql: Query, monkey
     assert error["message"] == "Unexpected error."
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "secret" not in str(error)
+
+
+def test_an_unknown_field_name_is_one_error_not_one_per_row(gql: Query) -> None:
+    body = gql(SPLIT % 'metrics { rows(first: 5) { nodes { id fields(names: ["nope"]) } } }')
+    assert len(body["errors"]) == 1
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert '"nope"' in body["errors"][0]["message"]
+
+
+def test_cells_first_is_held_to_1_to_1000(gql: Query) -> None:
+    error = only_error(gql(SPLIT % "metrics { confusionMatrix { cells(first: 1001) { count } } }"))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "1000" in error["message"]

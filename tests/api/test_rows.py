@@ -328,3 +328,10 @@ def test_paging_returns_every_row_once_in_order(
         seen, totals = walk(gql, view, selection, order, first=7)
         assert seen == expected_ids(table, order, keep), selection
         assert totals == {int(keep.sum())}
+
+
+def test_a_row_without_a_prediction_has_no_confidence(gql) -> None:
+    body = gql('{ model(name: "m") { run(name: "v1") { split(name: "test") { metrics {'
+               ' rows(actual: "B", outcome: ABSTAINED) { nodes { id predicted confidence } } } } } } }')
+    nodes = body["data"]["model"]["run"]["split"]["metrics"]["rows"]["nodes"]
+    assert nodes == [{"id": "r3", "predicted": None, "confidence": None}]
