@@ -19,7 +19,7 @@ import numpy as np
 
 from api.context import Context
 from api.errors import BadUserInput, CostLimit, one_of
-from api.loaders import cached_mask, filtered_index, threshold_index
+from api.loaders import cached_mask, filtered_index, ready_threshold_index, threshold_index
 from engine.curves import (
     ThresholdCounts,
     confusion_counts_at,
@@ -144,8 +144,14 @@ class View:
             )
         mask = self._mask()
         if mask is None:
-            # No row filter: K^2 binary searches in the index, not a scan.
-            return threshold_index(data).counts_at(as_threshold(self.threshold))
+            # No row filter: K^2 binary searches in the index, not a scan,
+            # once the index is built (it builds in the background meanwhile).
+            index = ready_threshold_index(data)
+            if index is None:
+                return confusion_counts(
+                    data.actual, data.predicted, data.confidence, self.threshold, data.n_labels
+                )
+            return index.counts_at(as_threshold(self.threshold))
         index = filtered_index(data, self.conditions)
         if index is not None:
             return index.counts_at(as_threshold(self.threshold))
