@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, NewType
 
@@ -12,6 +13,11 @@ from strawberry.types.scalar import ScalarDefinition
 JSON = NewType("JSON", object)
 DateTime = NewType("DateTime", datetime)
 Matrix = NewType("Matrix", object)
+
+
+def nullable(value: float) -> float | None:
+    """A float for the API: NaN (undefined, 0/0) is null."""
+    return None if math.isnan(value) else float(value)
 
 
 def _serialize_matrix(value: np.ndarray | list[list[int]]) -> list[list[int]]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import strawberry
 
+from api.scalars import nullable
 from api.views import View
 from engine.averaging import AVERAGED_METRICS, average
 from engine.curves import ThresholdCounts
@@ -16,11 +16,6 @@ from engine.multilabel import MultilabelSummary, MultilabelThresholdCounts
 
 if TYPE_CHECKING:
     from api.types.metrics import Metrics
-
-
-def _opt(value: float) -> float | None:
-    """NaN (undefined, 0/0) is null in the API."""
-    return None if math.isnan(value) else float(value)
 
 
 @strawberry.type(
@@ -71,12 +66,12 @@ class CurvePoint:
         if macro:
             ratios = {m: average(m, c, "MACRO") for m in AVERAGED_METRICS}
         else:
-            ratios = {m: _opt(PER_LABEL[m](c)[0]) for m in AVERAGED_METRICS}
+            ratios = {m: nullable(PER_LABEL[m](c)[0]) for m in AVERAGED_METRICS}
         return cls(
             threshold=threshold,
-            coverage=_opt(s.coverage),
-            accuracy=_opt(s.accuracy),
-            selective_accuracy=_opt(s.selective_accuracy),
+            coverage=nullable(s.coverage),
+            accuracy=nullable(s.accuracy),
+            selective_accuracy=nullable(s.selective_accuracy),
             **ratios,
         )
 
@@ -111,7 +106,7 @@ class ThresholdChoice:
 
     @strawberry.field(description="predicted / total of the view at the threshold.")
     async def coverage(self) -> float | None:
-        return _opt((await self.view.summary()).coverage)
+        return nullable((await self.view.summary()).coverage)
 
     @strawberry.field(description="Every metric of the view at the threshold.")
     def metrics(self) -> Annotated[Metrics, strawberry.lazy("api.types.metrics")]:
@@ -121,4 +116,4 @@ class ThresholdChoice:
 
     async def _label_metric(self, name: str) -> float | None:
         c = await self.view.label_counts(np.array([self.code]))
-        return _opt(PER_LABEL[name](c)[0])
+        return nullable(PER_LABEL[name](c)[0])

@@ -9,7 +9,7 @@ import numpy as np
 import strawberry
 
 from api.errors import BadUserInput
-from api.scalars import Matrix
+from api.scalars import Matrix, nullable
 from api.types.curves import CurvePoint, ThresholdChoice
 from api.types.enums import Average
 from api.types.insights import Insight
@@ -32,11 +32,6 @@ from engine.ranking import threshold_for_precision
 # curve(points:) bounds: two points draw a line; past 1001 the response is
 # bigger than any slider can show.
 MAX_CURVE_POINTS = 1001
-
-
-def _opt(value: float) -> float | None:
-    """NaN (undefined, 0/0) is null in the API."""
-    return None if math.isnan(value) else float(value)
 
 
 @strawberry.type(description="One cell of a confusion matrix; null is None.")
@@ -101,7 +96,7 @@ class LabelMetrics:
                 label=name,
                 view=view,
                 code=int(c.labels[i]),
-                **{metric: _opt(v[i]) for metric, v in values.items()},
+                **{metric: nullable(v[i]) for metric, v in values.items()},
                 support=int(c.support[i]), predicted=int(c.predicted[i]),
                 tp=int(c.tp[i]), fp=int(c.fp[i]), fn=int(c.fn[i]), tn=int(c.tn[i]),
             )
@@ -121,7 +116,7 @@ class LabelMetrics:
         )
     )
     async def average_precision(self) -> float | None:
-        return _opt((await self.view.ranking(self.code))[0])
+        return nullable((await self.view.ranking(self.code))[0])
 
     @strawberry.field(
         description=(
@@ -131,7 +126,7 @@ class LabelMetrics:
         )
     )
     async def roc_auc(self) -> float | None:
-        return _opt((await self.view.ranking(self.code))[1])
+        return nullable((await self.view.ranking(self.code))[1])
 
     @strawberry.field(
         description=(
@@ -184,15 +179,15 @@ class Metrics:
 
     @strawberry.field(description="predicted / total.")
     async def coverage(self) -> float | None:
-        return _opt((await self.view.summary()).coverage)
+        return nullable((await self.view.summary()).coverage)
 
     @strawberry.field(description="correct / total: abstentions count as errors.")
     async def accuracy(self) -> float | None:
-        return _opt((await self.view.summary()).accuracy)
+        return nullable((await self.view.summary()).accuracy)
 
     @strawberry.field(description="correct / predicted: accuracy on what the model answered.")
     async def selective_accuracy(self) -> float | None:
-        return _opt((await self.view.summary()).selective_accuracy)
+        return nullable((await self.view.summary()).selective_accuracy)
 
     @strawberry.field(description="Averaged precision over the view's labels.")
     async def precision(self, average: Average = Average.MACRO) -> float | None:
@@ -208,11 +203,11 @@ class Metrics:
 
     @strawberry.field(description="1 - Hamming loss (multilabel); null for multiclass models.")
     async def hamming_score(self) -> float | None:
-        return _opt((await self.view.summary()).hamming_score)
+        return nullable((await self.view.summary()).hamming_score)
 
     @strawberry.field(description="Exact-match ratio; equals accuracy for multiclass.")
     async def subset_accuracy(self) -> float | None:
-        return _opt((await self.view.summary()).subset_accuracy)
+        return nullable((await self.view.summary()).subset_accuracy)
 
     @strawberry.field(description="The confusion matrix on the view's labels plus None.")
     async def confusion_matrix(self) -> ConfusionMatrix:
@@ -345,7 +340,7 @@ class Metrics:
         if not 1 <= k <= n_labels:
             raise BadUserInput(f"k has to be within 1..{n_labels} (the labels), got {k}")
         counted = await self.view.top_k(k)
-        return None if counted is None else _opt(float(divide(*counted)))
+        return None if counted is None else nullable(float(divide(*counted)))
 
     @strawberry.field(
         description=(
