@@ -201,6 +201,8 @@ def _given_labels(labels: tuple[str, ...] | None, source: str) -> tuple[str, ...
     labels = tuple(labels)
     if not labels:
         raise IngestError(source, "--labels has to name at least one label")
+    if "" in labels:
+        raise IngestError(source, "--labels names an empty label")
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
         raise IngestError(source, f"--labels names {duplicates[0]!r} more than once")
@@ -217,7 +219,13 @@ def _label_column(table: pa.Table, name: str, source: str) -> pa.Array:
     if pa.types.is_null(dtype):
         return pa.nulls(len(column), pa.string())
     if _is_text(dtype) or pa.types.is_integer(dtype):
-        return pc.cast(column, pa.string())
+        text = pc.cast(column, pa.string())
+        # CSV reads an empty cell as null; an empty label elsewhere would
+        # mean something else by format, so it is refused everywhere.
+        empty = _first_true(pc.equal(text, ""))
+        if empty is not None:
+            raise IngestError(source, "a label is empty; leave it null for none", name, empty + 1)
+        return text
     hint = "; a list of labels means --task multilabel" if _is_list(dtype) else ""
     raise IngestError(source, f"labels have to be strings, not {dtype}{hint}", name)
 

@@ -106,6 +106,13 @@ CASES = {
     "--labels naming a label twice": table_case(
         predictions(), "more than once", options=IngestOptions(labels=("cat", "cat"))
     ),
+    "an empty label": table_case(
+        predictions(predicted=pa.array(["cat", "dog", "", "cat"])),
+        "column 'predicted', row 3", "a label is empty",
+    ),
+    "--labels naming an empty label": table_case(
+        predictions(), "--labels names an empty label", options=IngestOptions(labels=("cat", ""))
+    ),
     "wrong task for the model": table_case(
         predictions(), "model multi is multilabel; this file is multiclass", model="multi"
     ),
