@@ -141,6 +141,26 @@ def _heap_push_bounded(heap, size, key):
 # --- the scan ----------------------------------------------------------------
 
 
+@inline_jit
+def _offer(heap, size, key, cap):
+    # Push into a chunk's bounded heap; once full, its top is the key to beat.
+    size = _heap_push_bounded(heap, size, key)
+    return size, heap[0] if size == cap else _NO_KEY
+
+
+@jit
+def _merge_heaps(heaps, sizes, cap):
+    # The per-chunk heaps hold each chunk's best keys; the page is the best
+    # ``cap`` of their union, in key order.
+    found = np.empty(sizes.sum(), dtype=np.int64)
+    at = 0
+    for c in range(heaps.shape[0]):
+        found[at:at + sizes[c]] = heaps[c, :sizes[c]]
+        at += sizes[c]
+    found.sort()
+    return found[:cap]
+
+
 @parallel_jit
 def _scan_select(
     actual, predicted, confidence, sort_bits, mask, use_mask, threshold, n_labels,
@@ -165,18 +185,10 @@ def _scan_select(
             total += hit
             key = _key(sort_bits[i], i, descending)
             if hit & (key > after) & (key < worst):
-                size = _heap_push_bounded(heap, size, key)
-                if size == cap:
-                    worst = heap[0]
+                size, worst = _offer(heap, size, key, cap)
         sizes[c] = size
         totals[c] = total
-    found = np.empty(sizes.sum(), dtype=np.int64)
-    at = 0
-    for c in range(chunks):
-        found[at:at + sizes[c]] = heaps[c, :sizes[c]]
-        at += sizes[c]
-    found.sort()
-    return found[:cap], totals.sum()
+    return _merge_heaps(heaps, sizes, cap), totals.sum()
 
 
 def select_by_scan(
@@ -245,18 +257,10 @@ def _flagged_select(flags, sort_bits, descending, after, cap, chunks):
             total += hit
             key = _key(sort_bits[i], i, descending)
             if hit & (key > after) & (key < worst):
-                size = _heap_push_bounded(heap, size, key)
-                if size == cap:
-                    worst = heap[0]
+                size, worst = _offer(heap, size, key, cap)
         sizes[c] = size
         totals[c] = total
-    found = np.empty(sizes.sum(), dtype=np.int64)
-    at = 0
-    for c in range(chunks):
-        found[at:at + sizes[c]] = heaps[c, :sizes[c]]
-        at += sizes[c]
-    found.sort()
-    return found[:cap], totals.sum()
+    return _merge_heaps(heaps, sizes, cap), totals.sum()
 
 
 def select_flagged(
