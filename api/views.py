@@ -289,16 +289,12 @@ class View:
 
     def code_of(self, name: str) -> int:
         """The code of label ``name``, which has to be one of the view's labels."""
-        if name not in self.model.labels:
-            raise BadUserInput(
-                f'label "{name}" is not a label of model "{self.model.name}"; '
-                f"it has {one_of(self.model.labels)}"
-            )
+        code = label_code(self.model, name)
         if name not in self.label_names:
             raise BadUserInput(
                 f'label "{name}" is outside the view\'s labels {one_of(self.label_names)}'
             )
-        return self.model.labels.index(name)
+        return code
 
     def at_threshold(self, threshold: float) -> View:
         """The request's view of the same labels and rows at another threshold."""
@@ -503,14 +499,19 @@ class _ThresholdBatch:
         return matrices[int(np.searchsorted(self.thresholds, threshold))]
 
 
+def label_code(model: ModelInfo, name: str, argument: str = "label") -> int:
+    """The code of ``name`` in the model's label order, or an error listing them."""
+    if name not in model.labels:
+        raise BadUserInput(
+            f'{argument} "{name}" is not a label of model "{model.name}"; '
+            f"it has {one_of(model.labels)}"
+        )
+    return model.labels.index(name)
+
+
 def _checked_labels(model: ModelInfo, names: list[str]) -> tuple[str, ...]:
-    known = set(model.labels)
     for name in names:
-        if name not in known:
-            raise BadUserInput(
-                f'label "{name}" is not a label of model "{model.name}"; '
-                f"it has {one_of(model.labels)}"
-            )
+        label_code(model, name)
     if len(set(names)) != len(names):
         raise BadUserInput("labels has to list each label once")
     if not names:

@@ -23,7 +23,7 @@ from api.types.rows import (
     view_rows,
 )
 from api.types.slices import HistogramBin, Slice, breakdown, histogram
-from api.views import View
+from api.views import View, label_code
 from engine.averaging import average as average_of
 from engine.curves import grid
 from engine.metrics import PER_LABEL, LabelCounts, divide
@@ -220,8 +220,7 @@ class Metrics:
     @strawberry.field(description="One label's metrics; null when the view does not cover it.")
     async def label(self, name: str) -> LabelMetrics | None:
         names = self.view.label_names
-        if name not in self.view.model.labels:
-            raise BadUserInput(f'label "{name}" is not a label of model "{self.view.model.name}"')
+        label_code(self.view.model, name)
         if name not in names:
             return None
         return LabelMetrics.table(self.view, await self.view.label_counts())[names.index(name)]

@@ -45,7 +45,7 @@ import strawberry
 from api.errors import BadUserInput, one_of
 from api.loaders import threshold_index
 from api.scalars import JSON
-from api.views import MAX_MATRIX_CELLS, View
+from api.views import MAX_MATRIX_CELLS, View, label_code
 from engine.kernels import as_threshold, kept_predictions
 from engine.multilabel import RowTests, label_confidence, match_rows, top_confidence
 from engine.selection import (
@@ -610,15 +610,9 @@ def _only(n_labels: int, code: int) -> np.ndarray:
 
 def _code(view: View, name: str | None, argument: str) -> int:
     """A label's code; None (null) is K."""
-    labels = view.model.labels
     if name is None:
-        return len(labels)
-    if name not in labels:
-        raise BadUserInput(
-            f'{argument}: "{name}" is not a label of model "{view.model.name}"; '
-            f"it has {one_of(labels)}"
-        )
-    return labels.index(name)
+        return len(view.model.labels)
+    return label_code(view.model, name, argument)
 
 
 def id_rank(data: SplitData) -> np.ndarray:
