@@ -29,7 +29,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check api engine storage tests bench
 
 schema: $(STAMP)
-	$(BIN)/python -m api.schema > schema.graphql
+	$(BIN)/python -m evalql.api.schema > schema.graphql
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/metrics_page.py

@@ -10,21 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from evalql.api.context import Context
+from evalql.api.schema import schema
+from evalql.engine import histogram, multilabel, selection
+from evalql.engine.curves import confusion_counts_at, grid, index_threshold_counts, threshold_counts
+from evalql.engine.index import ThresholdIndex
+from evalql.engine.kernels import confusion_counts, label_totals
+from evalql.engine.ranking import precision_steps, rank_by_confidence, rank_by_scores, top_k_hits
+from evalql.storage.datasets import SplitStore
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-
-from api.context import Context
-from api.schema import schema
-from engine import histogram, multilabel, selection
-from engine.curves import confusion_counts_at, grid, index_threshold_counts, threshold_counts
-from engine.index import ThresholdIndex
-from engine.kernels import confusion_counts, label_totals
-from engine.ranking import precision_steps, rank_by_confidence, rank_by_scores, top_k_hits
-from storage.datasets import SplitStore
 
 
 class EvalqlGraphQL(GraphQL):

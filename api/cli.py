@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from storage.errors import StoreError
+from evalql.storage.errors import StoreError
 
 
 def _data_dir(value: str | None) -> Path:
@@ -33,8 +33,7 @@ def _clear_progress() -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
-
-    from api.app import create_app
+    from evalql.api.app import create_app
 
     app = create_app(_data_dir(args.data))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -42,7 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from storage.ingest import IngestOptions, ingest_file
+    from evalql.storage.ingest import IngestOptions, ingest_file
 
     options = IngestOptions(
         task=args.task,
@@ -66,8 +65,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from storage.catalog import Catalog
-    from storage.demo import build_demo
+    from evalql.storage.catalog import Catalog
+    from evalql.storage.demo import build_demo
 
     root = _data_dir(args.data)
     if args.if_empty and not Catalog(root).is_empty():
@@ -82,7 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from storage.catalog import Catalog
+    from evalql.storage.catalog import Catalog
 
     catalog = Catalog(_data_dir(args.data))
     for model in catalog.models():

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from api.errors import translated
-from storage.datasets import SplitStore
-from storage.errors import StoreError
+from evalql.api.errors import translated
+from evalql.storage.datasets import SplitStore
+from evalql.storage.errors import StoreError
 
 if TYPE_CHECKING:
-    from api.views import View
+    from evalql.api.views import View
 
 T = TypeVar("T")
 

@@ -13,10 +13,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-
-from engine.index import ThresholdIndex
-from storage.datasets import SplitData
-from storage.filters import Condition, row_mask
+from evalql.engine.index import ThresholdIndex
+from evalql.storage.datasets import SplitData
+from evalql.storage.filters import Condition, row_mask
 
 # Row masks (and threshold indexes) of recent filters, per split: moving the
 # threshold slider under a fixed filter reuses them instead of re-reading the

@@ -1,24 +1,23 @@
-"""The GraphQL schema, its query limits, and ``python -m api.schema`` to print it."""
+"""The GraphQL schema, its query limits, and ``python -m evalql.api.schema`` to print it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import strawberry
+from evalql.api.context import Context
+from evalql.api.cost import QueryBounds
+from evalql.api.errors import CodedErrors
+from evalql.api.scalars import SCALARS
+from evalql.api.types.catalog import Model
+from evalql.api.types.compare import Comparison
+from evalql.api.types.inputs import SplitRef
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
-
-from api.context import Context
-from api.cost import QueryBounds
-from api.errors import CodedErrors
-from api.scalars import SCALARS
-from api.types.catalog import Model
-from api.types.compare import Comparison
-from api.types.inputs import SplitRef
 
 Info = strawberry.Info[Context, None]
 

@@ -16,21 +16,20 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-
-from api.context import Context
-from api.errors import BadUserInput, CostLimit, one_of
-from api.loaders import cached_mask, filtered_index, ready_threshold_index, threshold_index
-from engine.curves import (
+from evalql.api.context import Context
+from evalql.api.errors import BadUserInput, CostLimit, one_of
+from evalql.api.loaders import cached_mask, filtered_index, ready_threshold_index, threshold_index
+from evalql.engine.curves import (
     ThresholdCounts,
     confusion_counts_at,
     grid,
     index_threshold_counts,
     threshold_counts,
 )
-from engine.insights import Finding, insights
-from engine.kernels import as_threshold, confusion_counts, label_totals
-from engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
-from engine.multilabel import (
+from evalql.engine.insights import Finding, insights
+from evalql.engine.kernels import as_threshold, confusion_counts, label_totals
+from evalql.engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
+from evalql.engine.multilabel import (
     LabelSetIndex,
     MultilabelCounts,
     MultilabelSummary,
@@ -42,7 +41,7 @@ from engine.multilabel import (
     multilabel_threshold_counts,
     rank_label_sets,
 )
-from engine.ranking import (
+from evalql.engine.ranking import (
     PrecisionSteps,
     average_precision,
     precision_steps,
@@ -51,9 +50,9 @@ from engine.ranking import (
     roc_auc,
     top_k_hits,
 )
-from storage.datasets import SplitData
-from storage.filters import Condition
-from storage.model import ModelInfo, SplitInfo
+from evalql.storage.datasets import SplitData
+from evalql.storage.filters import Condition
+from evalql.storage.model import ModelInfo, SplitInfo
 
 # A dense (K+1)^2 matrix per scan chunk: past this many cells it costs more
 # memory than a request may take, so it is refused instead of computed.

@@ -180,7 +180,7 @@ def evalql_command() -> str:
 
 def is_ingested(ds: Dataset) -> bool:
     """True when the store of ``ds`` already holds its split."""
-    from storage.catalog import Catalog
+    from evalql.storage.catalog import Catalog
 
     return ds.store.exists() and Catalog(ds.store).split(MODEL, RUN, SPLIT) is not None
 
@@ -214,7 +214,7 @@ def prepare(ds: Dataset, reingest: bool = False) -> None:
 
 def split_file(ds: Dataset) -> Path:
     """The Arrow file holding the split's columns in the store."""
-    from storage.catalog import Catalog
+    from evalql.storage.catalog import Catalog
 
     info = Catalog(ds.store).split(MODEL, RUN, SPLIT)
     if info is None:

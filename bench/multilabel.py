@@ -59,8 +59,8 @@ from common import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.curves import grid  # noqa: E402
-from engine.multilabel import (  # noqa: E402
+from evalql.engine.curves import grid  # noqa: E402
+from evalql.engine.multilabel import (  # noqa: E402
     LabelSetIndex,
     RowTests,
     label_confidence,
@@ -71,9 +71,9 @@ from engine.multilabel import (  # noqa: E402
     top_confidence,
     warm,
 )
-from engine.selection import NO_CURSOR, confidence_bits, select_flagged  # noqa: E402
-from storage.datasets import SplitData, SplitStore  # noqa: E402
-from storage.ingest import IngestOptions, ingest_file  # noqa: E402
+from evalql.engine.selection import NO_CURSOR, confidence_bits, select_flagged  # noqa: E402
+from evalql.storage.datasets import SplitData, SplitStore  # noqa: E402
+from evalql.storage.ingest import IngestOptions, ingest_file  # noqa: E402
 
 GENERATOR_VERSION = 1
 CHUNK_ROWS = 1_000_000

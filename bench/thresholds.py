@@ -34,11 +34,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.averaging import AVERAGED_METRICS, average  # noqa: E402
-from engine.curves import grid, index_threshold_counts, threshold_counts  # noqa: E402
-from engine.index import ThresholdIndex  # noqa: E402
-from engine.metrics import label_counts, summary  # noqa: E402
-from engine.ranking import (  # noqa: E402
+from evalql.engine.averaging import AVERAGED_METRICS, average  # noqa: E402
+from evalql.engine.curves import grid, index_threshold_counts, threshold_counts  # noqa: E402
+from evalql.engine.index import ThresholdIndex  # noqa: E402
+from evalql.engine.metrics import label_counts, summary  # noqa: E402
+from evalql.engine.ranking import (  # noqa: E402
     average_precision,
     rank_by_confidence,
     rank_by_scores,

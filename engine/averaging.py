@@ -8,8 +8,7 @@ default ``zero_division``: a per-label value that is undefined (NaN) counts as
 from __future__ import annotations
 
 import numpy as np
-
-from engine.metrics import PER_LABEL, LabelCounts, divide
+from evalql.engine.metrics import PER_LABEL, LabelCounts, divide
 
 AVERAGES = ("MACRO", "MICRO", "WEIGHTED")
 AVERAGED_METRICS = ("precision", "recall", "f1")

@@ -29,11 +29,10 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-
-from engine.index import ThresholdIndex, _kept_prefix
-from engine.jit import jit, n_chunks, parallel_jit
-from engine.kernels import _chunk_bounds, as_threshold
-from engine.metrics import Totals
+from evalql.engine.index import ThresholdIndex, _kept_prefix
+from evalql.engine.jit import jit, n_chunks, parallel_jit
+from evalql.engine.kernels import _chunk_bounds, as_threshold
+from evalql.engine.metrics import Totals
 
 # Confidences are bucketed through a table over this many equal slices of
 # [0, 1], then refined by comparing with the thresholds themselves, so a

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-
-from engine.index import ThresholdIndex, _kept_prefix
-from engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from engine.kernels import _chunk_bounds, as_threshold, cell_of
-from engine.selection import frozen
+from evalql.engine.index import ThresholdIndex, _kept_prefix
+from evalql.engine.jit import inline_jit, jit, n_chunks, parallel_jit
+from evalql.engine.kernels import _chunk_bounds, as_threshold, cell_of
+from evalql.engine.selection import frozen
 
 
 @inline_jit

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-
-from engine.jit import jit, parallel_jit
+from evalql.engine.jit import jit, parallel_jit
 
 
 @jit

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from engine.metrics import LabelCounts, Summary, precision, recall
+from evalql.engine.metrics import LabelCounts, Summary, precision, recall
 
 MIN_ROWS = 20  # a rate over fewer rows is noise, not an insight
 CONFUSION_SHARE = 0.05  # a label's rows going to one other label

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-
-from engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from engine.metrics import Totals
+from evalql.engine.jit import inline_jit, jit, n_chunks, parallel_jit
+from evalql.engine.metrics import Totals
 
 
 @jit

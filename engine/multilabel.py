@@ -46,15 +46,14 @@ from typing import Protocol
 
 import numba
 import numpy as np
-
-from engine.curves import _bucket, _kept_after, _lookup, _thresholds
-from engine.histogram import _bin_of, _scale
-from engine.index import _kept_prefix
-from engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from engine.kernels import _chunk_bounds, as_threshold
-from engine.metrics import LabelCounts, divide
-from engine.ranking import PrecisionSteps, Ranking, _empty_sums, _fill, _steps
-from engine.ranking import _key as _ranking_key
+from evalql.engine.curves import _bucket, _kept_after, _lookup, _thresholds
+from evalql.engine.histogram import _bin_of, _scale
+from evalql.engine.index import _kept_prefix
+from evalql.engine.jit import inline_jit, jit, n_chunks, parallel_jit
+from evalql.engine.kernels import _chunk_bounds, as_threshold
+from evalql.engine.metrics import LabelCounts, divide
+from evalql.engine.ranking import PrecisionSteps, Ranking, _empty_sums, _fill, _steps
+from evalql.engine.ranking import _key as _ranking_key
 
 # Per (row, label) outcome codes of ``label_outcomes``; -1 is a row outside the view.
 OUTCOMES = ("TP", "FP", "FN", "TN")

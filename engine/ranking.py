@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-
-from engine.curves import _mask_or_empty
-from engine.jit import jit, n_chunks, parallel_jit
-from engine.kernels import _chunk_bounds
-from engine.metrics import divide
+from evalql.engine.curves import _mask_or_empty
+from evalql.engine.jit import jit, n_chunks, parallel_jit
+from evalql.engine.kernels import _chunk_bounds
+from evalql.engine.metrics import divide
 
 
 @jit

@@ -33,10 +33,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-
-from engine.index import ThresholdIndex, _kept_prefix
-from engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from engine.kernels import _chunk_bounds, as_threshold, cell_of
+from evalql.engine.index import ThresholdIndex, _kept_prefix
+from evalql.engine.jit import inline_jit, jit, n_chunks, parallel_jit
+from evalql.engine.kernels import _chunk_bounds, as_threshold, cell_of
 
 ANY_RELATION = 0
 SAME_LABEL = 1  # a label was predicted and it is the actual label

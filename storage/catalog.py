@@ -15,7 +15,7 @@ from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 
 CATALOG_FILE = "catalog.sqlite"
 SPLITS_DIR = "splits"

@@ -22,11 +22,10 @@ from typing import Any, TypeVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
-
-from storage.catalog import Catalog
-from storage.errors import CorruptSplitError, SplitChanged, StoreError
-from storage.ingest import LABELS_KEY, SCORE_LABELS_KEY, TASK_KEY
-from storage.model import SplitInfo
+from evalql.storage.catalog import Catalog
+from evalql.storage.errors import CorruptSplitError, SplitChanged, StoreError
+from evalql.storage.ingest import LABELS_KEY, SCORE_LABELS_KEY, TASK_KEY
+from evalql.storage.model import SplitInfo
 
 _RESERVED = ("__id", "__actual", "__predicted", "__confidence", "__scores")
 

@@ -46,7 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 if TYPE_CHECKING:
-    from storage.ingest import IngestSummary
+    from evalql.storage.ingest import IngestSummary
 
 MODEL = "support-intent"
 LABELS = (
@@ -245,7 +245,7 @@ def tag_tables(seed: int = 7) -> list[tuple[str, str, str, pa.Table]]:
 def build_demo(root: Path, progress: Callable[[str], None] | None = None) -> list[IngestSummary]:
     """(Re)create the demo models under the store at ``root``; one summary per split."""
     # Imported here so the generator works (and is testable) on its own.
-    from storage.ingest import IngestOptions, ingest_table
+    from evalql.storage.ingest import IngestOptions, ingest_table
 
     options = {
         MODEL: IngestOptions(labels=LABELS, replace=True),

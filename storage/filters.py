@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from storage.errors import StoreError
-from storage.validate import column_type
+from evalql.storage.errors import StoreError
+from evalql.storage.validate import column_type
 
 # gt/gte/lt/lte on time columns are seconds since the epoch; a column stores
 # ticks, and ticks = seconds * numerator / denominator for its type.

@@ -23,12 +23,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
-
-from storage.catalog import SPLITS_DIR, TMP_DIR, Catalog, CatalogWriter
-from storage.errors import IngestError
-from storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
-from storage.readers import read_table
-from storage.validate import (
+from evalql.storage.catalog import SPLITS_DIR, TMP_DIR, Catalog, CatalogWriter
+from evalql.storage.errors import IngestError
+from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+from evalql.storage.readers import read_table
+from evalql.storage.validate import (
     VALIDATORS,
     ValidTable,
     check_labels_within,

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from storage.errors import IngestError
+from evalql.storage.errors import IngestError
 
 if TYPE_CHECKING:
-    from storage.ingest import IngestOptions
+    from evalql.storage.ingest import IngestOptions
 
 RESERVED_PREFIX = "__"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.schema import schema
+from evalql.api.schema import schema
 
 
 def test_schema_graphql_matches_the_code() -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import strawberry
-
-from api.context import Context
-from api.errors import NotFound
-from api.scalars import DateTime
-from api.types.enums import Task
-from api.types.inputs import RowFilter, conditions_of
-from api.types.metrics import Metrics
-from api.views import View
-from storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+from evalql.api.context import Context
+from evalql.api.errors import NotFound
+from evalql.api.scalars import DateTime
+from evalql.api.types.enums import Task
+from evalql.api.types.inputs import RowFilter, conditions_of
+from evalql.api.types.metrics import Metrics
+from evalql.api.views import View
+from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 
 Info = strawberry.Info[Context, None]
 

@@ -16,12 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import strawberry
-
-from api.context import Context
-from api.types.catalog import resolve_split
-from api.types.inputs import SplitRef
-from api.types.metrics import Metrics
-from api.types.rows import (
+from evalql.api.context import Context
+from evalql.api.types.catalog import resolve_split
+from evalql.api.types.inputs import SplitRef
+from evalql.api.types.metrics import Metrics
+from evalql.api.types.rows import (
     Change,
     Row,
     RowConnection,
@@ -30,10 +29,10 @@ from api.types.rows import (
     fingerprint,
     make_rows,
 )
-from api.views import View
-from engine.kernels import as_threshold
-from engine.selection import FIXED, REGRESSED, Columns, Page, changed_rows, count_changes
-from storage.datasets import SplitData
+from evalql.api.views import View
+from evalql.engine.kernels import as_threshold
+from evalql.engine.selection import FIXED, REGRESSED, Columns, Page, changed_rows, count_changes
+from evalql.storage.datasets import SplitData
 
 _CHANGES = {Change.FIXED: FIXED, Change.REGRESSED: REGRESSED}
 

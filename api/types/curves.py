@@ -6,16 +6,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import strawberry
-
-from api.scalars import nullable
-from api.views import View
-from engine.averaging import AVERAGED_METRICS, average
-from engine.curves import ThresholdCounts
-from engine.metrics import PER_LABEL, LabelCounts, Summary, label_counts, summary
-from engine.multilabel import MultilabelSummary, MultilabelThresholdCounts
+from evalql.api.scalars import nullable
+from evalql.api.views import View
+from evalql.engine.averaging import AVERAGED_METRICS, average
+from evalql.engine.curves import ThresholdCounts
+from evalql.engine.metrics import PER_LABEL, LabelCounts, Summary, label_counts, summary
+from evalql.engine.multilabel import MultilabelSummary, MultilabelThresholdCounts
 
 if TYPE_CHECKING:
-    from api.types.metrics import Metrics
+    from evalql.api.types.metrics import Metrics
 
 
 @strawberry.type(
@@ -109,8 +108,8 @@ class ThresholdChoice:
         return nullable((await self.view.summary()).coverage)
 
     @strawberry.field(description="Every metric of the view at the threshold.")
-    def metrics(self) -> Annotated[Metrics, strawberry.lazy("api.types.metrics")]:
-        from api.types.metrics import Metrics
+    def metrics(self) -> Annotated[Metrics, strawberry.lazy("evalql.api.types.metrics")]:
+        from evalql.api.types.metrics import Metrics
 
         return Metrics(view=self.view)
 

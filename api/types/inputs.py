@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-
-from storage.filters import Condition
+from evalql.storage.filters import Condition
 
 
 @strawberry.input(description="Names one split of one run of one model.")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-
-from engine.insights import Finding
+from evalql.engine.insights import Finding
 
 
 def _percent(value: float) -> str:

@@ -7,13 +7,12 @@ import math
 
 import numpy as np
 import strawberry
-
-from api.errors import BadUserInput
-from api.scalars import Matrix, nullable
-from api.types.curves import CurvePoint, ThresholdChoice
-from api.types.enums import Average
-from api.types.insights import Insight
-from api.types.rows import (
+from evalql.api.errors import BadUserInput
+from evalql.api.scalars import Matrix, nullable
+from evalql.api.types.curves import CurvePoint, ThresholdChoice
+from evalql.api.types.enums import Average
+from evalql.api.types.insights import Insight
+from evalql.api.types.rows import (
     LabelOutcome,
     Outcome,
     RowConnection,
@@ -22,12 +21,12 @@ from api.types.rows import (
     label_rows,
     view_rows,
 )
-from api.types.slices import HistogramBin, Slice, breakdown, histogram
-from api.views import View, label_code
-from engine.averaging import average as average_of
-from engine.curves import grid
-from engine.metrics import PER_LABEL, LabelCounts, divide
-from engine.ranking import threshold_for_precision
+from evalql.api.types.slices import HistogramBin, Slice, breakdown, histogram
+from evalql.api.views import View, label_code
+from evalql.engine.averaging import average as average_of
+from evalql.engine.curves import grid
+from evalql.engine.metrics import PER_LABEL, LabelCounts, divide
+from evalql.engine.ranking import threshold_for_precision
 
 # curve(points:) bounds: two points draw a line; past 1001 the response is
 # bigger than any slider can show.

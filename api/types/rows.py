@@ -41,14 +41,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import strawberry
-
-from api.errors import BadUserInput, one_of
-from api.loaders import threshold_index
-from api.scalars import JSON
-from api.views import MAX_MATRIX_CELLS, View, label_code
-from engine.kernels import as_threshold, kept_predictions
-from engine.multilabel import RowTests, label_confidence, match_rows, top_confidence
-from engine.selection import (
+from evalql.api.errors import BadUserInput, one_of
+from evalql.api.loaders import threshold_index
+from evalql.api.scalars import JSON
+from evalql.api.views import MAX_MATRIX_CELLS, View, label_code
+from evalql.engine.kernels import as_threshold, kept_predictions
+from evalql.engine.multilabel import RowTests, label_confidence, match_rows, top_confidence
+from evalql.engine.selection import (
     ANY_RELATION,
     NO_CURSOR,
     OTHER_LABEL,
@@ -61,7 +60,7 @@ from engine.selection import (
     select_flagged,
     select_from_index,
 )
-from storage.datasets import SplitData
+from evalql.storage.datasets import SplitData
 
 MAX_FIRST = 1000
 

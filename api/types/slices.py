@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import pyarrow as pa
 import strawberry
-
-from api.errors import BadUserInput, CostLimit, one_of
-from api.loaders import threshold_index
-from api.views import MAX_MATRIX_CELLS, View
-from engine.histogram import (
+from evalql.api.errors import BadUserInput, CostLimit, one_of
+from evalql.api.loaders import threshold_index
+from evalql.api.views import MAX_MATRIX_CELLS, View
+from evalql.engine.histogram import (
     binned_counts,
     code_counts,
     confidence_histogram,
@@ -32,12 +31,12 @@ from engine.histogram import (
     index_confidence_histogram,
     value_range,
 )
-from engine.multilabel import pair_histogram
-from storage.datasets import SplitData
-from storage.filters import Condition
+from evalql.engine.multilabel import pair_histogram
+from evalql.storage.datasets import SplitData
+from evalql.storage.filters import Condition
 
 if TYPE_CHECKING:
-    from api.types.metrics import Metrics
+    from evalql.api.types.metrics import Metrics
 
 MAX_BINS = 1000
 MAX_SLICES = 1000  # distinct values of a string column, per breakdown
@@ -71,8 +70,8 @@ class Slice:
     view: strawberry.Private[View]
 
     @strawberry.field(description="The same view with the slice's condition added.")
-    def metrics(self) -> Annotated[Metrics, strawberry.lazy("api.types.metrics")]:
-        from api.types.metrics import Metrics  # the two types refer to each other
+    def metrics(self) -> Annotated[Metrics, strawberry.lazy("evalql.api.types.metrics")]:
+        from evalql.api.types.metrics import Metrics  # the two types refer to each other
 
         return Metrics(view=self.view)
 

@@ -8,10 +8,9 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from evalql.api.app import create_app
+from evalql.storage.ingest import IngestOptions, ingest_table
 from starlette.testclient import TestClient
-
-from api.app import create_app
-from storage.ingest import IngestOptions, ingest_table
 
 # id, actual, predicted, confidence, channel, length
 ROWS = [

@@ -16,7 +16,7 @@ import pyarrow.csv as csv
 
 from tests.api.conftest import small_table
 
-EVALQL = [sys.executable, "-m", "api.cli"]
+EVALQL = [sys.executable, "-m", "evalql.api.cli"]
 
 
 def evalql(*args: str, data: Path) -> subprocess.CompletedProcess[str]:

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import evalql.api.views
 import numpy as np
 import pyarrow as pa
 import pytest
+from evalql.api.app import create_app
+from evalql.engine import curves
+from evalql.storage.ingest import IngestOptions, ingest_table
 from sklearn.metrics import average_precision_score, roc_auc_score
 from starlette.testclient import TestClient
 
-import api.views
-from api.app import create_app
-from engine import curves
-from storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import Query
 
 LABELS = ("A", "B", "C", "D")  # D is never an actual label: no positives
@@ -258,9 +258,9 @@ def test_aliases_at_several_thresholds_under_one_filter_share_one_scan(
         raise AssertionError("a view scanned on its own")
 
     # No filtered index yet: the first request under a filter scans.
-    monkeypatch.setattr(api.views, "filtered_index", lambda *args, **kwargs: None)
-    monkeypatch.setattr(api.views, "confusion_counts_at", spy)
-    monkeypatch.setattr(api.views, "confusion_counts", no_single_scans)
+    monkeypatch.setattr(evalql.api.views, "filtered_index", lambda *args, **kwargs: None)
+    monkeypatch.setattr(evalql.api.views, "confusion_counts_at", spy)
+    monkeypatch.setattr(evalql.api.views, "confusion_counts", no_single_scans)
     where = '[{column: "channel", in: ["chat"]}]'
     fields = "coverage precision confusionMatrix { counts }"
     batched = data_of(scored(split_query(

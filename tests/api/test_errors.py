@@ -119,12 +119,12 @@ def test_a_variable_of_the_wrong_type_is_bad_user_input_with_its_message(gql: Qu
 
 
 def test_a_bug_is_masked_as_an_internal_error_without_details(gql: Query, monkeypatch) -> None:
-    import api.views
+    import evalql.api.views
 
     def broken(self):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(api.views.View, "_counts", broken)
+    monkeypatch.setattr(evalql.api.views.View, "_counts", broken)
     error = only_error(gql(SPLIT % "metrics { confusionMatrix { counts } }"))
     assert error["message"] == "Unexpected error."
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"

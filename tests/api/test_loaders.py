@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-
-from api.loaders import cached_mask, filtered_index
-from engine.kernels import as_threshold, confusion_counts
-from storage.datasets import SplitStore
-from storage.filters import Condition
+from evalql.api.loaders import cached_mask, filtered_index
+from evalql.engine.kernels import as_threshold, confusion_counts
+from evalql.storage.datasets import SplitStore
+from evalql.storage.filters import Condition
 
 
 def test_a_filtered_index_counts_what_the_masked_scan_counts(store) -> None:

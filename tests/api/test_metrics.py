@@ -126,10 +126,10 @@ def test_label_and_distribution_and_cells(gql: Query) -> None:
 
 
 def test_too_many_labels_for_a_matrix_still_answer_everything_else(gql: Query, monkeypatch) -> None:
-    import api.views
+    import evalql.api.views
 
     expected = metrics(gql, t=0.5)
-    monkeypatch.setattr(api.views, "MAX_MATRIX_CELLS", 10)  # the 3-label store needs 16
+    monkeypatch.setattr(evalql.api.views, "MAX_MATRIX_CELLS", 10)  # the 3-label store needs 16
     body = gql(METRICS.replace("confusionMatrix { labels counts }", ""), t=0.5)
     got = body["data"]["model"]["run"]["split"]["metrics"]
     assert got == {k: v for k, v in expected.items() if k != "confusionMatrix"}
@@ -139,9 +139,9 @@ def test_too_many_labels_for_a_matrix_still_answer_everything_else(gql: Query, m
 
 
 def test_insights_name_the_most_confused_labels(gql: Query, monkeypatch) -> None:
-    import engine.insights
+    import evalql.engine.insights
 
-    monkeypatch.setattr(engine.insights, "MIN_ROWS", 1)  # the store is tiny
+    monkeypatch.setattr(evalql.engine.insights, "MIN_ROWS", 1)  # the store is tiny
     body = gql(
         '{ model(name: "m") { run(name: "v1") { split(name: "test") { metrics {'
         " insights { kind severity labels message value } } } } } }"

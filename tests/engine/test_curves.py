@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
-from engine.curves import (
+from evalql.engine.curves import (
     ThresholdCounts,
     confusion_counts_at,
     grid,
     index_threshold_counts,
     threshold_counts,
 )
-from engine.index import ThresholdIndex
-from engine.kernels import confusion_counts
-from engine.metrics import Totals
+from evalql.engine.index import ThresholdIndex
+from evalql.engine.kernels import confusion_counts
+from evalql.engine.metrics import Totals
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
 from tests.engine.strategies import SETTINGS, THRESHOLDS, View, views
 
 # Sorted thresholds, with repeats and round values that meet confidences exactly.

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from engine.histogram import (
+from evalql.engine.histogram import (
     binned_counts,
     code_counts,
     confidence_histogram,
@@ -15,8 +12,11 @@ from engine.histogram import (
     index_confidence_histogram,
     value_range,
 )
-from engine.index import ThresholdIndex
-from engine.kernels import confusion_counts
+from evalql.engine.index import ThresholdIndex
+from evalql.engine.kernels import confusion_counts
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.engine.strategies import View, views
 
 FEW = settings(max_examples=60, deadline=None)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
-from engine.insights import insights
-from engine.metrics import label_counts, summary
+from evalql.engine.insights import insights
+from evalql.engine.metrics import label_counts, summary
 
 
 def matrix() -> np.ndarray:

@@ -15,18 +15,18 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
-from engine.jit import n_chunks
-from engine.kernels import (
+from evalql.engine.jit import n_chunks
+from evalql.engine.kernels import (
     _confusion_counts,
     as_threshold,
     confusion_counts,
     label_totals,
 )
-from engine.metrics import Totals
+from evalql.engine.metrics import Totals
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
 from tests.engine.strategies import ROUND_VALUES, SETTINGS, View, views
 from tests.naive import naive_confusion
 

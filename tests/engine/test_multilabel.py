@@ -20,27 +20,13 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import (
-    accuracy_score,
-    average_precision_score,
-    hamming_loss,
-    multilabel_confusion_matrix,
-    precision_recall_fscore_support,
-    roc_auc_score,
-)
-from sklearn.preprocessing import MultiLabelBinarizer
-
-from engine.averaging import AVERAGED_METRICS, AVERAGES, average
-from engine.curves import _lookup, _thresholds
-from engine.histogram import _scale
-from engine.jit import n_chunks
-from engine.kernels import as_threshold
-from engine.metrics import PER_LABEL, accuracy, submatrix
-from engine.multilabel import (
+from evalql.engine.averaging import AVERAGED_METRICS, AVERAGES, average
+from evalql.engine.curves import _lookup, _thresholds
+from evalql.engine.histogram import _scale
+from evalql.engine.jit import n_chunks
+from evalql.engine.kernels import as_threshold
+from evalql.engine.metrics import PER_LABEL, accuracy, submatrix
+from evalql.engine.multilabel import (
     OUTCOMES,
     OUTSIDE,
     LabelSetIndex,
@@ -64,7 +50,21 @@ from engine.multilabel import (
     rank_label_sets,
     top_confidence,
 )
-from engine.ranking import average_precision, roc_auc
+from evalql.engine.ranking import average_precision, roc_auc
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    hamming_loss,
+    multilabel_confusion_matrix,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+from sklearn.preprocessing import MultiLabelBinarizer
+
 from tests.engine.strategies import CONFIDENCES, ROUND_VALUES, THRESHOLDS, class_filters
 from tests.naive import kept, naive_multilabel_confusion
 
@@ -639,7 +639,7 @@ def test_the_index_counts_exactly_what_a_scan_counts_at_any_threshold(
 
 
 def test_an_index_whose_checkpoints_would_not_fit_is_not_built(monkeypatch) -> None:
-    import engine.multilabel as multilabel
+    import evalql.engine.multilabel as multilabel
 
     monkeypatch.setattr(multilabel, "INDEX_CHECKPOINT_BYTES", 16)
     assert LabelSetIndex.build(LabelSets.from_lists([[0]], [[0]]), 40) is None

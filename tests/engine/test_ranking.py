@@ -7,14 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from sklearn.metrics import average_precision_score, roc_auc_score, top_k_accuracy_score
-
-from engine.kernels import confusion_counts
-from engine.metrics import label_counts, precision
-from engine.ranking import (
+from evalql.engine.kernels import confusion_counts
+from evalql.engine.metrics import label_counts, precision
+from evalql.engine.ranking import (
     Ranking,
     average_precision,
     precision_steps,
@@ -24,6 +19,11 @@ from engine.ranking import (
     threshold_for_precision,
     top_k_hits,
 )
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.metrics import average_precision_score, roc_auc_score, top_k_accuracy_score
+
 from tests.engine.strategies import CONFIDENCES, SETTINGS, View, views
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from engine.index import ThresholdIndex
-from engine.kernels import confusion_counts
-from engine.selection import (
+from evalql.engine.index import ThresholdIndex
+from evalql.engine.kernels import confusion_counts
+from evalql.engine.selection import (
     ANY_RELATION,
     FIXED,
     NO_CURSOR,
@@ -27,6 +24,9 @@ from engine.selection import (
     select_flagged,
     select_from_index,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.engine.strategies import View, views
 
 FEW = settings(max_examples=60, deadline=None)

@@ -14,8 +14,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
-
-from storage.catalog import CATALOG_FILE
+from evalql.storage.catalog import CATALOG_FILE
 
 IDS = [10, 11, 12, 13]
 ACTUAL = ["cat", "dog", None, "bird"]

@@ -6,10 +6,10 @@ from datetime import UTC
 from pathlib import Path
 
 import pyarrow as pa
+from evalql.storage.catalog import Catalog
+from evalql.storage.ingest import ingest_table
+from evalql.storage.model import ColumnInfo
 
-from storage.catalog import Catalog
-from storage.ingest import ingest_table
-from storage.model import ColumnInfo
 from tests.storage.conftest import predictions
 
 

@@ -8,16 +8,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import evalql.storage.datasets
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
+from evalql.storage.catalog import Catalog
+from evalql.storage.datasets import SplitData, SplitStore
+from evalql.storage.errors import CorruptSplitError, StoreError
+from evalql.storage.ingest import IngestOptions, ingest_table
+from evalql.storage.model import SplitInfo
 
-import storage.datasets
-from storage.catalog import Catalog
-from storage.datasets import SplitData, SplitStore
-from storage.errors import CorruptSplitError, StoreError
-from storage.ingest import IngestOptions, ingest_table
-from storage.model import SplitInfo
 from tests.storage.conftest import predictions
 
 
@@ -116,7 +116,7 @@ def test_threads_asking_for_the_same_split_share_one_load(
     three: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    read = storage.datasets._read_split
+    read = evalql.storage.datasets._read_split
     lock = threading.Lock()
 
     def slow_read(*args: object) -> SplitData:
@@ -125,7 +125,7 @@ def test_threads_asking_for_the_same_split_share_one_load(
         time.sleep(0.05)  # long enough for every thread to arrive while loading
         return read(*args)
 
-    monkeypatch.setattr(storage.datasets, "_read_split", slow_read)
+    monkeypatch.setattr(evalql.storage.datasets, "_read_split", slow_read)
     store = SplitStore(three)
     info = split(three, "a")
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -10,8 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-
-from storage.demo import (
+from evalql.storage.demo import (
     LABELS,
     MODEL,
     TAGS,
@@ -191,7 +190,7 @@ def test_build_demo_ingests_each_table_with_fixed_labels_and_replace(
         return (model, run, split)
 
     fake = SimpleNamespace(IngestOptions=SimpleNamespace, ingest_table=ingest_table)
-    monkeypatch.setitem(sys.modules, "storage.ingest", fake)
+    monkeypatch.setitem(sys.modules, "evalql.storage.ingest", fake)
     summaries = build_demo(tmp_path)
     every_table = [*demo_tables(), *tag_tables()]
     assert summaries == [(model, run, split) for model, run, split, _ in every_table]
@@ -205,7 +204,7 @@ def test_build_demo_ingests_each_table_with_fixed_labels_and_replace(
 
 
 def test_build_demo_ingests_every_table(tmp_path: Path) -> None:
-    pytest.importorskip("storage.ingest")
+    pytest.importorskip("evalql.storage.ingest")
     messages: list[str] = []
     summaries = build_demo(tmp_path, progress=messages.append)
     assert [(s.model, s.run, s.split, s.rows) for s in summaries] == [

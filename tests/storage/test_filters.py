@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pyarrow as pa
 import pytest
-
-from storage.filters import Condition, FilterError, row_mask
+from evalql.storage.filters import Condition, FilterError, row_mask
 
 EPOCH_2024 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 DAY = 86_400

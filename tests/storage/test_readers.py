@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import evalql.storage.readers
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
-
-import storage.readers
-from storage.errors import IngestError
-from storage.readers import READERS, read_table, register_reader
+from evalql.storage.errors import IngestError
+from evalql.storage.readers import READERS, read_table, register_reader
 
 
 def test_an_unknown_suffix_lists_the_known_ones(inputs: Path) -> None:
@@ -28,7 +27,7 @@ def test_an_unknown_suffix_lists_the_known_ones(inputs: Path) -> None:
 def test_a_registered_reader_handles_its_suffix(
     inputs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(storage.readers, "READERS", dict(READERS))
+    monkeypatch.setattr(evalql.storage.readers, "READERS", dict(READERS))
     register_reader(".TSV", lambda path: pa.table({"line": path.read_text().split("\n")}))
     path = inputs / "preds.tsv"
     path.write_text("a\nb")
