@@ -15,6 +15,7 @@ from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from evalql.storage.errors import StoreNotFound
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 
 CATALOG_FILE = "catalog.sqlite"
@@ -56,11 +57,21 @@ _SPLIT_COLUMNS = "model, run, name, row_count, columns, version, path, has_score
 
 
 class Catalog:
-    """The store's catalog under ``root``; creates root and schema if missing."""
+    """The store's catalog under ``root``.
 
-    def __init__(self, root: Path) -> None:
+    ``Catalog(root)`` creates root and schema if missing (what ``ingest`` and
+    ``demo`` need); ``Catalog(root, create=False)`` opens an existing store
+    and raises StoreNotFound (with the absolute path) for a folder that holds
+    no catalog, so a mistyped ``--data`` never leaves an empty store behind.
+    """
+
+    def __init__(self, root: Path, *, create: bool = True) -> None:
         self.root = Path(root)
         self.path = self.root / CATALOG_FILE
+        if not create:
+            if not self.path.is_file():
+                raise StoreNotFound(self.root.resolve())
+            return
         for directory in (self.root, self.root / SPLITS_DIR, self.root / TMP_DIR):
             directory.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as conn:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class StoreError(Exception):
     """Base of every error the store raises on purpose (user-facing)."""
@@ -34,6 +36,24 @@ class IngestError(StoreError):
             where.append(f"row {self.row}")
         location = f"{', '.join(where)}: " if where else ""
         return f"{self.file}: {location}{self.message}"
+
+
+class StoreNotFound(StoreError):
+    """A folder that holds no store, given to a command that only reads.
+
+    >>> str(StoreNotFound(Path("/data/typo")))
+    "no evalql store at /data/typo (create one with 'evalql ingest' or 'evalql demo')"
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.root = root
+
+    def __str__(self) -> str:
+        return (
+            f"no evalql store at {self.root} "
+            "(create one with 'evalql ingest' or 'evalql demo')"
+        )
 
 
 class SplitChanged(StoreError):

@@ -6,7 +6,9 @@ from datetime import UTC
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from evalql.storage.catalog import Catalog
+from evalql.storage.errors import StoreNotFound
 from evalql.storage.ingest import ingest_table
 from evalql.storage.model import ColumnInfo
 
@@ -17,6 +19,24 @@ def test_a_new_catalog_is_empty_and_creates_the_store_layout(root: Path) -> None
     catalog = Catalog(root)
     assert catalog.is_empty() and catalog.models() == []
     assert sorted(p.name for p in root.iterdir()) == ["catalog.sqlite", "splits", "tmp"]
+
+
+def test_opening_without_create_refuses_a_folder_that_holds_no_store(tmp_path: Path) -> None:
+    missing, empty = tmp_path / "typo", tmp_path / "empty"
+    empty.mkdir()
+    for folder in (missing, empty):
+        with pytest.raises(StoreNotFound) as caught:
+            Catalog(folder, create=False)
+        assert str(caught.value) == (
+            f"no evalql store at {folder.resolve()} "
+            "(create one with 'evalql ingest' or 'evalql demo')"
+        )
+    assert not missing.exists() and list(empty.iterdir()) == []
+
+
+def test_opening_without_create_reads_an_existing_store(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "s")
+    assert [model.name for model in Catalog(root, create=False).models()] == ["m"]
 
 
 def test_unknown_names_are_none(root: Path) -> None:
