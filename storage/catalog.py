@@ -69,7 +69,7 @@ class Catalog:
         self.root = Path(root)
         self.path = self.root / CATALOG_FILE
         if not create:
-            if not self.path.is_file():
+            if not (self.path.is_file() and self._has_schema()):
                 raise StoreNotFound(self.root.resolve())
             return
         for directory in (self.root, self.root / SPLITS_DIR, self.root / TMP_DIR):
@@ -83,6 +83,13 @@ class Catalog:
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
+
+    def _has_schema(self) -> bool:
+        # False also while a first ingest is creating the store: the file is
+        # there, its tables are not committed yet.
+        with closing(self._connect()) as conn:
+            found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'splits'"
+            return conn.execute(found).fetchone() is not None
 
     def models(self) -> list[ModelInfo]:
         """Every model, sorted by name."""

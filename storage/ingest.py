@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 from evalql.storage.catalog import SPLITS_DIR, TMP_DIR, Catalog, CatalogWriter
-from evalql.storage.errors import IngestError
+from evalql.storage.errors import IngestError, StoreNotFound
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 from evalql.storage.readers import read_table
 from evalql.storage.validate import (
@@ -49,6 +49,8 @@ TASK_KEY = b"evalql.task"  # absent in multiclass files
 # a crashed ingest; a live ingest commits seconds after its last write.
 _ORPHAN_AGE_SECONDS = 3600.0
 
+MAX_NAME_LENGTH = 200
+
 
 @dataclass(frozen=True)
 class IngestOptions:
@@ -62,6 +64,9 @@ class IngestOptions:
     confidence_column: str = "confidence"
     scores_column: str = "scores"
     replace: bool = False
+    # Not a flag: the model's labels when an earlier ingest fixed them, looked
+    # up by ingest so a later split's scores need not repeat --labels.
+    model_labels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,8 @@ class IngestSummary:
         where = f"{self.model}/{self.run}/{self.split}"
         labels = _count(self.labels, "label")
         counts = f"{labels}, {_count(self.metadata_columns, 'metadata column')}"
-        line = f"ingested {self.rows:,} rows into {where} ({counts}) in {self.seconds:.1f} s"
+        rows = _count(self.rows, "row")
+        line = f"ingested {rows} into {where} ({counts}) in {self.seconds:.1f} s"
         return line + (f", replacing version {self.version - 1}" if self.replaced else "")
 
 
@@ -118,6 +124,8 @@ def ingest_table(
     started = time.perf_counter()
     _check_request(model, run, split, options, source)
     _say(progress, "validating")
+    if options.scores_column in table.column_names:
+        options = _with_model_labels(Path(root), model, options)
     valid = VALIDATORS[options.task](table, options, source)
     # The store is touched only once the input is known to be good.
     catalog = Catalog(Path(root))
@@ -135,11 +143,55 @@ def ingest_table(
 
 def _check_request(model: str, run: str, split: str, options: IngestOptions, source: str) -> None:
     for kind, name in (("model", model), ("run", run), ("split", split)):
-        if not name or name != name.strip():
-            message = f"the {kind} name {name!r} has to be non-empty, without surrounding spaces"
-            raise IngestError(source, message)
+        problem = name_problem(name)
+        if problem is not None:
+            raise IngestError(source, f"the {kind} name {_shown(name)} {problem}")
     if options.task not in TASKS:
         raise IngestError(source, f"task has to be one of {', '.join(TASKS)}, not {options.task!r}")
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with a model, run or split name, or None when it is fine.
+
+    Names travel in GraphQL strings, URLs, ``MODEL/RUN/SPLIT`` paths and one-line
+    messages, so they are printable, have no ``/`` and no surrounding spaces, and
+    are 1 to ``MAX_NAME_LENGTH`` characters: ``name_problem("v1/test")`` ->
+    ``"cannot contain '/'"``.
+    """
+    if not name:
+        return "is empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"is {len(name):,} characters long; at most {MAX_NAME_LENGTH} are allowed"
+    if "/" in name:
+        return "cannot contain '/'"
+    if not name.isprintable():
+        return "has to be printable (no tabs, newlines or control characters)"
+    if name != name.strip():
+        return "cannot start or end with a space"
+    return None
+
+
+def _shown(name: str) -> str:
+    """``name`` for a message: repr, so control characters show; long ones cut."""
+    return repr(name) if len(name) <= 60 else repr(name[:57]) + "..."
+
+
+def _with_model_labels(root: Path, model: str, options: IngestOptions) -> IngestOptions:
+    """``options`` with the model's fixed labels, when it exists with fixed
+    labels and --labels is not given: a later split's scores then follow them.
+
+    Read without creating the store, which is touched only once the input is
+    known to be good; the committing transaction re-checks the labels.
+    """
+    if options.labels is not None:
+        return options
+    try:
+        info = Catalog(root, create=False).model(model)
+    except StoreNotFound:
+        return options
+    if info is None or not info.labels_fixed:
+        return options
+    return replace(options, model_labels=info.labels)
 
 
 def _check_against_catalog(

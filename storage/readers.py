@@ -34,6 +34,8 @@ def read_table(path: Path) -> pa.Table:
     ``read_table(Path("preds.csv"))`` -> a ``pa.Table``; ``Path("preds.txt")`` ->
     IngestError "preds.txt: unknown file type '.txt'; known: .arrow, .csv, ...".
     """
+    if path.is_dir():
+        raise IngestError(str(path), "is a directory; give one file of predictions")
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         known = ", ".join(sorted(READERS))
@@ -64,7 +66,24 @@ def _read_csv(path: Path) -> pa.Table:
 
 
 def _read_json_lines(path: Path) -> pa.Table:
+    # `.json` is read as JSON Lines too, since that is what most tools write
+    # under that name; a JSON array (one document) gets its own hint, since
+    # Arrow's parse error does not say what is expected.
+    if _first_character(path) == "[":
+        raise IngestError(
+            str(path), "expected JSON Lines: one object per line, not a JSON array"
+        )
     return pa_json.read_json(path)
+
+
+def _first_character(path: Path) -> str:
+    """The first non-blank character of a text file ('' when blank)."""
+    with open(path, "rb") as file:
+        while chunk := file.read(4096):
+            text = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")  # a UTF-8 BOM too
+            if text:
+                return text[:1].decode("latin-1")
+    return ""
 
 
 def _read_arrow(path: Path) -> pa.Table:

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 RESERVED_PREFIX = "__"
 
+# float32 softmax output can land a rounding error outside [0, 1], such as
+# 1.0000001; values this close are clipped, anything further out is refused.
+PROBABILITY_TOLERANCE = 1e-6
+
+# The text Arrow parses as a float64; used only to find the first row that
+# is not a number, once a cast has failed.
+_NUMBER_TEXT = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|nan|inf|infinity)$"
+
 
 @dataclass(frozen=True)
 class ValidTable:
@@ -80,13 +88,14 @@ def validate_multiclass(table: pa.Table, options: IngestOptions, source: str) ->
     actual = _label_column(table, options.actual_column, source)
     predicted = _label_column(table, options.predicted_column, source)
     seen = _distinct(actual) | _distinct(predicted)
+    order = given or options.model_labels  # the label order of the scores lists
     valid = ValidTable(
         ids=_ids(table, options.id_column, source),
         actual=actual,
         predicted=predicted,
         confidence=_confidence(table, options.confidence_column, source),
-        scores=_scores(table, options.scores_column, given, source),
-        score_labels=given if options.scores_column in table.column_names else None,
+        scores=_scores(table, options.scores_column, order, source),
+        score_labels=order if options.scores_column in table.column_names else None,
         metadata=_metadata(table, options),
         labels=tuple(sorted(seen | set(given or ()))),
         actual_column=options.actual_column,
@@ -289,7 +298,7 @@ def _list_confidence(
     if pa.types.is_null(column.type):
         return confidence
     value_type = column.type.value_type if _is_list(column.type) else None
-    if value_type is None or not (_is_number(value_type) or pa.types.is_null(value_type)):
+    if value_type is None or not (_may_be_numbers(value_type) or pa.types.is_null(value_type)):
         message = f"confidence has to be a list of numbers for --task multilabel, not {column.type}"
         raise IngestError(source, message, name)
     given = pc.is_valid(column).to_numpy(zero_copy_only=False)
@@ -304,9 +313,14 @@ def _list_confidence(
         )
         raise IngestError(source, message, name, row + 1)
     flat = pc.list_flatten(column)  # the given lists' entries, in row order
-    values = pc.fill_null(pc.cast(flat, pa.float64()), 1.0).to_numpy(zero_copy_only=False)
     rows = np.repeat(np.flatnonzero(given), lengths[given])
-    _check_probabilities(values, name, source, lambda i: int(rows[i]) + 1)
+
+    def row_of(index: int) -> int:
+        return int(rows[index]) + 1
+
+    numbers = _numbers(flat, "confidence has to be a list of numbers", name, source, row_of)
+    values = pc.fill_null(numbers, 1.0).to_numpy(zero_copy_only=False)
+    values = _check_probabilities(values, name, source, row_of)
     confidence[np.repeat(given, expected)] = values.astype(np.float32)
     return confidence
 
@@ -359,32 +373,41 @@ def _confidence(table: pa.Table, name: str, source: str) -> np.ndarray:
     if name not in table.column_names:
         return np.ones(table.num_rows, dtype=np.float32)
     column = table.column(name).combine_chunks()
-    if not (_is_number(column.type) or pa.types.is_null(column.type)):
-        raise IngestError(source, f"confidence has to be a number, not {column.type}", name)
-    values = pc.fill_null(pc.cast(column, pa.float64()), 1.0).to_numpy(zero_copy_only=False)
-    _check_probabilities(values, name, source, lambda i: i + 1)
-    return values.astype(np.float32)
+    numbers = _numbers(column, "confidence has to be a number", name, source, lambda i: i + 1)
+    values = pc.fill_null(numbers, 1.0).to_numpy(zero_copy_only=False)
+    return _check_probabilities(values, name, source, lambda i: i + 1).astype(np.float32)
 
 
 def _scores(
     table: pa.Table, name: str, labels: tuple[str, ...] | None, source: str
 ) -> np.ndarray | None:
-    """Scores as a float32 (N, K) matrix, K = len(--labels), or None without the column."""
+    """Scores as a float32 (N, K) matrix, K = len(labels), or None without the column.
+
+    ``labels`` is the order of every list: --labels, or the model's labels when
+    they are already fixed.
+    """
     if name not in table.column_names:
         return None
     if labels is None:
-        raise IngestError(source, "scores need --labels, the label order of every list", name)
+        message = (
+            "scores need --labels, the label order of every list "
+            "(unless the model's labels are already fixed)"
+        )
+        raise IngestError(source, message, name)
     column = table.column(name).combine_chunks()
-    if not (_is_list(column.type) and _is_number(column.type.value_type)):
+    if not _is_list(column.type):
         raise IngestError(source, f"scores have to be lists of numbers, not {column.type}", name)
     _check_score_lengths(column, len(labels), name, source)
-    values = pc.cast(pc.list_flatten(column), pa.float64())
     k = len(labels)
+
+    def row_of(index: int) -> int:
+        return index // k + 1
+
+    values = _numbers(pc.list_flatten(column), "scores have to be numbers", name, source, row_of)
     null_row = _first_true(pc.is_null(values))
     if null_row is not None:
-        raise IngestError(source, "a score is missing (null)", name, null_row // k + 1)
-    flat = values.to_numpy(zero_copy_only=False)
-    _check_probabilities(flat, name, source, lambda i: i // k + 1)
+        raise IngestError(source, "a score is missing (null)", name, row_of(null_row))
+    flat = _check_probabilities(values.to_numpy(zero_copy_only=False), name, source, row_of)
     return flat.astype(np.float32).reshape(len(column), k)
 
 
@@ -400,16 +423,49 @@ def _check_score_lengths(column: pa.Array, k: int, name: str, source: str) -> No
         raise IngestError(source, message, name, row + 1)
 
 
+def _numbers(
+    values: pa.Array, what: str, name: str, source: str, row_of: Callable[[int], int]
+) -> pa.Array:
+    """``values`` as float64 (nulls kept). Text that reads as numbers is taken;
+    the first text that does not is refused with its row.
+
+    ``["0.5", "high"]`` -> IngestError "column 'confidence', row 2: value
+    'high' is not a number".
+    """
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if _is_number(values.type) or pa.types.is_null(values.type):
+        return pc.cast(values, pa.float64())
+    if not _is_text(values.type):
+        raise IngestError(source, f"{what}, not {values.type}", name)
+    try:
+        return pc.cast(values, pa.float64())
+    except pa.ArrowInvalid:
+        text = pc.match_substring_regex(values, _NUMBER_TEXT, ignore_case=True)
+        index = _first_true(pc.invert(text))
+        if index is None:  # Arrow refused text the pattern accepts: no row to name
+            raise IngestError(source, f"{what}, not {values.type}", name) from None
+        message = f"value {values[index].as_py()!r} is not a number"
+        raise IngestError(source, message, name, row_of(index)) from None
+
+
 def _check_probabilities(
     values: np.ndarray, name: str, source: str, row_of: Callable[[int], int]
-) -> None:
-    """Refuse the first NaN or value outside [0, 1]; ``row_of`` maps index -> row."""
-    bad = np.flatnonzero(np.isnan(values) | (values < 0) | (values > 1))
+) -> np.ndarray:
+    """``values`` clipped to [0, 1]; refuses the first NaN or value further
+    than ``PROBABILITY_TOLERANCE`` outside. ``row_of`` maps index -> row.
+
+    ``[0.5, 1.0000001]`` -> ``[0.5, 1.0]``; ``[1.00001]`` -> IngestError
+    "value 1.00001 is outside [0, 1]" (the value at full precision).
+    """
+    low, high = -PROBABILITY_TOLERANCE, 1 + PROBABILITY_TOLERANCE
+    bad = np.flatnonzero(np.isnan(values) | (values < low) | (values > high))
     if len(bad):
         index = int(bad[0])
-        value = values[index]
-        problem = "NaN is not a probability" if np.isnan(value) else f"{value:g} is outside [0, 1]"
+        value = float(values[index])
+        problem = "NaN is not a probability" if np.isnan(value) else f"{value!r} is outside [0, 1]"
         raise IngestError(source, f"value {problem}", name, row_of(index))
+    return np.clip(values, 0.0, 1.0)
 
 
 def _metadata(table: pa.Table, options: IngestOptions) -> pa.Table:
@@ -422,6 +478,13 @@ def _metadata(table: pa.Table, options: IngestOptions) -> pa.Table:
 
 def _is_number(dtype: pa.DataType) -> bool:
     return pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
+
+
+def _may_be_numbers(dtype: pa.DataType) -> bool:
+    """Numbers, or text that ``_numbers`` reads as numbers row by row."""
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return _is_number(dtype) or _is_text(dtype)
 
 
 def _is_list(dtype: pa.DataType) -> bool:

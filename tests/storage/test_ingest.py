@@ -113,6 +113,20 @@ def test_the_summary_is_one_line_with_counts(root: Path) -> None:
     assert (summary.rows, summary.labels, summary.replaced) == (4, 3, False)
 
 
+def test_the_summary_says_1_row_and_1_label_in_the_singular(root: Path) -> None:
+    one = pa.table({"actual": ["dog"], "predicted": ["dog"], "region": ["eu"]})
+    summary = ingest_table(root, one, "m", "r", "s")
+    assert re.fullmatch(
+        r"ingested 1 row into m/r/s \(1 label, 1 metadata column\) in \d+\.\d s", str(summary)
+    ), str(summary)
+
+
+def test_confidences_within_the_float32_tolerance_are_clipped_to_0_and_1(root: Path) -> None:
+    confidence = pa.array([1.0000001, 1 + 1e-6, -1e-6, 0.5], pa.float64())
+    ingest_table(root, predictions(confidence=confidence), "m", "r", "s")
+    assert load(root).confidence.tolist() == [1.0, 1.0, 0.0, 0.5]
+
+
 def test_progress_reports_each_stage_in_order(root: Path, inputs: Path) -> None:
     stages: list[str] = []
     path = write(predictions(), inputs / "preds.parquet")

@@ -84,7 +84,32 @@ CASES = {
         "column 'confidence', row 4", "NaN",
     ),
     "confidence as text": table_case(
-        predictions(confidence=pa.array(["high"] * 4)), "column 'confidence'", "number"
+        predictions(confidence=pa.array(["0.5", None, "high", "0.2"])),
+        "column 'confidence', row 3: value 'high' is not a number",
+    ),
+    "confidence as booleans": table_case(
+        predictions(confidence=pa.array([True] * 4)),
+        "column 'confidence': confidence has to be a number, not bool",
+    ),
+    "confidence just beyond the float32 tolerance": table_case(
+        predictions(confidence=pa.array([0.5, None, 1.0000123, 0.2])),
+        "column 'confidence', row 3: value 1.0000123 is outside [0, 1]",
+    ),
+    "confidence just below 0 beyond the tolerance": table_case(
+        predictions(confidence=pa.array([0.5, None, -2e-06, 0.2])),
+        "column 'confidence', row 3: value -2e-06 is outside [0, 1]",
+    ),
+    "a model name with a slash": table_case(
+        predictions(), "the model name 'a/b' cannot contain '/'", model="a/b"
+    ),
+    "a split name with a newline": table_case(
+        predictions(), "the split name 'x\\ny' has to be printable", split="x\ny"
+    ),
+    "a split name with surrounding spaces": table_case(
+        predictions(), "the split name ' test' cannot start or end with a space", split=" test"
+    ),
+    "a model name longer than 200 characters": table_case(
+        predictions(), "is 201 characters long; at most 200 are allowed", model="m" * 201
     ),
     "labels as floats": table_case(
         predictions(actual=pa.array([1.5] * 4)), "column 'actual'", "strings"
@@ -146,6 +171,17 @@ CASES = {
         "preds.xlsx", lambda p: p.write_bytes(b"x"), "unknown file type '.xlsx'", ".parquet"
     ),
     "missing file": file_case("nowhere.csv", lambda p: None, "no such file"),
+    "a directory": file_case("folder.csv", lambda p: p.mkdir(), ": is a directory"),
+    "a csv confidence that is not a number": file_case(
+        "preds.csv",
+        lambda p: p.write_text("id,actual,predicted,confidence\n1,a,a,0.5\n2,a,b,0.4\n3,b,b,high\n"),
+        ": column 'confidence', row 3: value 'high' is not a number",
+    ),
+    "a json array": file_case(
+        "preds.json",
+        lambda p: p.write_text('[{"actual": "a", "predicted": "a"}, {"actual": "b", "predicted": "a"}]'),
+        ": expected JSON Lines: one object per line, not a JSON array",
+    ),
 }
 
 
@@ -182,8 +218,16 @@ def test_a_bad_file_does_not_create_a_store(root: Path, inputs: Path) -> None:
 
 
 def test_an_empty_model_name_is_refused(root: Path) -> None:
-    with pytest.raises(IngestError, match="model name"):
+    with pytest.raises(IngestError, match="^<table>: the model name '' is empty$"):
         ingest_table(root, predictions(), "", "r", "s")
+    assert not root.exists()
+
+
+def test_names_of_200_printable_characters_with_spaces_and_unicode_are_accepted(root: Path) -> None:
+    name = "é model v1 " + "x" * 189
+    assert len(name) == 200
+    summary = ingest_table(root, predictions(), name, "run 2", "test (held out)")
+    assert summary.model == name and Catalog(root).split(name, "run 2", "test (held out)")
 
 
 def test_the_catalog_keeps_the_multilabel_task(populated: Path) -> None:

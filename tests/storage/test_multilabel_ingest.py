@@ -229,7 +229,16 @@ BAD = {
         "column 'confidence'", "has to be a list of numbers for --task multilabel, not double",
     ),
     "confidence lists of text": (
-        tag_rows(confidence=pa.array([["high"]] * 5)), "column 'confidence'", "list of numbers",
+        tag_rows(confidence=pa.array([["0.9", "0.4"], ["0.5", "high"], None, None, []])),
+        "column 'confidence', row 2: value 'high' is not a number",
+    ),
+    "confidence lists of booleans": (
+        tag_rows(confidence=pa.array([[True]] * 5)), "column 'confidence'",
+        "has to be a list of numbers for --task multilabel, not list<item: bool>",
+    ),
+    "a confidence just beyond the float32 tolerance": (
+        tag_rows(confidence=pa.array([[0.9, 0.4], [0.5, 1.00001], None, None, []], FLOATS)),
+        "column 'confidence', row 2: value 1.00001 is outside [0, 1]",
     ),
     "a confidence list shorter than its predicted list": (
         tag_rows(confidence=pa.array([[0.9, 0.4], [0.3], None, None, []], FLOATS)),

@@ -60,3 +60,19 @@ def test_the_pandas_index_column_is_not_data(inputs: Path) -> None:
     path = inputs / "preds.parquet"
     pq.write_table(pa.table({"__index_level_0__": [5], "actual": ["a"]}), path)
     assert read_table(path).column_names == ["actual"]
+
+
+def test_a_json_array_is_told_to_be_json_lines_even_after_blank_lines(inputs: Path) -> None:
+    path = inputs / "preds.json"
+    path.write_text('\n  \n[\n  {"actual": "a", "predicted": "b"}\n]\n')
+    with pytest.raises(IngestError) as caught:
+        read_table(path)
+    assert str(caught.value) == f"{path}: expected JSON Lines: one object per line, not a JSON array"
+
+
+def test_a_directory_is_named_as_one_whatever_its_suffix(inputs: Path) -> None:
+    for name in ("folder", "folder.parquet"):
+        (inputs / name).mkdir()
+        with pytest.raises(IngestError) as caught:
+            read_table(inputs / name)
+        assert str(caught.value) == f"{inputs / name}: is a directory; give one file of predictions"

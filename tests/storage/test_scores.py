@@ -38,7 +38,14 @@ BAD = {
     "a null list": (with_scores([GOOD[0], None, *GOOD[2:]]), "row 2", "the scores are missing (null)"),
     "a null score": (with_scores([*GOOD[:2], [0.5, None, 0.5], GOOD[3]]), "row 3", "a score is missing (null)"),
     "scores that are not numbers": (
-        with_scores([["a", "b", "c"]] * 4, pa.list_(pa.string())), "lists of numbers"
+        with_scores([["0.1", "0.2", "0.7"]] * 2 + [["0.5", "x", "0.5"], ["1", "0", "0"]], pa.list_(pa.string())),
+        "row 3: value 'x' is not a number",
+    ),
+    "scores that are plain numbers": (
+        predictions(scores=pa.array([0.5] * 4)), "scores have to be lists of numbers, not double"
+    ),
+    "a score just beyond the float32 tolerance": (
+        with_scores([*GOOD[:3], [0.5, 1.00001, 0.0]]), "row 4", "value 1.00001 is outside [0, 1]"
     ),
 }
 
@@ -76,3 +83,26 @@ def test_good_scores_load_as_float32_in_the_label_order(root: Path) -> None:
     data = store.load(store.catalog.split("m", "r", "s"))
     assert data.scores is not None and data.scores.dtype == np.float32
     np.testing.assert_array_equal(data.scores, np.array(GOOD, dtype=np.float32))
+
+
+def test_a_later_split_of_a_model_with_fixed_labels_may_carry_scores_without_labels(
+    root: Path,
+) -> None:
+    ingest_table(root, with_scores(GOOD), "m", "r", "first", LABELS)
+    ingest_table(root, with_scores(GOOD[::-1]), "m", "r", "second")
+    store = SplitStore(root)
+    data = store.load(store.catalog.split("m", "r", "second"))
+    np.testing.assert_array_equal(data.scores, np.array(GOOD[::-1], dtype=np.float32))
+
+
+def test_scores_of_a_model_whose_labels_are_not_fixed_still_need_labels(root: Path) -> None:
+    ingest_table(root, predictions(), "m", "r", "first")
+    with pytest.raises(IngestError, match="scores need --labels"):
+        ingest_table(root, with_scores(GOOD), "m", "r", "second")
+
+
+def test_scores_within_the_float32_tolerance_are_clipped_to_0_and_1(root: Path) -> None:
+    ingest_table(root, with_scores([[1.0000001, 0.0, -5e-7], *GOOD[1:]]), "m", "r", "s", LABELS)
+    store = SplitStore(root)
+    data = store.load(store.catalog.split("m", "r", "s"))
+    np.testing.assert_array_equal(data.scores[0], np.array([1.0, 0.0, 0.0], dtype=np.float32))
