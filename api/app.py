@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from evalql.api import ide
 from evalql.api.context import Context
 from evalql.api.schema import schema
 from evalql.engine import histogram, multilabel, selection
@@ -27,7 +28,7 @@ from strawberry.asgi import GraphQL
 
 
 class EvalqlGraphQL(GraphQL):
-    """Strawberry's ASGI view with a fresh per-request Context."""
+    """Strawberry's ASGI view with a fresh per-request Context and an offline GraphiQL."""
 
     def __init__(self, store: SplitStore, executor: ThreadPoolExecutor) -> None:
         super().__init__(schema, graphql_ide="graphiql")
@@ -43,6 +44,10 @@ class EvalqlGraphQL(GraphQL):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return Context(store=self.store, executor=self.executor)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads React and GraphiQL from a CDN; ours serves them.
+        return ide.graphiql_page(request)
 
 
 def warm_kernels() -> None:
@@ -89,8 +94,10 @@ def create_app(data_dir: Path, workers: int | None = None) -> Starlette:
         executor.shutdown(wait=False, cancel_futures=True)
 
     routes = [
+        Route("/", ide.to_graphiql),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        *ide.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = store
