@@ -3,6 +3,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# make serve PORT=8001 DATA=path/to/store (HOST too). Set on the command line
+# only: `:=` keeps a PORT or HOST that happens to be in the environment out.
+HOST := 127.0.0.1
+PORT := 8000
+DATA := $(or $(EVALQL_DATA),evalql-data)
 
 .PHONY: serve test lint schema bench clean
 
@@ -19,8 +24,8 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/evalql demo --if-empty
-	$(BIN)/evalql serve
+	$(BIN)/evalql demo --if-empty --data "$(DATA)"
+	$(BIN)/evalql serve --host "$(HOST)" --port "$(PORT)" --data "$(DATA)"
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
@@ -34,5 +39,8 @@ schema: $(STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/metrics_page.py
 
+# The venv and caches only: a store (evalql-data or DATA) holds user models and
+# is never deleted here; the demo store is rebuilt with `evalql demo`.
 clean:
-	rm -rf $(VENV) evalql-data .pytest_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
