@@ -1,18 +1,58 @@
-"""The ``evalql`` command: serve, ingest, demo, models."""
+"""The ``evalql`` command: serve, ingest, demo, models (see ``parser``)."""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evalql.storage.errors import StoreError
+
+if TYPE_CHECKING:
+    from evalql.storage.catalog import Catalog
+
+DESCRIPTION = (
+    "Serve the evaluation metrics of classification models as a GraphQL API. "
+    "Store a model's predictions once per run and split with 'evalql ingest' "
+    "(or try the demo data with 'evalql demo'), then 'evalql serve'."
+)
+EPILOG = (
+    "DIR (--data) defaults to $EVALQL_DATA, else ./evalql-data. "
+    "Run 'evalql COMMAND --help' for the options of a command."
+)
+DATA_HELP = "store directory (default: $EVALQL_DATA, else ./evalql-data)"
+
+# 128 + SIGPIPE, what a shell reports for a command cut off by `| head`.
+EXIT_BROKEN_PIPE = 141
+
+log = logging.getLogger("evalql")
+
+
+class Refused(Exception):
+    """The command as given cannot run; ``main`` prints it as one line."""
 
 
 def _data_dir(value: str | None) -> Path:
     return Path(value or os.environ.get("EVALQL_DATA") or "evalql-data")
+
+
+def _open_store(args: argparse.Namespace) -> Catalog:
+    """The store of a command that only reads: StoreNotFound rather than a new,
+    empty store when ``--data`` names a folder that holds none."""
+    from evalql.storage.catalog import Catalog
+
+    return Catalog(_data_dir(args.data), create=False)
+
+
+def _count(n: int, noun: str) -> str:
+    """``_count(1, "row")`` -> ``"1 row"``; ``_count(2000, "row")`` -> ``"2,000 rows"``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _progress() -> Callable[[str], None] | None:
@@ -31,13 +71,56 @@ def _clear_progress() -> None:
         print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port that another process holds, in a moment rather than after
+    the app has started. The probe binds as uvicorn does (SO_REUSEADDR), so a
+    port it can take is one uvicorn can take."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise Refused(f"cannot listen on {host}: {error.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                message = f"port {port} on {host} is in use; choose another with --port"
+            else:
+                message = f"cannot listen on {host}:{port}: {error.strerror}"
+            raise Refused(message) from None
+
+
+def _base_url(host: str, port: int) -> str:
+    """``_base_url("::1", 8000)`` -> ``"http://[::1]:8000"``."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    # Cheap refusals first: a busy port or a mistyped --data is reported at
+    # once, before importing the app (and Numba) takes seconds.
+    _check_port(args.host, args.port)
+    catalog = _open_store(args)
+    # Our own lines (store, URLs, kernel compile progress) in uvicorn's format, on stderr.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    root = catalog.root.resolve()
+    log.info("Serving the store %s (%s)", root, _count(len(catalog.models()), "model"))
+    base = _base_url(args.host, args.port)
+    log.info("GraphiQL: %s/graphql   dashboard: %s/", base, base)
+
     import uvicorn
     from evalql.api.app import create_app
 
-    app = create_app(_data_dir(args.data))
+    app = create_app(root)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _labels(text: str | None) -> tuple[str, ...] | None:
+    """``--labels "a, b"`` -> ``("a", "b")``: spaces around each label are not part of it."""
+    return None if text is None else tuple(label.strip() for label in text.split(","))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -45,7 +128,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     options = IngestOptions(
         task=args.task,
-        labels=tuple(args.labels.split(",")) if args.labels else None,
+        labels=_labels(args.labels),
         id_column=args.id_column,
         actual_column=args.actual_column,
         predicted_column=args.predicted_column,
@@ -81,62 +164,127 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from evalql.storage.catalog import Catalog
-
-    catalog = Catalog(_data_dir(args.data))
-    for model in catalog.models():
-        print(f"{model.name}  ({model.task}, {len(model.labels)} labels)")
+    catalog = _open_store(args)
+    models = catalog.models()
+    if not models:
+        root = catalog.root.resolve()
+        print(f"evalql models: no models in {root} yet (add one with 'evalql ingest')",
+              file=sys.stderr)
+    for model in models:
+        print(f"{model.name}  ({model.task}, {_count(len(model.labels), 'label')})")
         for run in catalog.runs(model.name):
             for split in catalog.splits(model.name, run.name):
-                print(f"  {run.name}/{split.name}  {split.row_count:,} rows")
+                print(f"  {run.name}/{split.name}  {_count(split.row_count, 'row')}")
     return 0
+
+
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
+    return port
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("evalql")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: …)" to every option that has a default to show;
+    required options and flags (default None or False) stay as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.required or action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand, as SPEC lists them."""
-    top = argparse.ArgumentParser(prog="evalql", description=__doc__)
-    sub = top.add_subparsers(dest="command", required=True)
-    data_help = "store directory (default: $EVALQL_DATA, else ./evalql-data)"
+    top = argparse.ArgumentParser(
+        prog="evalql", description=DESCRIPTION, epilog=EPILOG, formatter_class=_HelpFormatter
+    )
+    top.add_argument("--version", action="version", version=f"evalql {_version()}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="serve GraphQL at http://HOST:PORT/graphql")
-    serve.add_argument("--data", help=data_help)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=summary, description=summary[0].upper() + summary[1:] + ".",
+            formatter_class=_HelpFormatter,
+        )
+
+    serve = command("serve", "serve GraphQL (GraphiQL at http://HOST:PORT/graphql) from a store")
+    serve.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
     serve.set_defaults(handler=cmd_serve)
 
-    ingest = sub.add_parser("ingest", help="store a file of predictions as a split")
-    ingest.add_argument("file")
-    ingest.add_argument("--model", required=True)
-    ingest.add_argument("--run", required=True)
-    ingest.add_argument("--split", required=True)
-    ingest.add_argument("--data", help=data_help)
-    ingest.add_argument("--task", choices=["multiclass", "multilabel"], default="multiclass")
-    ingest.add_argument("--labels", help="the model's labels in order, comma-separated")
-    ingest.add_argument("--id-column", default="id")
-    ingest.add_argument("--actual-column", default="actual")
-    ingest.add_argument("--predicted-column", default="predicted")
-    ingest.add_argument("--confidence-column", default="confidence")
-    ingest.add_argument("--scores-column", default="scores")
-    ingest.add_argument("--replace", action="store_true", help="replace an existing split")
+    ingest = command("ingest", "store a file of predictions as a split (creates the store)")
+    ingest.add_argument(
+        "file", metavar="FILE",
+        help="predictions: Parquet, CSV, JSON Lines (.jsonl, .ndjson, .json) "
+             "or Arrow IPC / Feather, by extension",
+    )
+    ingest.add_argument("--model", required=True, metavar="NAME", help="model name (required)")
+    ingest.add_argument("--run", required=True, metavar="NAME",
+                        help="run name, such as a model version (required)")
+    ingest.add_argument("--split", required=True, metavar="NAME",
+                        help="split name, such as test (required)")
+    ingest.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    ingest.add_argument("--task", choices=["multiclass", "multilabel"], default="multiclass",
+                        help="one label a row, or a list of labels a row")
+    ingest.add_argument(
+        "--labels", metavar="A,B,C",
+        help="the model's labels in order, comma-separated; fixes them at the model's "
+             "first ingest (default: the sorted union of the labels seen)",
+    )
+    ingest.add_argument("--id-column", default="id", metavar="NAME",
+                        help="column of unique row ids; without it, rows are numbered")
+    ingest.add_argument("--actual-column", default="actual", metavar="NAME",
+                        help="column of ground-truth labels")
+    ingest.add_argument("--predicted-column", default="predicted", metavar="NAME",
+                        help="column of predicted labels")
+    ingest.add_argument("--confidence-column", default="confidence", metavar="NAME",
+                        help="column of confidences in [0, 1]; without it, all are 1.0")
+    ingest.add_argument("--scores-column", default="scores", metavar="NAME",
+                        help="column of per-label probability lists, if the file has one")
+    ingest.add_argument("--replace", action="store_true",
+                        help="replace the split if it exists (default: refuse)")
     ingest.set_defaults(handler=cmd_ingest)
 
-    demo = sub.add_parser("demo", help="(re)create the demo store")
-    demo.add_argument("--data", help=data_help)
-    demo.add_argument("--if-empty", action="store_true", help="only when the store is empty")
+    demo = command("demo", "(re)create the demo store (creates the store)")
+    demo.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    demo.add_argument("--if-empty", action="store_true",
+                      help="only when the store holds no model (default: always rebuild)")
     demo.set_defaults(handler=cmd_demo)
 
-    models = sub.add_parser("models", help="list what is stored")
-    models.add_argument("--data", help=data_help)
+    models = command("models", "list the models, runs and splits of a store")
+    models.add_argument("--data", metavar="DIR", help=DATA_HELP)
     models.set_defaults(handler=cmd_models)
     return top
+
+
+def _quiet_broken_pipe() -> int:
+    # The reader went away (`evalql models | head`). Python flushes stdout
+    # once more at exit; pointing it at devnull keeps that flush from raising
+    # a second time (the recipe in the docs of the signal module, "Note on SIGPIPE").
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args = parser().parse_args(argv)
     try:
-        return args.handler(args)
-    except StoreError as error:
+        status = args.handler(args)
+        sys.stdout.flush()  # so a closed pipe shows here, not in the exit flush
+        return status
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except (StoreError, Refused) as error:
         print(f"evalql {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
