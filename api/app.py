@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-from evalql.api import ide
+from evalql.api import dashboard, ide
 from evalql.api.context import Context
 from evalql.api.schema import schema
 from evalql.engine import histogram, multilabel, selection
@@ -94,7 +94,7 @@ def create_app(data_dir: Path, workers: int | None = None) -> Starlette:
         executor.shutdown(wait=False, cancel_futures=True)
 
     routes = [
-        Route("/", ide.to_graphiql),
+        *dashboard.routes(),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         *ide.routes(),

@@ -63,16 +63,49 @@ def test_a_missing_asset_is_404(client: TestClient) -> None:
     assert client.get("/static/graphiql/nothing.js").status_code == 404
 
 
-def test_root_redirects_to_graphql(client: TestClient) -> None:
+def test_root_serves_the_dashboard_and_graphiql_stays_at_graphql(client: TestClient) -> None:
     response = client.get("/", follow_redirects=False)
-    assert response.status_code == 307
-    assert response.headers["location"] == "/graphql"
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<script type="module" src="/static/dashboard/js/main.js">' in response.text
+    assert 'href="/graphql"' in response.text
+    assert "graphiql.min.js" in graphiql_html(client)
 
 
-def test_root_leads_a_browser_to_graphiql(client: TestClient) -> None:
-    response = client.get("/", headers={"Accept": "text/html"})
-    assert response.url.path == "/graphql"
-    assert "graphiql.min.js" in response.text
+def test_the_dashboard_page_and_its_assets_are_served_with_no_external_url(
+    client: TestClient,
+) -> None:
+    html = client.get("/").text
+    assert "http://" not in html and "https://" not in html
+    urls = [url for url in asset_urls(html) if url.startswith("/static/")]
+    assert sorted(urls) == ["/static/dashboard/dashboard.css", "/static/dashboard/js/main.js"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        expected = "text/css" if url.endswith(".css") else "javascript"
+        assert expected in response.headers["content-type"], url
+    # Every module main.js imports, transitively, is served and local.
+    seen, todo = set(), ["/static/dashboard/js/main.js"]
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        source = client.get(url)
+        assert source.status_code == 200, url
+        text = source.text.replace('"http://www.w3.org/2000/svg"', "")  # a name, not a URL
+        assert "http://" not in text and "https://" not in text, url
+        base = url.rsplit("/", 1)[0]
+        for spec in re.findall(r'from "(\.{1,2}/[^"]+)"', source.text):
+            parts = (base + "/" + spec).split("/")
+            path: list[str] = []
+            for part in parts:
+                if part == "..":
+                    path.pop()
+                elif part != ".":
+                    path.append(part)
+            todo.append("/".join(path))
+    assert len(seen) > 10
 
 
 def test_queries_still_post_to_graphql_beside_the_page(client: TestClient) -> None:
