@@ -9,7 +9,12 @@ HOST := 127.0.0.1
 PORT := 8000
 DATA := $(or $(EVALQL_DATA),evalql-data)
 
-.PHONY: serve test lint schema bench clean
+.PHONY: serve test lint schema bench clean chromium screenshots
+
+# The browser tests (tests/browser) drive Debian's Chromium at this path. As
+# root with apt-get, `make test` installs it when missing; anywhere else (or
+# when the install fails) those tests skip with one line and make test goes on.
+CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +32,20 @@ serve: $(STAMP)
 	$(BIN)/evalql demo --if-empty --data "$(DATA)"
 	$(BIN)/evalql serve --host "$(HOST)" --port "$(PORT)" --data "$(DATA)"
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) chromium
 	$(BIN)/python -m pytest
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests (apt-get)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+		echo "could not install chromium: the browser tests will be skipped"; \
+	fi
+
+# Regenerates the README's dashboard screenshots, docs/dashboard-*.png.
+screenshots: $(TEST_STAMP) chromium
+	EVALQL_SCREENSHOTS=docs $(BIN)/python -m pytest tests/browser
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check api engine storage tests bench
