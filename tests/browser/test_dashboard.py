@@ -470,13 +470,13 @@ def test_slices_show_each_slices_metric_and_highlight_the_worst(page: Page, serv
         assert row.locator('[data-metric="count"]').get_attribute("data-value") == str(sl["count"])
     worst = min(slices, key=lambda sl: sl["metrics"]["accuracy"])
     assert page.locator("#slices tr.worst").get_attribute("data-key") == worst["key"] == "social"
-    shot(page, shots, "slices")
 
     # Accuracy over time for a time column: a chart and one bar per bin.
     page.select_option("#slice-column", "created_at")
     wait_ready(page, "slices", column="created_at")
     assert page.locator("#slices svg.chart circle").count() == 13
     assert page.locator("#slices tr.worst").count() == 1
+    shot(page, shots, "slices")
 
     # A slice's Filter button narrows the whole view to it.
     page.select_option("#slice-column", "channel")

@@ -48,6 +48,8 @@ export function createInsights(ctx) {
       if (b) {
         b.hidden = !insights.length;
         b.textContent = String(insights.length);
+        b.dataset.metric = "insights";
+        b.dataset.value = String(insights.length);
         b.className = `badge ${insights.some((i) => i.severity === "critical") ? "critical" : insights.some((i) => i.severity === "warning") ? "warning" : ""}`;
       }
       if (!insights.length) {

@@ -71,7 +71,7 @@ export function createNavigation(ctx) {
             checked: sp.name === state.split,
             onchange: () => store.set({ split: sp.name, drill: null }, { push: true }),
           });
-          return h("span", { class: "segment" }, input, h("label", { for: id, title: `${count(sp.rowCount)} rows` }, title(sp.name), h("small", {}, count(sp.rowCount))));
+          return h("span", { class: "segment" }, input, h("label", { for: id, title: `${count(sp.rowCount)} rows` }, title(sp.name), h("small", { "data-metric": "rowCount", "data-value": String(sp.rowCount) }, count(sp.rowCount))));
         }),
       );
     },
@@ -161,10 +161,10 @@ export function createToolbar(ctx) {
     h(
       "div",
       { class: "threshold-control" },
-      h("label", { for: "threshold" }, "Confidence threshold"),
+      h("label", { for: "threshold", title: "Predictions with a confidence below the threshold count as None (no prediction)" }, "Threshold"),
       h("div", { class: "slider" }, slider, tick),
       exact,
-      h("span", { id: "threshold-help", class: "hint" }, "predictions below it count as None"),
+      h("span", { id: "threshold-help", class: "sr-only" }, "Predictions with a confidence below the threshold count as None, no prediction."),
     ),
   );
 

@@ -51,7 +51,7 @@ export function createRecommend(ctx) {
       const m = data.model?.run?.split?.metrics;
       if (!m) return;
       const counts = m.labelDistribution.filter((d) => d.label !== null);
-      labelSelect.replaceChildren(...counts.map((d) => h("option", { value: d.label }, `${d.label} (${count(d.actual)})`)));
+      labelSelect.replaceChildren(...counts.map((d) => h("option", { value: d.label, "data-metric": "actual", "data-value": String(d.actual) }, `${d.label} (${count(d.actual)})`)));
       if (!hasLabel) {
         // Default: the most frequent label of the view, then ask again with it.
         const top = [...counts].sort((a, b) => b.actual - a.actual)[0];

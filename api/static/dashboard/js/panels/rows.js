@@ -130,7 +130,7 @@ export function createRows(ctx) {
                 "td",
                 {},
                 (row.predictedLabels ?? []).length
-                  ? row.predictedLabels.map((l, i) => h("span", { class: "tag" }, `${l} `, h("small", {}, thr(row.predictedConfidences[i]))))
+                  ? row.predictedLabels.map((l, i) => h("span", { class: "tag" }, `${l} `, h("small", { "data-metric": "confidence", "data-value": String(row.predictedConfidences[i]) }, thr(row.predictedConfidences[i]))))
                   : h("span", { class: "none" }, "none"),
               ),
             ]

@@ -107,8 +107,12 @@ export function createSlices(ctx) {
           { class: "overall" },
           `${name} of the whole view: `,
           numberEl("strong", metric, m[metric], pct(m[metric])),
-          ` over ${count(m.total)} rows`,
-          worst ? [" · lowest slice: ", h("strong", { class: "worst-name" }, sliceKey(worst, type)), ` (${pct(worst.metrics[metric])})`] : "",
+          " over ",
+          numberEl("span", "total", m.total, count(m.total)),
+          " rows",
+          worst
+            ? [" · lowest slice: ", h("strong", { class: "worst-name" }, sliceKey(worst, type)), " (", numberEl("span", metric, worst.metrics[metric], pct(worst.metrics[metric]), { "data-key": worst.key }), ")"]
+            : "",
         ),
       ];
       if (isTime(type)) {
@@ -137,7 +141,8 @@ export function createSlices(ctx) {
                 xTicks: ticks,
                 xFormat: (v) => day(v),
                 yFormat: (v) => `${(v * 100).toFixed(1)}%`,
-                height: 240,
+                width: 1000,
+                height: 260,
                 dots: true,
                 highlight: worst ? { series: metric, index: bins.indexOf(worst) } : null,
                 title: `${name} over time`,
