@@ -8,23 +8,19 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import numpy as np
 import orjson
-from evalql.api import dashboard, ide
-from evalql.api.context import Context
-from evalql.api.schema import schema
-from evalql.engine import histogram, multilabel, selection
-from evalql.engine.curves import confusion_counts_at, grid, index_threshold_counts, threshold_counts
-from evalql.engine.index import ThresholdIndex
-from evalql.engine.kernels import confusion_counts, label_totals
-from evalql.engine.ranking import precision_steps, rank_by_confidence, rank_by_scores, top_k_hits
-from evalql.storage.datasets import SplitStore
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+
+from evalql.api import dashboard, ide
+from evalql.api.context import Context
+from evalql.api.schema import schema
+from evalql.api.warmup import KernelCompiler
+from evalql.storage.datasets import SplitStore
 
 
 class EvalqlGraphQL(GraphQL):
@@ -50,47 +46,34 @@ class EvalqlGraphQL(GraphQL):
         return ide.graphiql_page(request)
 
 
-def warm_kernels() -> None:
-    """Load (or compile) every kernel now so the first query does not pay for it.
+def create_app(
+    data_dir: Path, workers: int | None = None, compile_kernels: bool = False
+) -> Starlette:
+    """The evalql ASGI app serving the store at ``data_dir``.
 
-    The arrays are read-only, as the store hands them out: Numba compiles a
-    read-only array type separately from a writable one.
+    ``compile_kernels`` starts the compile process (``api.warmup``) with the
+    app, as ``evalql serve`` does; without it a kernel compiles in-process on
+    first use, which suits tests and scripts.
     """
-    codes, confidence, mask = np.zeros(4, np.int32), np.ones(4, np.float32), np.ones(4, bool)
-    scores = np.full((4, 1), 0.5, dtype=np.float32)
-    for array in (codes, confidence, mask, scores):
-        array.flags.writeable = False
-    thresholds = grid(3)
-    index = ThresholdIndex.build(codes, codes, confidence, 1)
-    index.counts_at(np.float32(0.5))
-    index_threshold_counts(index, thresholds)
-    for rows in (None, mask):
-        confusion_counts(codes, codes, confidence, 0.5, 1, rows)
-        label_totals(codes, codes, confidence, 0.5, 1, rows)
-        threshold_counts(codes, codes, confidence, thresholds, 1, rows)
-        confusion_counts_at(codes, codes, confidence, thresholds, 1, rows)
-        rank_by_scores(scores, codes, np.array([0]), rows)
-        rank_by_confidence(codes, codes, confidence, np.array([0]), 1, rows)
-        precision_steps(codes, codes, confidence, 0, rows)
-        top_k_hits(scores, codes, 1, rows)
-    selection.warm()
-    histogram.warm()
-    multilabel.warm()
-
-
-def create_app(data_dir: Path, workers: int | None = None) -> Starlette:
-    """The evalql ASGI app serving the store at ``data_dir``."""
     store = SplitStore(Path(data_dir))
     executor = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2)
     graphql = EvalqlGraphQL(store, executor)
 
+    compiler = KernelCompiler() if compile_kernels else None
+
     async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        body: dict[str, object] = {"status": "ok"}
+        if compiler is not None:
+            body["kernels"] = compiler.state()
+        return JSONResponse(body)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        warm_kernels()
+        if compiler is not None:
+            compiler.start()
         yield
+        if compiler is not None:
+            compiler.stop()
         executor.shutdown(wait=False, cancel_futures=True)
 
     routes = [

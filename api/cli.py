@@ -111,9 +111,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log.info("GraphiQL: %s/graphql   dashboard: %s/", base, base)
 
     import uvicorn
+
     from evalql.api.app import create_app
 
-    app = create_app(root)
+    app = create_app(root, compile_kernels=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from evalql.storage.errors import CorruptSplitError, SplitChanged, StoreError
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+
+from evalql.storage.errors import CorruptSplitError, SplitChanged, StoreError
 
 
 class UserError(GraphQLError):

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+
 from evalql.engine.index import ThresholdIndex
 from evalql.storage.datasets import SplitData
 from evalql.storage.filters import Condition, row_mask

@@ -5,6 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
+
 from evalql.api.context import Context
 from evalql.api.cost import QueryBounds
 from evalql.api.errors import CodedErrors
@@ -12,12 +19,6 @@ from evalql.api.scalars import SCALARS
 from evalql.api.types.catalog import Model
 from evalql.api.types.compare import Comparison
 from evalql.api.types.inputs import SplitRef
-from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-)
-from strawberry.schema.config import StrawberryConfig
 
 Info = strawberry.Info[Context, None]
 

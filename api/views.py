@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+
 from evalql.api.context import Context
 from evalql.api.errors import BadUserInput, CostLimit, one_of
 from evalql.api.loaders import cached_mask, filtered_index, ready_threshold_index, threshold_index

@@ -8,6 +8,7 @@ default ``zero_division``: a per-label value that is undefined (NaN) counts as
 from __future__ import annotations
 
 import numpy as np
+
 from evalql.engine.metrics import PER_LABEL, LabelCounts, divide
 
 AVERAGES = ("MACRO", "MICRO", "WEIGHTED")

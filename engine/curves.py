@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
-from evalql.engine.index import ThresholdIndex, _kept_prefix
-from evalql.engine.jit import jit, n_chunks, parallel_jit
-from evalql.engine.kernels import _chunk_bounds, as_threshold
+
+from evalql.engine.arrays import columns, row_mask
+from evalql.engine.index import ThresholdIndex, kept_prefix
+from evalql.engine.jit import chunk_bounds, jit, map_ranges, n_chunks, sum_rows
+from evalql.engine.kernels import as_threshold
 from evalql.engine.metrics import Totals
 
 # Confidences are bucketed through a table over this many equal slices of
@@ -57,80 +58,73 @@ def _bucket(confidence, thresholds, lookup):
     return b
 
 
-@parallel_jit
-def _index_curve(offsets, sorted_conf, n_labels, thresholds, chunks):
+@jit
+def _index_curve(offsets, sorted_conf, n_labels, thresholds, lo_cell, hi_cell):
     size = n_labels + 1
     points = thresholds.shape[0]
-    n_cells = offsets.shape[0] - 1
-    kept = np.zeros((chunks, points, size), dtype=np.int64)
-    predicted = np.zeros((chunks, points, size), dtype=np.int64)
-    correct = np.zeros((chunks, points, size), dtype=np.int64)
-    for c in numba.prange(chunks):
-        lo_cell, hi_cell = _chunk_bounds(n_cells, chunks, c)
-        for cell in range(lo_cell, hi_cell):
-            a, p = cell // size, cell % size
-            lo, hi = offsets[cell], offsets[cell + 1]
-            if p == n_labels or hi == lo:
-                continue
-            end = hi
-            for j in range(points):
-                # Kept counts only shrink as thresholds rise: search what is left.
-                n_kept = _kept_prefix(sorted_conf, lo, end, thresholds[j])
-                if n_kept == 0:
-                    break
-                end = lo + n_kept
-                kept[c, j, a] += n_kept
-                predicted[c, j, p] += n_kept
-                if a == p:
-                    correct[c, j, p] += n_kept
-    return kept.sum(axis=0), predicted.sum(axis=0), correct.sum(axis=0)
-
-
-@parallel_jit
-def _scan_curve(actual, predicted, confidence, mask, thresholds, lookup, n_labels, chunks):
-    size = n_labels + 1
-    buckets = thresholds.shape[0] + 1
-    rows = np.zeros((chunks, size), dtype=np.int64)
-    kept = np.zeros((chunks, buckets, size), dtype=np.int64)
-    by_predicted = np.zeros((chunks, buckets, size), dtype=np.int64)
-    correct = np.zeros((chunks, buckets, size), dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if mask.shape[0] > 0 and not mask[i]:
-                continue
-            a = actual[i] if actual[i] >= 0 else n_labels
-            rows[c, a] += 1
-            p = predicted[i]
-            if p < 0:
-                continue
-            b = _bucket(confidence[i], thresholds, lookup)
-            kept[c, b, a] += 1
-            by_predicted[c, b, p] += 1
+    kept = np.zeros((points, size), dtype=np.int64)
+    predicted = np.zeros((points, size), dtype=np.int64)
+    correct = np.zeros((points, size), dtype=np.int64)
+    for cell in range(lo_cell, hi_cell):
+        a, p = cell // size, cell % size
+        lo, hi = offsets[cell], offsets[cell + 1]
+        if p == n_labels or hi == lo:
+            continue
+        end = hi
+        for j in range(points):
+            # Kept counts only shrink as thresholds rise: search what is left.
+            n_kept = kept_prefix(sorted_conf, lo, end, thresholds[j])
+            if n_kept == 0:
+                break
+            end = lo + n_kept
+            kept[j, a] += n_kept
+            predicted[j, p] += n_kept
             if a == p:
-                correct[c, b, p] += 1
-    return rows.sum(axis=0), kept.sum(axis=0), by_predicted.sum(axis=0), correct.sum(axis=0)
+                correct[j, p] += n_kept
+    return kept, predicted, correct
 
 
-@parallel_jit
-def _scan_matrices(actual, predicted, confidence, mask, thresholds, lookup, n_labels, chunks):
+@jit
+def _scan_curve(actual, predicted, confidence, mask, use_mask, thresholds, lookup, n_labels,
+                lo, hi):
     size = n_labels + 1
     buckets = thresholds.shape[0] + 1
-    hist = np.zeros((chunks, buckets, size, size), dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if mask.shape[0] > 0 and not mask[i]:
-                continue
-            a = actual[i] if actual[i] >= 0 else n_labels
-            p = predicted[i]
-            if p < 0:
-                hist[c, 0, a, n_labels] += 1
-            else:
-                hist[c, _bucket(confidence[i], thresholds, lookup), a, p] += 1
-    return hist.sum(axis=0)
+    rows = np.zeros(size, dtype=np.int64)
+    kept = np.zeros((buckets, size), dtype=np.int64)
+    by_predicted = np.zeros((buckets, size), dtype=np.int64)
+    correct = np.zeros((buckets, size), dtype=np.int64)
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        a = actual[i] if actual[i] >= 0 else n_labels
+        rows[a] += 1
+        p = predicted[i]
+        if p < 0:
+            continue
+        b = _bucket(confidence[i], thresholds, lookup)
+        kept[b, a] += 1
+        by_predicted[b, p] += 1
+        if a == p:
+            correct[b, p] += 1
+    return rows, kept, by_predicted, correct
+
+
+@jit
+def _scan_matrices(actual, predicted, confidence, mask, use_mask, thresholds, lookup, n_labels,
+                   lo, hi):
+    size = n_labels + 1
+    buckets = thresholds.shape[0] + 1
+    hist = np.zeros((buckets, size, size), dtype=np.int64)
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        a = actual[i] if actual[i] >= 0 else n_labels
+        p = predicted[i]
+        if p < 0:
+            hist[0, a, n_labels] += 1
+        else:
+            hist[_bucket(confidence[i], thresholds, lookup), a, p] += 1
+    return hist
 
 
 def grid(points: int) -> np.ndarray:
@@ -158,16 +152,6 @@ def _lookup(thresholds: np.ndarray) -> np.ndarray:
     """Per slice s of [0, 1], the number of thresholds <= s / LOOKUP_SLICES."""
     edges = np.arange(LOOKUP_SLICES + 1, dtype=np.float64) / LOOKUP_SLICES
     return np.searchsorted(thresholds.astype(np.float64), edges, side="right").astype(np.int64)
-
-
-def _mask_or_empty(mask: np.ndarray | None, n: int) -> np.ndarray:
-    # Kernels take an empty mask for "every row", so one compiled kernel
-    # serves both cases.
-    if mask is None:
-        return np.zeros(0, dtype=np.bool_)
-    if np.shape(mask) != (n,):
-        raise ValueError("mask has to be as long as the columns")
-    return np.asarray(mask, dtype=np.bool_)
 
 
 def _kept_after(hist: np.ndarray) -> np.ndarray:
@@ -217,8 +201,9 @@ def index_threshold_counts(index: ThresholdIndex, thresholds: np.ndarray) -> Thr
     t = _thresholds(thresholds)
     k = index.n_labels
     size = k + 1
-    chunks = n_chunks(index.order.shape[0])
-    kept, predicted, correct = _index_curve(index.offsets, index.sorted_conf, k, t, chunks)
+    bounds = chunk_bounds(size * size, n_chunks(index.order.shape[0]))
+    parts = map_ranges(_index_curve, bounds, index.offsets, index.sorted_conf, k, t)
+    kept, predicted, correct = (sum(p[i] for p in parts) for i in range(3))
     starts = index.offsets[0 : size * size : size]
     ends = index.offsets[size : size * size + 1 : size]
     return ThresholdCounts(t, ends - starts, kept, predicted[:, :k], correct[:, :k])
@@ -248,12 +233,12 @@ def threshold_counts(
     Equal, threshold by threshold, to what ``engine.kernels.confusion_counts``
     gives; nothing here divides, so there is no 0/0 case.
     """
-    actual, predicted, confidence = _columns(actual, predicted, confidence)
+    actual, predicted, confidence = columns(actual, predicted, confidence)
     t = _thresholds(thresholds)
-    m = _mask_or_empty(mask, actual.shape[0])
-    chunks = n_chunks(actual.shape[0])
-    rows, kept, by_predicted, correct = _scan_curve(
-        actual, predicted, confidence, m, t, _lookup(t), n_labels, chunks
+    n = actual.shape[0]
+    m, use_mask = row_mask(mask, n)
+    rows, kept, by_predicted, correct = sum_rows(
+        _scan_curve, n, actual, predicted, confidence, m, use_mask, t, _lookup(t), n_labels
     )
     k = n_labels
     return ThresholdCounts(
@@ -275,23 +260,14 @@ def confusion_counts_at(
     ``confusion_counts(..., thresholds[j], ...)``. Memory is ``(P+1) (K+1)^2``
     counts per thread, so callers batch a few thresholds, not a curve.
     """
-    actual, predicted, confidence = _columns(actual, predicted, confidence)
+    actual, predicted, confidence = columns(actual, predicted, confidence)
     t = _thresholds(thresholds)
-    m = _mask_or_empty(mask, actual.shape[0])
-    chunks = n_chunks(actual.shape[0])
-    hist = _scan_matrices(actual, predicted, confidence, m, t, _lookup(t), n_labels, chunks)
+    n = actual.shape[0]
+    m, use_mask = row_mask(mask, n)
+    hist = sum_rows(
+        _scan_matrices, n, actual, predicted, confidence, m, use_mask, t, _lookup(t), n_labels
+    )
     rows = hist.sum(axis=(0, 2))
     counts = _kept_after(hist)
     counts[:, :, n_labels] = rows - counts[:, :, :n_labels].sum(axis=2)
     return counts
-
-
-def _columns(
-    actual: np.ndarray, predicted: np.ndarray, confidence: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    actual = np.asarray(actual, dtype=np.int32)
-    predicted = np.asarray(predicted, dtype=np.int32)
-    confidence = np.asarray(confidence, dtype=np.float32)
-    if not actual.shape == predicted.shape == confidence.shape:
-        raise ValueError("actual, predicted and confidence have to be the same length")
-    return actual, predicted, confidence

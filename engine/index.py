@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
-from evalql.engine.jit import jit, parallel_jit
+
+from evalql.engine.arrays import columns
+from evalql.engine.jit import jit, map_ranges, n_chunks
 
 
 @jit
@@ -45,13 +46,13 @@ def _scatter_by_cell(actual, predicted, n_labels, offsets):
     return order
 
 
-@parallel_jit
-def _sort_cells(order, confidence, offsets, sorted_conf):
+@jit
+def _sort_cells(order, confidence, offsets, sorted_conf, lo_cell, hi_cell):
     # Within a cell rows are in split order already (the scatter is stable),
     # so a stable sort on -confidence gives confidence descending, ties by
-    # position. Cells are independent: each thread sorts its own.
-    n_cells = offsets.shape[0] - 1
-    for c in numba.prange(n_cells):
+    # position. Cells are independent: each thread sorts its own range of
+    # cells, writing only their runs.
+    for c in range(lo_cell, hi_cell):
         lo, hi = offsets[c], offsets[c + 1]
         if hi - lo < 1:
             continue
@@ -61,11 +62,15 @@ def _sort_cells(order, confidence, offsets, sorted_conf):
         for j in range(hi - lo):
             order[lo + j] = rows[perm[j]]
             sorted_conf[lo + j] = confidence[rows[perm[j]]]
+    return 0
 
 
 @jit
-def _kept_prefix(sorted_conf, lo, hi, threshold):
-    # sorted_conf[lo:hi] is descending; count entries >= threshold.
+def kept_prefix(sorted_conf, lo, hi, threshold):
+    """How many of ``sorted_conf[lo:hi]`` (descending) are ``>= threshold``.
+
+    A cell run's kept predictions are its prefix: one binary search.
+    """
     left, right = lo, hi
     while left < right:
         mid = (left + right) >> 1
@@ -89,7 +94,7 @@ def _counts_at(offsets, sorted_conf, n_labels, threshold):
             if p == n_labels:
                 counts[a, p] += hi - lo
                 continue
-            kept = _kept_prefix(sorted_conf, lo, hi, threshold)
+            kept = kept_prefix(sorted_conf, lo, hi, threshold)
             counts[a, p] += kept
             counts[a, n_labels] += hi - lo - kept
     return counts
@@ -113,10 +118,20 @@ class ThresholdIndex:
         cls, actual: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, n_labels: int
     ) -> ThresholdIndex:
         """Index a split's columns (int32 codes, -1 = None; float32 confidence)."""
+        actual, predicted, confidence = columns(actual, predicted, confidence)
         offsets = _cell_offsets(actual, predicted, n_labels)
         order = _scatter_by_cell(actual, predicted, n_labels, offsets)
         sorted_conf = np.empty(order.shape[0], dtype=np.float32)
-        _sort_cells(order, confidence, offsets, sorted_conf)
+        # Ranges of cells holding about the same number of rows each: cell
+        # sizes are skewed, so equal numbers of cells would leave a core idle.
+        n_cells = offsets.shape[0] - 1
+        parts = n_chunks(order.shape[0])
+        cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], parts + 1)[1:-1]).tolist()
+        edges = [0, *(min(c, n_cells) for c in cuts), n_cells]
+        bounds = list(zip(edges[:-1], edges[1:], strict=True))
+        map_ranges(_sort_cells, bounds, order, confidence, offsets, sorted_conf)
+        for array in (offsets, order, sorted_conf):
+            array.flags.writeable = False  # shared by every request
         return cls(n_labels, offsets, order, sorted_conf)
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from evalql.engine.metrics import LabelCounts, Summary, precision, recall
 
 MIN_ROWS = 20  # a rate over fewer rows is noise, not an insight

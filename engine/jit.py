@@ -1,29 +1,98 @@
-"""The one place that decides how kernels are compiled.
+"""The one place that decides how kernels are compiled and run in parallel.
 
-Every kernel is compiled with ``nogil`` (so the server's thread pool runs them
-in parallel with the event loop) and ``cache`` (so a restart loads machine
-code from disk instead of recompiling, which dominates cold start).
+Every kernel is compiled with ``nogil`` (so threads run kernels side by side)
+and ``cache`` (so a restart loads machine code from disk instead of
+recompiling). Kernels are serial loops over a range of rows; ``map_rows``
+runs one per core on threads and the caller merges the partial results. A
+``parallel=True`` kernel would do the same with Numba's prange, but costs 10 to
+25 times as long to compile (3.9 s against 0.15 s for the confusion counts),
+and compile time is what a fresh install waits for.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
 import numba
+
+
+def numba_cache_dir(package: Path, environ: Mapping[str, str]) -> str | None:
+    """Where compiled kernels are cached, when Numba's default will not do.
+
+    Numba caches next to the source, in ``__pycache__``. A system-wide
+    install or a read-only container image cannot write there, so the cache
+    then goes to ``$XDG_CACHE_HOME/evalql``, else ``~/.cache/evalql``. A set
+    ``NUMBA_CACHE_DIR`` always wins (None: leave Numba's choice alone).
+    """
+    if environ.get("NUMBA_CACHE_DIR"):
+        return None
+    pycache = package / "__pycache__"
+    if os.access(pycache if pycache.exists() else package, os.W_OK):
+        return None
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "~")).expanduser()
+                                                  / ".cache")
+    return str(Path(base) / "evalql")
+
+
+# Before any kernel is decorated: Numba picks a kernel's cache folder then.
+_CACHE_DIR = numba_cache_dir(Path(__file__).parent, os.environ)
+if _CACHE_DIR is not None:
+    numba.config.CACHE_DIR = _CACHE_DIR
 
 JIT_FLAGS = {"nogil": True, "cache": True}
 
 jit = numba.njit(**JIT_FLAGS)
-parallel_jit = numba.njit(parallel=True, **JIT_FLAGS)
 # For small helpers of a kernel's inner loop: inlined in Numba's IR, so a
 # dozen array arguments cost nothing per call (measured 1.4x on a row scan).
 inline_jit = numba.njit(inline="always", **JIT_FLAGS)
 
+# Below this many rows one thread scans: handing out chunks would cost more.
+MIN_PARALLEL_ROWS = 1 << 16
+
+CORES = os.cpu_count() or 1
+_POOL = ThreadPoolExecutor(max_workers=CORES, thread_name_prefix="evalql-scan")
+
+T = TypeVar("T")
+
 
 def n_chunks(n_rows: int) -> int:
-    """How many per-thread partial buffers a parallel scan of ``n_rows`` uses.
+    """How many row ranges a scan of ``n_rows`` is cut into: one per core."""
+    return 1 if n_rows < MIN_PARALLEL_ROWS else CORES
 
-    Small inputs use one chunk: the buffers and the reduction would cost more
-    than the scan.
+
+def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
+    """``chunks`` contiguous ranges covering ``0..n``, as even as can be.
+
+    Example: ``chunk_bounds(5, 2)`` gives ``[(0, 3), (3, 5)]``.
     """
-    if n_rows < 1 << 16:
-        return 1
-    return max(1, numba.get_num_threads())
+    step = -(-n // chunks) if chunks else n
+    return [(min(n, i * step), min(n, (i + 1) * step)) for i in range(chunks)]
+
+
+def map_ranges(kernel: Callable[..., T], bounds: list[tuple[int, int]], *args: Any) -> list[T]:
+    """``kernel(*args, lo, hi)`` for each range of ``bounds``, side by side.
+
+    The first range runs in the calling thread, the others on the scan pool;
+    kernels release the GIL, so they run in parallel. Results come in range
+    order, so merging them in order keeps row order.
+    """
+    rest = [_POOL.submit(kernel, *args, lo, hi) for lo, hi in bounds[1:]]
+    first = kernel(*args, *bounds[0])
+    return [first, *(future.result() for future in rest)]
+
+
+def map_rows(kernel: Callable[..., T], n: int, *args: Any) -> list[T]:
+    """``map_ranges`` over ranges covering rows ``0..n``, one per core."""
+    return map_ranges(kernel, chunk_bounds(n, n_chunks(n)), *args)
+
+
+def sum_rows(kernel: Callable[..., Any], n: int, *args: Any) -> Any:
+    """``map_rows``, with the partial counts summed (each of a tuple's arrays)."""
+    parts = map_rows(kernel, n, *args)
+    if isinstance(parts[0], tuple):
+        return tuple(sum(p[i] for p in parts) for i in range(len(parts[0])))
+    return sum(parts[1:], parts[0])

@@ -9,23 +9,18 @@ Conventions shared by every kernel:
   indexed ``counts[actual][predicted]``.
 
 Kernels are private (``_name``) and pure; the public wrappers below fix dtypes
-and package results. Parallel kernels give each chunk its own buffer and sum
-the buffers serially afterwards, so no counter is shared inside ``prange``.
+and package results. A kernel counts one range of rows into
+its own buffer; ``jit.sum_rows`` runs one range per core and sums the buffers,
+so no counter is ever shared between threads.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
-from evalql.engine.jit import inline_jit, jit, n_chunks, parallel_jit
+
+from evalql.engine.arrays import columns, row_mask
+from evalql.engine.jit import inline_jit, jit, sum_rows
 from evalql.engine.metrics import Totals
-
-
-@jit
-def _chunk_bounds(n: int, chunks: int, i: int) -> tuple[int, int]:
-    step = (n + chunks - 1) // chunks
-    lo = min(n, i * step)
-    return lo, min(n, lo + step)
 
 
 @inline_jit
@@ -42,19 +37,16 @@ def cell_of(actual, predicted, confidence, i, threshold, n_labels):
     return a, p
 
 
-@parallel_jit
-def _confusion_counts(actual, predicted, confidence, threshold, n_labels, mask, use_mask, chunks):
+@jit
+def _confusion_counts(actual, predicted, confidence, threshold, n_labels, mask, use_mask, lo, hi):
     size = n_labels + 1
-    partial = np.zeros((chunks, size, size), dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if use_mask and not mask[i]:
-                continue
-            a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
-            partial[c, a, p] += 1
-    return partial.sum(axis=0)
+    counts = np.zeros((size, size), dtype=np.int64)
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
+        counts[a, p] += 1
+    return counts
 
 
 def kept_predictions(
@@ -105,41 +97,31 @@ def confusion_counts(
     Example: actual ``[0, 1]``, predicted ``[0, 0]``, confidence ``[0.9, 0.2]``,
     threshold 0.5, K = 2 gives ``[[1, 0, 0], [0, 0, 1], [0, 0, 0]]``.
     """
-    actual = np.asarray(actual, dtype=np.int32)
-    predicted = np.asarray(predicted, dtype=np.int32)
-    confidence = np.asarray(confidence, dtype=np.float32)
-    # Codes are checked against K at ingest; lengths are cheap to check here,
-    # and a mismatch would make the compiled loop read past an array.
-    if not actual.shape == predicted.shape == confidence.shape:
-        raise ValueError("actual, predicted and confidence have to be the same length")
-    if mask is not None and np.shape(mask) != actual.shape:
-        raise ValueError("mask has to be as long as the columns")
-    use_mask = mask is not None
-    flags = np.asarray(mask if use_mask else np.ones(0), dtype=np.bool_)
-    return _confusion_counts(
-        actual, predicted, confidence, as_threshold(threshold), n_labels,
-        flags, use_mask, n_chunks(actual.shape[0]),
+    # Codes are checked against K at ingest; lengths are checked here.
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    n = actual.shape[0]
+    flags, use_mask = row_mask(mask, n)
+    return sum_rows(
+        _confusion_counts, n, actual, predicted, confidence, as_threshold(threshold),
+        n_labels, flags, use_mask,
     )
 
 
-@parallel_jit
-def _label_totals(actual, predicted, confidence, threshold, n_labels, mask, use_mask, chunks):
+@jit
+def _label_totals(actual, predicted, confidence, threshold, n_labels, mask, use_mask, lo, hi):
     # Rows: 0 = tp (diagonal), 1 = per actual, 2 = per predicted, 3 = abstained per actual.
-    partial = np.zeros((chunks, 4, n_labels + 1), dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if use_mask and not mask[i]:
-                continue
-            a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
-            partial[c, 1, a] += 1
-            partial[c, 2, p] += 1
-            if p == n_labels:
-                partial[c, 3, a] += 1
-            elif p == a:
-                partial[c, 0, a] += 1
-    return partial.sum(axis=0)
+    sums = np.zeros((4, n_labels + 1), dtype=np.int64)
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
+        sums[1, a] += 1
+        sums[2, p] += 1
+        if p == n_labels:
+            sums[3, a] += 1
+        elif p == a:
+            sums[0, a] += 1
+    return sums
 
 
 def label_totals(
@@ -155,15 +137,11 @@ def label_totals(
     Everything but the matrix itself in O(K) memory, for label sets too large
     for a (K+1)^2 matrix. Arguments as for ``confusion_counts``.
     """
-    actual = np.asarray(actual, dtype=np.int32)
-    predicted = np.asarray(predicted, dtype=np.int32)
-    confidence = np.asarray(confidence, dtype=np.float32)
-    use_mask = mask is not None
-    flags = np.asarray(mask if use_mask else np.ones(0), dtype=np.bool_)
-    if use_mask and flags.shape != actual.shape:
-        raise ValueError("mask has to be as long as the columns")
-    sums = _label_totals(
-        actual, predicted, confidence, as_threshold(threshold), n_labels,
-        flags, use_mask, n_chunks(actual.shape[0]),
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    n = actual.shape[0]
+    flags, use_mask = row_mask(mask, n)
+    sums = sum_rows(
+        _label_totals, n, actual, predicted, confidence, as_threshold(threshold),
+        n_labels, flags, use_mask,
     )
     return Totals(tp=sums[0, :n_labels], actual=sums[1], predicted=sums[2], abstained=sums[3])

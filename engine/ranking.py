@@ -20,11 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
-from evalql.engine.curves import _mask_or_empty
-from evalql.engine.jit import jit, n_chunks, parallel_jit
-from evalql.engine.kernels import _chunk_bounds
+
+from evalql.engine.arrays import columns, frozen, row_mask
+from evalql.engine.jit import jit, sum_rows
 from evalql.engine.metrics import divide
 
 
@@ -37,14 +36,14 @@ def _key(bits, positive):
 
 
 @jit
-def _score_keys(score_bits, actual, label, mask, keys):
+def _score_keys(score_bits, actual, label, mask, use_mask, keys):
     # Keys of the rows scoring above 0 into ``keys``; returns how many were
     # written, the positives among all rows, and the rows counted.
     written = 0
     positives = 0
     total = 0
     for i in range(actual.shape[0]):
-        if mask.shape[0] > 0 and not mask[i]:
+        if use_mask and not mask[i]:
             continue
         total += 1
         positive = actual[i] == label
@@ -58,14 +57,14 @@ def _score_keys(score_bits, actual, label, mask, keys):
 
 
 @jit
-def _confidence_keys(actual, predicted, confidence_bits, mask, n_labels):
+def _confidence_keys(actual, predicted, confidence_bits, mask, use_mask, n_labels):
     # Groups the rows predicted as each label (a counting sort by prediction)
     # and writes their keys; only they score above 0 without scores.
     starts = np.zeros(n_labels + 1, dtype=np.int64)
     positives = np.zeros(n_labels, dtype=np.int64)
     total = 0
     for i in range(actual.shape[0]):
-        if mask.shape[0] > 0 and not mask[i]:
+        if use_mask and not mask[i]:
             continue
         total += 1
         if actual[i] >= 0:
@@ -77,7 +76,7 @@ def _confidence_keys(actual, predicted, confidence_bits, mask, n_labels):
     cursor = starts[:-1].copy()
     keys = np.empty(starts[n_labels], dtype=np.uint32)
     for i in range(actual.shape[0]):
-        if mask.shape[0] > 0 and not mask[i]:
+        if use_mask and not mask[i]:
             continue
         p = predicted[i]
         if p >= 0 and _key(confidence_bits[i], False) != 0:
@@ -122,12 +121,12 @@ def _ranking_sums(keys, positives, total):
 
 
 @jit
-def _label_keys(actual, predicted, confidence_bits, mask, label):
+def _label_keys(actual, predicted, confidence_bits, mask, use_mask, label):
     # Keys of the rows predicted as ``label`` (every confidence, 0 included).
     keys = np.empty(actual.shape[0], dtype=np.uint32)
     written = 0
     for i in range(actual.shape[0]):
-        if mask.shape[0] > 0 and not mask[i]:
+        if use_mask and not mask[i]:
             continue
         if predicted[i] == label:
             keys[written] = _key(confidence_bits[i], actual[i] == label)
@@ -162,34 +161,30 @@ def _steps(keys):
     return bits[:steps].copy(), tp[:steps].copy(), fp[:steps].copy()
 
 
-@parallel_jit
-def _top_k_hits(scores, actual, k, mask, selected, chunks):
+@jit
+def _top_k_hits(scores, actual, k, mask, use_mask, selected, lo, hi):
     # Rows counted (actual label selected, or any row when ``selected`` is
     # empty) and, among them, those whose actual label has fewer than k
     # labels scoring strictly higher.
-    hits = np.zeros(chunks, dtype=np.int64)
-    total = np.zeros(chunks, dtype=np.int64)
+    counts = np.zeros(2, dtype=np.int64)  # hits, total
     n_labels = scores.shape[1]
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if mask.shape[0] > 0 and not mask[i]:
-                continue
-            a = actual[i]
-            if selected.shape[0] > 0 and (a < 0 or not selected[a]):
-                continue
-            total[c] += 1
-            if a < 0:
-                continue
-            own = scores[i, a]
-            higher = 0
-            for j in range(n_labels):
-                if scores[i, j] > own:
-                    higher += 1
-            if higher < k:
-                hits[c] += 1
-    return hits.sum(), total.sum()
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        a = actual[i]
+        if selected.shape[0] > 0 and (a < 0 or not selected[a]):
+            continue
+        counts[1] += 1
+        if a < 0:
+            continue
+        own = scores[i, a]
+        higher = 0
+        for j in range(n_labels):
+            if scores[i, j] > own:
+                higher += 1
+        if higher < k:
+            counts[0] += 1
+    return counts
 
 
 @dataclass(frozen=True)
@@ -255,16 +250,13 @@ def rank_by_scores(
     Each label costs one pass over its column and one sort of N uint32 keys;
     labels are independent, so callers may run them on several threads.
     """
-    scores = np.asarray(scores, dtype=np.float32)
-    actual = np.asarray(actual, dtype=np.int32)
-    if scores.ndim != 2 or scores.shape[0] != actual.shape[0]:
-        raise ValueError("scores have to be an (N, K) matrix with N = len(actual)")
-    m = _mask_or_empty(mask, actual.shape[0])
+    scores, actual = _scores(scores, actual)
+    m, use_mask = row_mask(mask, actual.shape[0])
     bits = scores.view(np.uint32)
     buffer = np.empty(actual.shape[0], dtype=np.uint32)
     out = _empty_sums(labels)
     for i, label in enumerate(out.labels):
-        written, positives, total = _score_keys(bits, actual, label, m, buffer)
+        written, positives, total = _score_keys(bits, actual, label, m, use_mask, buffer)
         keys = buffer[:written]
         keys.sort()
         _fill(out, i, keys, positives, total)
@@ -285,12 +277,10 @@ def rank_by_confidence(
     prediction; each label then sorts only its own predictions, so ranking
     every label costs about one sort of N keys in all.
     """
-    actual = np.asarray(actual, dtype=np.int32)
-    predicted = np.asarray(predicted, dtype=np.int32)
-    confidence = np.asarray(confidence, dtype=np.float32)
-    m = _mask_or_empty(mask, actual.shape[0])
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    m, use_mask = row_mask(mask, actual.shape[0])
     keys, starts, positives, total = _confidence_keys(
-        actual, predicted, confidence.view(np.uint32), m, n_labels
+        actual, predicted, confidence.view(np.uint32), m, use_mask, n_labels
     )
     out = _empty_sums(labels)
     for i, label in enumerate(out.labels):
@@ -327,11 +317,9 @@ def precision_steps(
     ``(1, 0.8)``, ``(0, 0.8)`` give thresholds ``[0.9, 0.8]``, tp ``[1, 2]``,
     fp ``[0, 1]``.
     """
-    actual = np.asarray(actual, dtype=np.int32)
-    predicted = np.asarray(predicted, dtype=np.int32)
-    confidence = np.asarray(confidence, dtype=np.float32)
-    m = _mask_or_empty(mask, actual.shape[0])
-    keys = _label_keys(actual, predicted, confidence.view(np.uint32), m, label)
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    m, use_mask = row_mask(mask, actual.shape[0])
+    keys = _label_keys(actual, predicted, confidence.view(np.uint32), m, use_mask, label)
     keys.sort()
     bits, tp, fp = _steps(keys)
     return PrecisionSteps(bits.view(np.float32), tp, fp)
@@ -352,14 +340,22 @@ def top_k_hits(
     actual None count and are never hits; with ``selected`` (label codes, a
     class filter) only rows whose actual label is selected count.
     """
-    scores = np.asarray(scores, dtype=np.float32)
-    actual = np.asarray(actual, dtype=np.int32)
-    m = _mask_or_empty(mask, actual.shape[0])
+    scores, actual = _scores(scores, actual)
+    m, use_mask = row_mask(mask, actual.shape[0])
     flags = np.zeros(0 if selected is None else scores.shape[1], dtype=np.bool_)
     if selected is not None:
         flags[np.asarray(selected, dtype=np.intp)] = True
-    hits, total = _top_k_hits(scores, actual, k, m, flags, n_chunks(actual.shape[0]))
+    hits, total = sum_rows(
+        _top_k_hits, actual.shape[0], scores, actual, k, m, use_mask, frozen(flags, np.bool_)
+    )
     return int(hits), int(total)
+
+
+def _scores(scores: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scores, actual = frozen(scores, np.float32), frozen(actual, np.int32)
+    if scores.ndim != 2 or scores.shape[0] != actual.shape[0]:
+        raise ValueError("scores have to be an (N, K) matrix with N = len(actual)")
+    return scores, actual
 
 
 def _empty_sums(labels: np.ndarray) -> Ranking:

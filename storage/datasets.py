@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
+
 from evalql.storage.catalog import Catalog
 from evalql.storage.errors import CorruptSplitError, SplitChanged, StoreError
 from evalql.storage.ingest import LABELS_KEY, SCORE_LABELS_KEY, TASK_KEY

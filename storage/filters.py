@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from evalql.storage.errors import StoreError
 from evalql.storage.validate import column_type
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
+
 from evalql.storage.catalog import SPLITS_DIR, TMP_DIR, Catalog, CatalogWriter
 from evalql.storage.errors import IngestError, StoreNotFound
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo

@@ -12,6 +12,7 @@ import pyarrow.feather as feather
 import pyarrow.ipc as ipc
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
+
 from evalql.storage.errors import IngestError
 
 Reader = Callable[[Path], pa.Table]

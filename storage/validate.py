@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from evalql.storage.errors import IngestError
 
 if TYPE_CHECKING:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+
 from evalql.api.context import Context
 from evalql.api.errors import NotFound
 from evalql.api.scalars import DateTime

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import strawberry
+
 from evalql.api.context import Context
 from evalql.api.types.catalog import resolve_split
 from evalql.api.types.inputs import SplitRef

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import strawberry
+
 from evalql.api.scalars import nullable
 from evalql.api.views import View
 from evalql.engine.averaging import AVERAGED_METRICS, average

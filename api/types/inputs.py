@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+
 from evalql.storage.filters import Condition
 
 

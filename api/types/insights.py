@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+
 from evalql.engine.insights import Finding
 
 

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import strawberry
+
 from evalql.api.errors import BadUserInput
 from evalql.api.scalars import Matrix, nullable
 from evalql.api.types.curves import CurvePoint, ThresholdChoice

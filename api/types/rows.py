@@ -41,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import strawberry
+
 from evalql.api.errors import BadUserInput, one_of
 from evalql.api.loaders import threshold_index
 from evalql.api.scalars import JSON

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import pyarrow as pa
 import strawberry
+
 from evalql.api.errors import BadUserInput, CostLimit, one_of
 from evalql.api.loaders import threshold_index
 from evalql.api.views import MAX_MATRIX_CELLS, View

@@ -8,9 +8,10 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from starlette.testclient import TestClient
+
 from evalql.api.app import create_app
 from evalql.storage.ingest import IngestOptions, ingest_table
-from starlette.testclient import TestClient
 
 # id, actual, predicted, confidence, channel, length
 ROWS = [

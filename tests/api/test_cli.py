@@ -18,10 +18,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as csv
 import pytest
+
 from evalql.api.cli import main, parser
 from evalql.storage.catalog import Catalog
 from evalql.storage.ingest import ingest_table
-
 from tests.api.conftest import small_table
 
 EVALQL = [sys.executable, "-m", "evalql.api.cli"]

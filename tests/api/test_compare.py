@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from evalql.api.app import create_app
-from evalql.storage.ingest import IngestOptions, ingest_table
 from starlette.testclient import TestClient
 
+from evalql.api.app import create_app
+from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import small_table
 from tests.api.test_rows import error_code, random_table
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import evalql.api.views
 import numpy as np
 import pyarrow as pa
 import pytest
-from evalql.api.app import create_app
-from evalql.engine import curves
-from evalql.storage.ingest import IngestOptions, ingest_table
 from sklearn.metrics import average_precision_score, roc_auc_score
 from starlette.testclient import TestClient
 
+import evalql.api.views
+from evalql.api.app import create_app
+from evalql.engine import curves
+from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import Query
 
 LABELS = ("A", "B", "C", "D")  # D is never an actual label: no positives

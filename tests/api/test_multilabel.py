@@ -9,9 +9,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from evalql.api.app import create_app
-from evalql.api.views import label_set_index
-from evalql.storage.ingest import IngestOptions, ingest_table
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (
     accuracy_score,
@@ -22,6 +19,10 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import MultiLabelBinarizer
 from starlette.testclient import TestClient
+
+from evalql.api.app import create_app
+from evalql.api.views import label_set_index
+from evalql.storage.ingest import IngestOptions, ingest_table
 
 LABELS = ["billing", "bug", "refund", "urgent"]
 

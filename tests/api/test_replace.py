@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from evalql.storage.ingest import IngestOptions, ingest_table
 
+from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import Query, small_table
 
 ACCURACY = '{ model(name: "m") { run(name: "v1") { split(name: "test") { metrics(threshold: 0.5) { correct total } } } } }'

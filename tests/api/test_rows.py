@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from evalql.api.app import create_app
-from evalql.storage.ingest import IngestOptions, ingest_table
 from starlette.testclient import TestClient
 
+from evalql.api.app import create_app
+from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import Query
 
 SPLIT = '{ model(name: "m") { run(name: "v1") { split(name: "test") { %s } } } }'

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from evalql.engine.kernels import confusion_counts
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from evalql.engine.kernels import confusion_counts
 from tests.naive import abstain
 
 SETTINGS = settings(max_examples=150, deadline=None)

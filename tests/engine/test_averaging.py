@@ -6,11 +6,11 @@ import dataclasses
 
 import numpy as np
 import pytest
-from evalql.engine.averaging import AVERAGED_METRICS, AVERAGES, average
-from evalql.engine.metrics import PER_LABEL, label_counts, summary
 from hypothesis import given
 from hypothesis import strategies as st
 
+from evalql.engine.averaging import AVERAGED_METRICS, AVERAGES, average
+from evalql.engine.metrics import PER_LABEL, label_counts, summary
 from tests.engine.oracle import sklearn_prf
 from tests.engine.strategies import SETTINGS, View, class_filters, names, views
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
 from evalql.engine.curves import (
     ThresholdCounts,
     confusion_counts_at,
@@ -14,10 +18,6 @@ from evalql.engine.curves import (
 from evalql.engine.index import ThresholdIndex
 from evalql.engine.kernels import confusion_counts
 from evalql.engine.metrics import Totals
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
 from tests.engine.strategies import SETTINGS, THRESHOLDS, View, views
 
 # Sorted thresholds, with repeats and round values that meet confidences exactly.

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from evalql.engine.index import ThresholdIndex
-from evalql.engine.kernels import as_threshold, confusion_counts
 from hypothesis import given
 
+from evalql.engine.index import ThresholdIndex
+from evalql.engine.kernels import as_threshold, confusion_counts
 from tests.engine.strategies import SETTINGS, View, views
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from evalql.engine.insights import insights
 from evalql.engine.metrics import label_counts, summary
 

@@ -15,7 +15,12 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
-from evalql.engine.jit import n_chunks
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from evalql.engine.arrays import frozen
+from evalql.engine.jit import CORES, chunk_bounds, map_ranges, n_chunks
 from evalql.engine.kernels import (
     _confusion_counts,
     as_threshold,
@@ -23,10 +28,6 @@ from evalql.engine.kernels import (
     label_totals,
 )
 from evalql.engine.metrics import Totals
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
 from tests.engine.strategies import ROUND_VALUES, SETTINGS, View, views
 from tests.naive import naive_confusion
 
@@ -102,17 +103,17 @@ def test_every_chunking_of_the_rows_gives_the_same_counts(view: View, chunks: in
     t = as_threshold(view.threshold)
     mask = np.arange(view.actual.shape[0]) % 3 != 0
     args = (view.actual, view.predicted, view.confidence, t, view.n_labels)
-    unmasked = _confusion_counts(*args, np.ones(0, dtype=bool), False, chunks)
+    bounds = chunk_bounds(view.actual.shape[0], chunks)
+    unmasked = sum(map_ranges(_confusion_counts, bounds, *args, frozen(None, np.bool_), False))
     np.testing.assert_array_equal(unmasked, bincount_confusion(view))
-    np.testing.assert_array_equal(
-        _confusion_counts(*args, mask, True, chunks), bincount_confusion(view, mask)
-    )
+    masked = sum(map_ranges(_confusion_counts, bounds, *args, frozen(mask, np.bool_), True))
+    np.testing.assert_array_equal(masked, bincount_confusion(view, mask))
 
 
 @pytest.mark.parametrize("threshold", [0.0, 0.25, 0.5, 0.7, 0.7000001, 1.0, 0.3141])
 def test_large_arrays_use_several_chunks_and_equal_a_bincount(threshold: float) -> None:
     view = large_view(n_rows=100_003, n_labels=7, threshold=threshold, seed=7)
-    assert n_chunks(view.actual.shape[0]) == numba.get_num_threads()
+    assert n_chunks(view.actual.shape[0]) == CORES
     mask = np.random.default_rng(8).random(view.actual.shape[0]) < 0.6
     np.testing.assert_array_equal(view.counts(), bincount_confusion(view))
     np.testing.assert_array_equal(view.counts(mask), bincount_confusion(view, mask))

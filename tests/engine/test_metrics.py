@@ -10,6 +10,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from sklearn.metrics import accuracy_score, confusion_matrix, multilabel_confusion_matrix
+
 from evalql.engine.metrics import (
     PER_LABEL,
     accuracy,
@@ -21,10 +25,6 @@ from evalql.engine.metrics import (
     submatrix,
     summary,
 )
-from hypothesis import assume, given
-from hypothesis import strategies as st
-from sklearn.metrics import accuracy_score, confusion_matrix, multilabel_confusion_matrix
-
 from tests.engine.oracle import sklearn_prf
 from tests.engine.strategies import NONE_NAME, SETTINGS, View, class_filters, names, views
 from tests.naive import naive_summary

@@ -7,6 +7,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.metrics import average_precision_score, roc_auc_score, top_k_accuracy_score
+
 from evalql.engine.kernels import confusion_counts
 from evalql.engine.metrics import label_counts, precision
 from evalql.engine.ranking import (
@@ -19,11 +24,6 @@ from evalql.engine.ranking import (
     threshold_for_precision,
     top_k_hits,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from sklearn.metrics import average_precision_score, roc_auc_score, top_k_accuracy_score
-
 from tests.engine.strategies import CONFIDENCES, SETTINGS, View, views
 
 

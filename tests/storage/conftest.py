@@ -14,6 +14,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+
 from evalql.storage.catalog import CATALOG_FILE
 
 IDS = [10, 11, 12, 13]

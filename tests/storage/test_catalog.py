@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+
 from evalql.storage.catalog import Catalog
 from evalql.storage.errors import StoreNotFound
 from evalql.storage.ingest import ingest_table
 from evalql.storage.model import ColumnInfo
-
 from tests.storage.conftest import predictions
 
 

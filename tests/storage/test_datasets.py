@@ -8,16 +8,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import evalql.storage.datasets
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
+
+import evalql.storage.datasets
 from evalql.storage.catalog import Catalog
 from evalql.storage.datasets import SplitData, SplitStore
 from evalql.storage.errors import CorruptSplitError, StoreError
 from evalql.storage.ingest import IngestOptions, ingest_table
 from evalql.storage.model import SplitInfo
-
 from tests.storage.conftest import predictions
 
 

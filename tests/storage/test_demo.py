@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+
 from evalql.storage.demo import (
     LABELS,
     MODEL,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pyarrow as pa
 import pytest
+
 from evalql.storage.filters import Condition, FilterError, row_mask
 
 EPOCH_2024 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+
 from evalql.storage.catalog import Catalog, CatalogWriter
 from evalql.storage.datasets import SplitData, SplitStore
 from evalql.storage.ingest import IngestOptions, ingest_file, ingest_table
-
 from tests.storage.conftest import ACTUAL, IDS, PREDICTED, predictions, snapshot, write
 
 FORMATS = [".csv", ".parquet", ".jsonl", ".feather"]

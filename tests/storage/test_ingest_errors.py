@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from evalql.storage.catalog import Catalog
 from evalql.storage.errors import IngestError
 from evalql.storage.ingest import IngestOptions, ingest_file, ingest_table
-
 from tests.storage.conftest import predictions, snapshot, write
 
 Attempt = Callable[[Path, Path], object]

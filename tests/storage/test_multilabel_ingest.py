@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+
 from evalql.engine.multilabel import multilabel_counts
 from evalql.storage.catalog import CATALOG_FILE, Catalog
 from evalql.storage.datasets import SplitData, SplitStore
 from evalql.storage.errors import CorruptSplitError, IngestError
 from evalql.storage.ingest import IngestOptions, ingest_file, ingest_table
-
 from tests.storage.conftest import predictions, snapshot, write
 
 MULTILABEL = IngestOptions(task="multilabel")

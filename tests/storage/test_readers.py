@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import evalql.storage.readers
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
+
+import evalql.storage.readers
 from evalql.storage.errors import IngestError
 from evalql.storage.readers import READERS, read_table, register_reader
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+
 from evalql.storage.datasets import SplitStore
 from evalql.storage.errors import IngestError
 from evalql.storage.ingest import IngestOptions, ingest_file, ingest_table
-
 from tests.storage.conftest import predictions, snapshot, write
 
 LABELS = IngestOptions(labels=("bird", "cat", "dog"))

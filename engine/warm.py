@@ -1,0 +1,220 @@
+"""Every kernel, warmed group by group, in the order a front-end needs them.
+
+A group is one engine module (a package counts as one): warming it calls its
+public functions on tiny arrays of the served dtypes and layout (int32 codes,
+float32 confidences, read-only as the store hands them out), so Numba
+compiles, or loads from its cache, every specialisation serving will ask for.
+
+``python -m evalql.engine.warm`` is the compile process a server starts: it
+warms every group, filling Numba's on-disk cache, and prints one line per
+group (``ready NAME SECONDS``). A name written to its stdin moves that group
+to the front, so a request waiting for one kernel does not wait for the rest.
+Compiling holds the GIL, so it runs in its own process, never in the server.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+
+def _readonly(*arrays: np.ndarray) -> None:
+    for array in arrays:
+        array.flags.writeable = False
+
+
+def _columns(n: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    codes, confidence = np.zeros(n, np.int32), np.ones(n, np.float32)
+    _readonly(codes, confidence)
+    return codes, codes, confidence
+
+
+def _mask(n: int = 4) -> np.ndarray:
+    mask = np.ones(n, bool)
+    _readonly(mask)
+    return mask
+
+
+def _warm_confusion() -> None:
+    from evalql.engine.kernels import confusion_counts, label_totals
+
+    actual, predicted, confidence = _columns()
+    for rows in (None, _mask()):
+        confusion_counts(actual, predicted, confidence, 0.5, 1, rows)
+        label_totals(actual, predicted, confidence, 0.5, 1, rows)
+
+
+def _warm_index() -> None:
+    from evalql.engine.index import ThresholdIndex
+
+    actual, predicted, confidence = _columns()
+    ThresholdIndex.build(actual, predicted, confidence, 1).counts_at(np.float32(0.5))
+
+
+def _warm_curves() -> None:
+    from evalql.engine.curves import (
+        confusion_counts_at,
+        grid,
+        index_threshold_counts,
+        threshold_counts,
+    )
+    from evalql.engine.index import ThresholdIndex
+
+    actual, predicted, confidence = _columns()
+    thresholds = grid(3)
+    index_threshold_counts(ThresholdIndex.build(actual, predicted, confidence, 1), thresholds)
+    for rows in (None, _mask()):
+        threshold_counts(actual, predicted, confidence, thresholds, 1, rows)
+        confusion_counts_at(actual, predicted, confidence, thresholds, 1, rows)
+
+
+def _warm_selection() -> None:
+    from evalql.engine import selection
+    from evalql.engine.index import ThresholdIndex
+
+    actual, predicted, confidence = _columns()
+    mask = _mask()
+    every = selection.Predicate.every(1)
+    bits = selection.confidence_bits(confidence)
+    index = ThresholdIndex.build(actual, predicted, confidence, 1)
+    start = selection.NO_CURSOR
+    for rows in (None, mask):
+        selection.select_from_index(index, 0.5, every, True, start, 2, rows)
+        selection.select_by_scan(actual, predicted, confidence, bits, 0.5, every,
+                                 True, start, 2, rows)
+    selection.select_flagged(mask, bits, True, start, 2)
+    columns = selection.Columns(actual, predicted, confidence)
+    for join in (None, np.zeros(4, np.int32)):
+        selection.count_changes(columns, columns, join, 0.5)
+        selection.changed_rows(columns, columns, join, 0.5, selection.FIXED, start, 2)
+
+
+def _warm_histogram() -> None:
+    from evalql.engine import histogram
+    from evalql.engine.index import ThresholdIndex
+
+    actual, predicted, confidence = _columns()
+    mask = _mask()
+    every = np.ones(2, dtype=bool)
+    edges = np.linspace(0.0, 1.0, 3)
+    index = ThresholdIndex.build(actual, predicted, confidence, 1)
+    histogram.index_confidence_histogram(index, edges, every)
+    for rows in (None, mask):
+        histogram.confidence_histogram(actual, predicted, confidence, edges, every, rows)
+        histogram.code_counts(actual, 1, actual, every, rows)
+        histogram.confusion_by_code(actual, 1, actual, predicted, confidence, 0.5, 1, rows)
+        for values in (np.zeros(4, np.int64), np.zeros(4, np.float64)):
+            for valid in (None, mask):
+                histogram.value_range(values, valid, actual, every, rows)
+                histogram.binned_counts(values, valid, edges, actual, every, rows)
+                histogram.confusion_by_bin(values, valid, edges, actual, predicted,
+                                           confidence, 0.5, 1, rows)
+
+
+def _warm_multilabel() -> None:
+    from evalql.engine import multilabel as ml
+
+    sets = ml.LabelSets.from_lists([[0], []], [[0], [0]], [[0.9], [0.1]])
+    _readonly(sets.actual_offsets, sets.actual_codes, sets.predicted_offsets,
+              sets.predicted_codes, sets.predicted_confidence)
+    edges = np.linspace(0.0, 1.0, 3)
+    for rows in (None, _mask(2)):
+        ml.multilabel_counts(sets, 0.5, 1, rows, matrix=True)
+        ml.match_rows(sets, 0.5, 1, ml.RowTests(exact=True), rows)
+        ml.label_outcomes(sets, 0.5, 0, rows)
+        ml.rank_label_sets(sets, [0], 1, rows)
+        ml.label_precision_steps(sets, 0, rows)
+        ml.multilabel_threshold_counts(sets, np.array([0.0, 1.0]), 1, rows)
+        ml.pair_histogram(sets, edges, 1, rows)
+    ml.label_confidence(sets, 0)
+    ml.top_confidence(sets, 0.5)
+    index = ml.LabelSetIndex.build(sets, 1)
+    assert index is not None
+    index.counts_at(0.5)
+
+
+def _warm_ranking() -> None:
+    from evalql.engine import ranking
+
+    actual, predicted, confidence = _columns()
+    scores = np.full((4, 1), 0.5, dtype=np.float32)
+    _readonly(scores)
+    for rows in (None, _mask()):
+        ranking.rank_by_scores(scores, actual, np.array([0]), rows)
+        ranking.rank_by_confidence(actual, predicted, confidence, np.array([0]), 1, rows)
+        ranking.precision_steps(actual, predicted, confidence, 0, rows)
+        ranking.top_k_hits(scores, actual, 1, rows)
+
+
+# In the order a metrics page asks for them: its counts (by scan, then from
+# the index), then curves, drill-down, breakdowns, multilabel and ranking.
+GROUPS: dict[str, Callable[[], None]] = {
+    "kernels": _warm_confusion,
+    "index": _warm_index,
+    "curves": _warm_curves,
+    "selection": _warm_selection,
+    "histogram": _warm_histogram,
+    "multilabel": _warm_multilabel,
+    "ranking": _warm_ranking,
+}
+
+
+def group_of(module: str) -> str | None:
+    """The warm group a kernel's module belongs to; None outside the engine.
+
+    Example: ``"evalql.engine.multilabel.counts"`` gives ``"multilabel"``.
+    """
+    prefix = __name__.rpartition(".")[0] + "."
+    if not module.startswith(prefix):
+        return None
+    return module[len(prefix):].split(".", 1)[0]
+
+
+def warm(groups: Iterable[str] | None = None) -> None:
+    """Load (or compile) the kernels of ``groups``, every group by default."""
+    for name in GROUPS if groups is None else groups:
+        GROUPS[name]()
+
+
+def _serve(stdin: Iterable[str], out: Callable[[str], None]) -> None:
+    """The compile process's loop: warm every group, urgent ones first."""
+    urgent: list[str] = []
+    lock = threading.Lock()
+
+    def listen() -> None:
+        for line in stdin:
+            with lock:
+                urgent.append(line.strip())
+
+    threading.Thread(target=listen, daemon=True).start()
+    pending = list(GROUPS)
+    out(f"groups {' '.join(pending)}")
+    while pending:
+        with lock:
+            wanted = [name for name in urgent if name in pending]
+        name = wanted[0] if wanted else pending[0]
+        pending.remove(name)
+        started = time.perf_counter()
+        GROUPS[name]()
+        out(f"ready {name} {time.perf_counter() - started:.3f}")
+
+
+def main() -> int:
+    """Entry point of ``python -m evalql.engine.warm``."""
+
+    def out(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        _serve(sys.stdin, out)
+    except BrokenPipeError:  # the server went away: nobody needs the rest
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""engine.jit: where kernels are cached, and how row ranges are handed out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evalql.engine.jit import chunk_bounds, map_ranges, numba_cache_dir, sum_rows
+
+
+def test_a_writable_package_keeps_numbas_own_cache(tmp_path: Path) -> None:
+    assert numba_cache_dir(tmp_path, {"HOME": "/home/u"}) is None
+
+
+def test_a_read_only_package_caches_in_xdg_cache_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests run as root, who may write anywhere: pretend the folder is read-only.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    assert numba_cache_dir(tmp_path, {"XDG_CACHE_HOME": "/x/cache"}) == "/x/cache/evalql"
+    assert numba_cache_dir(tmp_path, {"HOME": "/home/u"}) == "/home/u/.cache/evalql"
+
+
+def test_numba_cache_dir_set_by_the_user_always_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    assert numba_cache_dir(tmp_path, {"NUMBA_CACHE_DIR": "/mine", "HOME": "/h"}) is None
+
+
+@pytest.mark.parametrize("n, chunks", [(0, 1), (5, 2), (7, 3), (2, 5), (100_003, 2)])
+def test_chunk_bounds_cover_every_row_once_in_order(n: int, chunks: int) -> None:
+    bounds = chunk_bounds(n, chunks)
+    assert len(bounds) == chunks
+    covered = [i for lo, hi in bounds for i in range(lo, hi)]
+    assert covered == list(range(n))
+
+
+def test_map_ranges_returns_results_in_range_order_and_sum_rows_adds_them() -> None:
+    def ranged(values: np.ndarray, lo: int, hi: int) -> tuple[int, np.ndarray]:
+        return lo, values[lo:hi].sum(keepdims=True)
+
+    values = np.arange(10)
+    parts = map_ranges(ranged, chunk_bounds(10, 3), values)
+    assert [lo for lo, _ in parts] == [0, 4, 8]
+    total = sum_rows(lambda v, lo, hi: v[lo:hi].sum(keepdims=True), 10, values)
+    assert total.tolist() == [45]
