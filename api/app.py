@@ -56,7 +56,10 @@ def create_app(
     first use, which suits tests and scripts.
     """
     store = SplitStore(Path(data_dir))
-    executor = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2)
+    # More threads than cores: a request waiting for a kernel to compile, or
+    # for a split to load, holds a thread without using a core, and must not
+    # keep a request whose kernels are ready from running.
+    executor = ThreadPoolExecutor(max_workers=workers or 4 * (os.cpu_count() or 1))
     graphql = EvalqlGraphQL(store, executor)
 
     compiler = KernelCompiler() if compile_kernels else None
