@@ -195,7 +195,8 @@ async function start() {
       if (!item.dirty) continue;
       if (item.tab !== state.tab && !item.always) continue;
       item.dirty = false;
-      if (!ctx.split) item.panel.empty(`Run "${state.run}" has no splits yet.`);
+      if (!ctx.run) item.panel.empty(`Model “${state.model}” has no runs yet: ingest one with evalql ingest.`);
+      else if (!ctx.split) item.panel.empty(`Run “${state.run}” has no splits yet.`);
       else item.load(state);
     }
   };
