@@ -15,12 +15,12 @@ NaN) are not counted.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
-from evalql.engine.index import ThresholdIndex, _kept_prefix
-from evalql.engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from evalql.engine.kernels import _chunk_bounds, as_threshold, cell_of
-from evalql.engine.selection import frozen
+
+from evalql.engine.arrays import columns, frozen, row_mask
+from evalql.engine.index import ThresholdIndex, kept_prefix
+from evalql.engine.jit import inline_jit, jit, map_rows, sum_rows
+from evalql.engine.kernels import as_threshold, cell_of
 
 
 @inline_jit
@@ -59,20 +59,17 @@ def _scale(edges: np.ndarray) -> float:
     return (len(edges) - 1) / width if width > 0 else 0.0
 
 
-@parallel_jit
+@jit
 def _confidence_histogram(actual, predicted, confidence, edges, scale, actual_ok, n_labels,
-                          mask, use_mask, chunks):
-    partial = np.zeros((chunks, 2, edges.shape[0] - 1), dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            ok = _in_view(i, actual, actual_ok, n_labels, mask, use_mask) & (predicted[i] >= 0)
-            b = _bin_of(confidence[i], edges, scale)
-            if ok & (b >= 0):
-                partial[c, 0, b] += 1
-                partial[c, 1, b] += predicted[i] == actual[i]
-    return partial.sum(axis=0)
+                          mask, use_mask, lo, hi):
+    counts = np.zeros((2, edges.shape[0] - 1), dtype=np.int64)
+    for i in range(lo, hi):
+        ok = _in_view(i, actual, actual_ok, n_labels, mask, use_mask) & (predicted[i] >= 0)
+        b = _bin_of(confidence[i], edges, scale)
+        if ok & (b >= 0):
+            counts[0, b] += 1
+            counts[1, b] += predicted[i] == actual[i]
+    return counts
 
 
 def confidence_histogram(
@@ -109,12 +106,12 @@ def confidence_histogram(
     from the threshold up add up to the view's ``predicted`` when the
     threshold is an edge. Rows without a prediction count in no bin.
     """
-    edges = np.asarray(edges, dtype=np.float32)
-    counts = _confidence_histogram(
-        frozen(actual, np.int32), frozen(predicted, np.int32),
-        frozen(confidence, np.float32), edges, _scale(edges),
-        np.asarray(actual_ok, dtype=np.bool_), len(actual_ok) - 1, _flags(mask),
-        mask is not None, n_chunks(len(actual)),
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    n = actual.shape[0]
+    edges = frozen(edges, np.float32)
+    counts = sum_rows(
+        _confidence_histogram, n, actual, predicted, confidence, edges, _scale(edges),
+        frozen(actual_ok, np.bool_), len(actual_ok) - 1, *row_mask(mask, n),
     )
     return counts[0], counts[1]
 
@@ -138,9 +135,9 @@ def _index_histogram(offsets, sorted_conf, n_labels, edges, scale, actual_ok):
                 continue
             # Long run (confidence descending): a bin is the difference of two
             # binary searches, "rows at or above its low edge" minus its high's.
-            above = _kept_prefix(sorted_conf, lo, hi, _above_top(edges[bins]))
+            above = kept_prefix(sorted_conf, lo, hi, _above_top(edges[bins]))
             for b in range(bins - 1, -1, -1):
-                at_low = _kept_prefix(sorted_conf, lo, hi, edges[b])
+                at_low = kept_prefix(sorted_conf, lo, hi, edges[b])
                 counts[0, b] += at_low - above
                 if p == a:
                     counts[1, b] += at_low - above
@@ -160,25 +157,22 @@ def index_confidence_histogram(
     """``confidence_histogram`` of a split without a row mask, from its threshold
     index: per run with a prediction, bins + 1 binary searches (or a pass over
     a run shorter than that) instead of a scan of every row."""
-    edges = np.asarray(edges, dtype=np.float32)
+    edges = frozen(edges, np.float32)
     counts = _index_histogram(
-        index.offsets, index.sorted_conf, index.n_labels, edges, _scale(edges),
-        np.asarray(actual_ok, dtype=np.bool_),
+        frozen(index.offsets, np.int64), frozen(index.sorted_conf, np.float32),
+        index.n_labels, edges, _scale(edges), frozen(actual_ok, np.bool_),
     )
     return counts[0], counts[1]
 
 
-@parallel_jit
-def _code_counts(codes, n_codes, actual, actual_ok, n_labels, mask, use_mask, chunks):
-    partial = np.zeros((chunks, n_codes + 1), dtype=np.int64)
-    n = codes.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if _in_view(i, actual, actual_ok, n_labels, mask, use_mask):
-                code = codes[i]
-                partial[c, code if code >= 0 else n_codes] += 1
-    return partial.sum(axis=0)
+@jit
+def _code_counts(codes, n_codes, actual, actual_ok, n_labels, mask, use_mask, lo, hi):
+    counts = np.zeros(n_codes + 1, dtype=np.int64)
+    for i in range(lo, hi):
+        if _in_view(i, actual, actual_ok, n_labels, mask, use_mask):
+            code = codes[i]
+            counts[code if code >= 0 else n_codes] += 1
+    return counts
 
 
 def code_counts(
@@ -192,52 +186,49 @@ def code_counts(
 
     Example: codes ``[0, 1, 1, -1]``, n_codes 2, every row gives ``[1, 2, 1]``.
     """
-    return _code_counts(
-        frozen(codes, np.int32), n_codes, *_actual(actual, actual_ok, len(codes)),
-        _flags(mask), mask is not None, n_chunks(len(codes)),
+    codes = frozen(codes, np.int32)
+    n = codes.shape[0]
+    return sum_rows(
+        _code_counts, n, codes, int(n_codes), *_actual(actual, actual_ok, n),
+        *row_mask(mask, n),
     )
 
 
-@parallel_jit
-def _value_range(values, valid, use_valid, actual, actual_ok, n_labels, mask, use_mask, chunks):
-    lows = np.zeros(chunks, dtype=np.float64)
-    highs = np.zeros(chunks, dtype=np.float64)
-    seen = np.zeros(chunks, dtype=np.int64)
-    n = values.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            x = values[i]
-            if (use_valid and not valid[i]) or x != x:
-                continue
-            if not _in_view(i, actual, actual_ok, n_labels, mask, use_mask):
-                continue
-            if seen[c] == 0 or x < lows[c]:
-                lows[c] = x
-            if seen[c] == 0 or x > highs[c]:
-                highs[c] = x
-            seen[c] += 1
-    return lows, highs, seen
+@jit
+def _value_range(values, valid, use_valid, actual, actual_ok, n_labels, mask, use_mask, lo, hi):
+    # (lowest, highest, how many) of rows lo .. hi-1, the bounds as float64;
+    # they mean nothing when none is seen.
+    low = high = np.float64(0.0)
+    seen = 0
+    for i in range(lo, hi):
+        x = values[i]
+        if (use_valid and not valid[i]) or x != x:
+            continue
+        if not _in_view(i, actual, actual_ok, n_labels, mask, use_mask):
+            continue
+        if seen == 0 or x < low:
+            low = x
+        if seen == 0 or x > high:
+            high = x
+        seen += 1
+    return low, high, seen
 
 
-@parallel_jit
+@jit
 def _binned_counts(values, valid, use_valid, edges, scale, actual, actual_ok, n_labels,
-                   mask, use_mask, chunks):
+                   mask, use_mask, lo, hi):
     bins = edges.shape[0] - 1
-    partial = np.zeros((chunks, bins + 1), dtype=np.int64)
-    n = values.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if not _in_view(i, actual, actual_ok, n_labels, mask, use_mask):
-                continue
-            if use_valid and not valid[i]:
-                partial[c, bins] += 1
-                continue
-            b = _bin_of(values[i], edges, scale)
-            if b >= 0:
-                partial[c, b] += 1
-    return partial.sum(axis=0)
+    counts = np.zeros(bins + 1, dtype=np.int64)
+    for i in range(lo, hi):
+        if not _in_view(i, actual, actual_ok, n_labels, mask, use_mask):
+            continue
+        if use_valid and not valid[i]:
+            counts[bins] += 1
+            continue
+        b = _bin_of(values[i], edges, scale)
+        if b >= 0:
+            counts[b] += 1
+    return counts
 
 
 def value_range(
@@ -253,15 +244,16 @@ def value_range(
     when all are. None when the view has no such value.
     Example: values ``[3, 1, 7]``, valid ``[True, True, False]`` gives ``(1, 3)``.
     """
-    values, flags = _values(values, valid)
-    lows, highs, seen = _value_range(
-        values, flags, valid is not None, *_actual(actual, actual_ok, len(values)),
-        _flags(mask), mask is not None, n_chunks(len(values)),
+    values, flags, use_valid = _values(values, valid)
+    n = values.shape[0]
+    parts = map_rows(
+        _value_range, n, values, flags, use_valid, *_actual(actual, actual_ok, n),
+        *row_mask(mask, n),
     )
-    some = seen > 0
-    if not some.any():
+    seen = [(low, high) for low, high, count in parts if count > 0]
+    if not seen:
         return None
-    low, high = lows[some].min(), highs[some].max()
+    low, high = min(low for low, _ in seen), max(high for _, high in seen)
     if values.dtype == np.int64:
         return int(low), int(high)  # exact: compare them as the column's integers
     return float(low), float(high)
@@ -282,23 +274,25 @@ def binned_counts(
     ``gte``/``lt`` filter with its edges selects.
     Example: values ``[1, 2, 5]``, edges ``[1, 3, 5]`` gives ``[2, 1, 0]``.
     """
-    values, flags = _values(values, valid)
-    edges = np.asarray(edges, dtype=np.float64)
-    return _binned_counts(
-        values, flags, valid is not None, edges, _scale(edges),
-        *_actual(actual, actual_ok, len(values)), _flags(mask), mask is not None,
-        n_chunks(len(values)),
+    values, flags, use_valid = _values(values, valid)
+    n = values.shape[0]
+    edges = frozen(edges, np.float64)
+    return sum_rows(
+        _binned_counts, n, values, flags, use_valid, edges, _scale(edges),
+        *_actual(actual, actual_ok, n), *row_mask(mask, n),
     )
 
 
-def _values(values: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    # Two specialisations only: int64 and float64.
-    dtype = np.int64 if np.issubdtype(values.dtype, np.integer) else np.float64
-    return frozen(values, dtype), _flags(valid)
-
-
-def _flags(mask: np.ndarray | None) -> np.ndarray:
-    return frozen(mask, np.bool_)
+def _values(
+    values: np.ndarray, valid: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(values, valid flags, use_valid) as kernels take them: int64 or float64
+    values (two specialisations only), read-only."""
+    dtype = np.int64 if np.issubdtype(np.asarray(values).dtype, np.integer) else np.float64
+    values, flags = frozen(values, dtype), frozen(valid, np.bool_)
+    if valid is not None and flags.shape != values.shape:
+        raise ValueError("valid has to be as long as the values")
+    return values, flags, valid is not None
 
 
 def _actual(
@@ -306,53 +300,47 @@ def _actual(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """The kernels' (actual, actual_ok, K); no actual column is a length-0 one."""
     if actual is None or actual_ok is None:
-        return frozen(None, np.int32), np.ones(1, dtype=np.bool_), 0
+        return frozen(None, np.int32), frozen(np.ones(1), np.bool_), 0
     if len(actual) != n_rows:
         raise ValueError("actual has to be as long as the values")
-    return frozen(actual, np.int32), np.asarray(actual_ok, dtype=np.bool_), len(actual_ok) - 1
+    return frozen(actual, np.int32), frozen(actual_ok, np.bool_), len(actual_ok) - 1
 
 
 # --- confusion counts per group: every slice of a breakdown in one pass -------
 
 
 @inline_jit
-def _tally(partial, c, g, i, actual, predicted, confidence, threshold, n_labels):
+def _tally(counts, g, i, actual, predicted, confidence, threshold, n_labels):
     a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
-    partial[c, g, a, p] += 1
+    counts[g, a, p] += 1
 
 
-@parallel_jit
+@jit
 def _confusion_by_code(codes, n_codes, actual, predicted, confidence, threshold, n_labels,
-                       mask, use_mask, chunks):
+                       mask, use_mask, lo, hi):
     size = n_labels + 1
-    partial = np.zeros((chunks, n_codes + 1, size, size), dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if use_mask and not mask[i]:
-                continue
-            g = codes[i] if codes[i] >= 0 else n_codes
-            _tally(partial, c, g, i, actual, predicted, confidence, threshold, n_labels)
-    return partial.sum(axis=0)
+    counts = np.zeros((n_codes + 1, size, size), dtype=np.int64)
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        g = codes[i] if codes[i] >= 0 else n_codes
+        _tally(counts, g, i, actual, predicted, confidence, threshold, n_labels)
+    return counts
 
 
-@parallel_jit
+@jit
 def _confusion_by_bin(values, valid, use_valid, edges, scale, actual, predicted, confidence,
-                      threshold, n_labels, mask, use_mask, chunks):
+                      threshold, n_labels, mask, use_mask, lo, hi):
     size = n_labels + 1
     bins = edges.shape[0] - 1
-    partial = np.zeros((chunks, bins + 1, size, size), dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            if use_mask and not mask[i]:
-                continue
-            g = bins if use_valid and not valid[i] else _bin_of(values[i], edges, scale)
-            if g >= 0:
-                _tally(partial, c, g, i, actual, predicted, confidence, threshold, n_labels)
-    return partial.sum(axis=0)
+    counts = np.zeros((bins + 1, size, size), dtype=np.int64)
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        g = bins if use_valid and not valid[i] else _bin_of(values[i], edges, scale)
+        if g >= 0:
+            _tally(counts, g, i, actual, predicted, confidence, threshold, n_labels)
+    return counts
 
 
 def confusion_by_code(
@@ -373,10 +361,11 @@ def confusion_by_code(
     counts, whatever its actual label. The result has (n_codes + 1)(K + 1)^2
     cells per thread, so the caller bounds it.
     """
-    return _confusion_by_code(
-        frozen(codes, np.int32), n_codes, *_columns(actual, predicted, confidence),
-        as_threshold(threshold), n_labels, _flags(mask), mask is not None,
-        n_chunks(len(actual)),
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    n = actual.shape[0]
+    return sum_rows(
+        _confusion_by_code, n, _codes(codes, n), int(n_codes), actual, predicted,
+        confidence, as_threshold(threshold), int(n_labels), *row_mask(mask, n),
     )
 
 
@@ -393,39 +382,21 @@ def confusion_by_bin(
 ) -> np.ndarray:
     """``confusion_by_code`` with bins of ``edges`` for codes (as ``binned_counts``
     bins), the null rows last."""
-    values, flags = _values(values, valid)
-    edges = np.asarray(edges, dtype=np.float64)
-    return _confusion_by_bin(
-        values, flags, valid is not None, edges, _scale(edges),
-        *_columns(actual, predicted, confidence), as_threshold(threshold), n_labels,
-        _flags(mask), mask is not None, n_chunks(len(actual)),
+    values, flags, use_valid = _values(values, valid)
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    n = actual.shape[0]
+    if values.shape != (n,):
+        raise ValueError("values have to be as long as the columns")
+    edges = frozen(edges, np.float64)
+    return sum_rows(
+        _confusion_by_bin, n, values, flags, use_valid, edges, _scale(edges), actual,
+        predicted, confidence, as_threshold(threshold), int(n_labels), *row_mask(mask, n),
     )
 
 
-def _columns(actual, predicted, confidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (
-        frozen(actual, np.int32),
-        frozen(predicted, np.int32),
-        frozen(confidence, np.float32),
-    )
+def _codes(codes: np.ndarray, n_rows: int) -> np.ndarray:
+    codes = frozen(codes, np.int32)
+    if codes.shape != (n_rows,):
+        raise ValueError("codes have to be as long as the columns")
+    return codes
 
-
-def warm() -> None:
-    """Load (or compile) this module's kernels, for the server's start, with
-    read-only columns as the store hands them out."""
-    codes, confidence, mask = np.zeros(4, np.int32), np.ones(4, np.float32), np.ones(4, bool)
-    for array in (codes, confidence, mask):
-        array.flags.writeable = False
-    every = np.ones(2, dtype=bool)
-    edges = np.linspace(0.0, 1.0, 3)
-    index = ThresholdIndex.build(codes, codes, confidence, 1)
-    index_confidence_histogram(index, edges, every)
-    for rows in (None, mask):
-        confidence_histogram(codes, codes, confidence, edges, every, rows)
-        code_counts(codes, 1, codes, every, rows)
-        confusion_by_code(codes, 1, codes, codes, confidence, 0.5, 1, rows)
-        for values in (np.zeros(4, np.int64), np.zeros(4, np.float64)):
-            for valid in (None, mask):
-                value_range(values, valid, codes, every, rows)
-                binned_counts(values, valid, edges, codes, every, rows)
-                confusion_by_bin(values, valid, edges, codes, codes, confidence, 0.5, 1, rows)

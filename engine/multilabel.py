@@ -34,8 +34,9 @@ Beyond the counts at one threshold (``multilabel_counts``):
 
 Preconditions, guaranteed by ingest: codes are in ``0 .. K-1``, a row's lists
 hold distinct codes, offsets are non-decreasing. Kernels are private and pure;
-the public wrappers below fix dtypes and package results. Parallel kernels
-give each chunk its own buffer and sum the buffers serially afterwards.
+the public wrappers below fix dtypes and package results. A kernel scans one
+range of rows into buffers of its own; ``jit.map_rows`` runs one range per
+core and the wrapper sums (or joins) the ranges' buffers afterwards.
 """
 
 from __future__ import annotations
@@ -44,13 +45,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import numba
 import numpy as np
+
+from evalql.engine.arrays import frozen, row_mask
 from evalql.engine.curves import _bucket, _kept_after, _lookup, _thresholds
 from evalql.engine.histogram import _bin_of, _scale
-from evalql.engine.index import _kept_prefix
-from evalql.engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from evalql.engine.kernels import _chunk_bounds, as_threshold
+from evalql.engine.index import kept_prefix
+from evalql.engine.jit import (
+    chunk_bounds,
+    inline_jit,
+    jit,
+    map_ranges,
+    map_rows,
+    n_chunks,
+    sum_rows,
+)
+from evalql.engine.kernels import as_threshold
 from evalql.engine.metrics import LabelCounts, divide
 from evalql.engine.ranking import PrecisionSteps, Ranking, _empty_sums, _fill, _steps
 from evalql.engine.ranking import _key as _ranking_key
@@ -188,75 +198,72 @@ def _add_pairs(
             matrix[a, kept_codes[k]] += 1
 
 
-@parallel_jit
+@inline_jit
+def _in_s(selected, n_labels):
+    # S as 0/1 counts, for the branch-free arithmetic of _row_counts.
+    in_s = np.zeros(n_labels, dtype=np.int64)
+    for k in range(n_labels):
+        in_s[k] = 1 if selected[k] else 0
+    return in_s
+
+
+@jit
 def _multilabel_scan(
     actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence,
-    threshold, n_labels, selected, mask, use_mask, with_matrix, chunks,
+    threshold, n_labels, selected, mask, use_mask, with_matrix, lo, hi,
 ):
-    # Per label: 0 = TP, 1 = actual (support), 2 = kept predictions.
-    per_label = np.zeros((chunks, 3, n_labels), dtype=np.int64)
-    # Per view: 0 = rows, 1 = rows with a kept prediction in S,
+    # Rows lo .. hi-1. Per label: 0 = TP, 1 = actual (support), 2 = kept
+    # predictions. Per view: 0 = rows, 1 = rows with a kept prediction in S,
     # 2 = exact matches on S, 3 = exact matches with a kept prediction.
-    per_view = np.zeros((chunks, 4), dtype=np.int64)
+    per_label = np.zeros((3, n_labels), dtype=np.int64)
+    per_view = np.zeros(4, dtype=np.int64)
     size = n_labels + 1 if with_matrix else 1
-    matrices = np.zeros((chunks, size, size), dtype=np.int64)
-    n = actual_offsets.shape[0] - 1
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        stamp = np.full(n_labels, -1, dtype=np.int64)
-        in_s = np.zeros(n_labels, dtype=np.int64)
-        for k in range(n_labels):
-            in_s[k] = 1 if selected[k] else 0
-        tp = np.zeros(n_labels, dtype=np.int64)
-        support = np.zeros(n_labels, dtype=np.int64)
-        kept = np.zeros(n_labels, dtype=np.int64)
-        kept_codes = np.empty(n_labels + 1, dtype=np.int64)
-        matrix = np.zeros((size, size), dtype=np.int64)
-        rows = 0
-        answered = 0
-        exact = 0
-        answered_exact = 0
-        for i in range(lo, hi):
-            if use_mask and not mask[i]:
-                continue
-            n_actual, n_kept, n_hit = _row_counts(
-                i, actual_offsets, actual_codes, predicted_offsets, predicted_codes,
-                confidence, threshold, in_s, stamp, support, kept, tp, kept_codes, with_matrix,
+    matrix = np.zeros((size, size), dtype=np.int64)
+    stamp = np.full(n_labels, -1, dtype=np.int64)
+    in_s = _in_s(selected, n_labels)
+    tp, support, kept = per_label[0], per_label[1], per_label[2]
+    kept_codes = np.empty(n_labels + 1, dtype=np.int64)
+    rows = 0
+    answered = 0
+    exact = 0
+    answered_exact = 0
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        n_actual, n_kept, n_hit = _row_counts(
+            i, actual_offsets, actual_codes, predicted_offsets, predicted_codes,
+            confidence, threshold, in_s, stamp, support, kept, tp, kept_codes, with_matrix,
+        )
+        # Distinct codes: the sets are equal when every actual and every
+        # kept label is a hit.
+        same = np.int64(n_hit == n_actual) * np.int64(n_hit == n_kept)
+        some = np.int64(n_kept > 0)
+        rows += 1
+        answered += some
+        exact += same
+        answered_exact += same * some
+        if with_matrix:
+            _add_pairs(
+                i, actual_offsets, actual_codes, selected, kept_codes, n_kept, n_actual,
+                matrix, n_labels,
             )
-            # Distinct codes: the sets are equal when every actual and every
-            # kept label is a hit.
-            same = np.int64(n_hit == n_actual) * np.int64(n_hit == n_kept)
-            some = np.int64(n_kept > 0)
-            rows += 1
-            answered += some
-            exact += same
-            answered_exact += same * some
-            if with_matrix:
-                _add_pairs(
-                    i, actual_offsets, actual_codes, selected, kept_codes, n_kept, n_actual,
-                    matrix, n_labels,
-                )
-        per_label[c, 0] = tp
-        per_label[c, 1] = support
-        per_label[c, 2] = kept
-        per_view[c, 0] = rows
-        per_view[c, 1] = answered
-        per_view[c, 2] = exact
-        per_view[c, 3] = answered_exact
-        matrices[c] = matrix
-    return per_label.sum(axis=0), per_view.sum(axis=0), matrices.sum(axis=0)
+    per_view[0] = rows
+    per_view[1] = answered
+    per_view[2] = exact
+    per_view[3] = answered_exact
+    return per_label, per_view, matrix
 
 
-@parallel_jit
+@jit
 def _label_outcomes(
     actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence,
-    threshold, label, mask, use_mask,
+    threshold, label, mask, use_mask, lo, hi,
 ):
-    n = actual_offsets.shape[0] - 1
-    out = np.empty(n, dtype=np.int8)
-    for i in numba.prange(n):  # each iteration writes only out[i]
+    # The outcomes of rows lo .. hi-1.
+    out = np.empty(hi - lo, dtype=np.int8)
+    for i in range(lo, hi):
         if use_mask and not mask[i]:
-            out[i] = OUTSIDE
+            out[i - lo] = OUTSIDE
             continue
         is_actual = False
         for j in range(actual_offsets[i], actual_offsets[i + 1]):
@@ -269,9 +276,9 @@ def _label_outcomes(
                 is_kept = confidence[j] >= threshold
                 break
         if is_actual:
-            out[i] = TP if is_kept else FN
+            out[i - lo] = TP if is_kept else FN
         else:
-            out[i] = FP if is_kept else TN
+            out[i - lo] = FP if is_kept else TN
     return out
 
 
@@ -284,82 +291,76 @@ def _kept_has(i, predicted_offsets, predicted_codes, confidence, threshold, labe
     return False
 
 
-@parallel_jit
+@jit
 def _match_sets(
     actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence,
-    threshold, n_labels, selected, tests, mask, use_mask, chunks,
+    threshold, n_labels, selected, tests, mask, use_mask, lo, hi,
 ):
-    # tests: the int64 fields of ``RowTests.array`` (-1 = no test).
-    n = actual_offsets.shape[0] - 1
-    out = np.zeros(n, dtype=np.bool_)
-    for c in numba.prange(chunks):  # each chunk writes only its own rows of `out`
-        lo, hi = _chunk_bounds(n, chunks, c)
-        stamp = np.full(n_labels, -1, dtype=np.int64)
-        in_s = np.zeros(n_labels, dtype=np.int64)
-        for k in range(n_labels):
-            in_s[k] = 1 if selected[k] else 0
-        # Scratch counts: this kernel wants only the per-row answer.
-        scratch = np.zeros(n_labels, dtype=np.int64)
-        kept_codes = np.empty(n_labels + 1, dtype=np.int64)
-        # Set sizes only for the tests that read them (the same for every
-        # row, so the branch costs nothing).
-        sizes = tests[2] >= 0 or tests[5] >= 0 or tests[6] >= 0
-        for i in range(lo, hi):
-            if use_mask and not mask[i]:
-                continue
-            n_actual = n_kept = n_hit = 0
-            if sizes:
-                n_actual, n_kept, n_hit = _row_counts(
-                    i, actual_offsets, actual_codes, predicted_offsets, predicted_codes,
-                    confidence, threshold, in_s, stamp, scratch, scratch, scratch, kept_codes,
-                    False,
-                )
-            else:
-                for j in range(actual_offsets[i], actual_offsets[i + 1]):
-                    stamp[actual_codes[j]] = i
-            # Now stamp[code] == i marks row i's actual labels.
-            ok = True
-            if tests[0] >= 0:
-                ok = ok and in_s[tests[0]] == 1 and stamp[tests[0]] == i
-            if tests[1] >= 0:
-                ok = ok and not (in_s[tests[1]] == 1 and stamp[tests[1]] == i)
-            if tests[2] >= 0:
-                ok = ok and (n_actual == 0) == (tests[2] == 1)
-            if tests[3] >= 0:
-                ok = ok and in_s[tests[3]] == 1 and _kept_has(
-                    i, predicted_offsets, predicted_codes, confidence, threshold, tests[3])
-            if tests[4] >= 0:
-                ok = ok and not (in_s[tests[4]] == 1 and _kept_has(
-                    i, predicted_offsets, predicted_codes, confidence, threshold, tests[4]))
-            if tests[5] >= 0:
-                ok = ok and (n_kept == 0) == (tests[5] == 1)
-            if tests[6] >= 0:
-                ok = ok and (n_hit == n_actual and n_hit == n_kept) == (tests[6] == 1)
-            out[i] = ok
+    # Whether rows lo .. hi-1 match. tests: the int64 fields of
+    # ``RowTests.array`` (-1 = no test).
+    out = np.zeros(hi - lo, dtype=np.bool_)
+    stamp = np.full(n_labels, -1, dtype=np.int64)
+    in_s = _in_s(selected, n_labels)
+    # Scratch counts: this kernel wants only the per-row answer.
+    scratch = np.zeros(n_labels, dtype=np.int64)
+    kept_codes = np.empty(n_labels + 1, dtype=np.int64)
+    # Set sizes only for the tests that read them (the same for every
+    # row, so the branch costs nothing).
+    sizes = tests[2] >= 0 or tests[5] >= 0 or tests[6] >= 0
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        n_actual = n_kept = n_hit = 0
+        if sizes:
+            n_actual, n_kept, n_hit = _row_counts(
+                i, actual_offsets, actual_codes, predicted_offsets, predicted_codes,
+                confidence, threshold, in_s, stamp, scratch, scratch, scratch, kept_codes,
+                False,
+            )
+        else:
+            for j in range(actual_offsets[i], actual_offsets[i + 1]):
+                stamp[actual_codes[j]] = i
+        # Now stamp[code] == i marks row i's actual labels.
+        ok = True
+        if tests[0] >= 0:
+            ok = ok and in_s[tests[0]] == 1 and stamp[tests[0]] == i
+        if tests[1] >= 0:
+            ok = ok and not (in_s[tests[1]] == 1 and stamp[tests[1]] == i)
+        if tests[2] >= 0:
+            ok = ok and (n_actual == 0) == (tests[2] == 1)
+        if tests[3] >= 0:
+            ok = ok and in_s[tests[3]] == 1 and _kept_has(
+                i, predicted_offsets, predicted_codes, confidence, threshold, tests[3])
+        if tests[4] >= 0:
+            ok = ok and not (in_s[tests[4]] == 1 and _kept_has(
+                i, predicted_offsets, predicted_codes, confidence, threshold, tests[4]))
+        if tests[5] >= 0:
+            ok = ok and (n_kept == 0) == (tests[5] == 1)
+        if tests[6] >= 0:
+            ok = ok and (n_hit == n_actual and n_hit == n_kept) == (tests[6] == 1)
+        out[i - lo] = ok
     return out
 
 
-@parallel_jit
-def _top_confidence(predicted_offsets, confidence, threshold):
-    n = predicted_offsets.shape[0] - 1
-    out = np.zeros(n, dtype=np.float32)
-    for i in numba.prange(n):  # each iteration writes only out[i]
+@jit
+def _top_confidence(predicted_offsets, confidence, threshold, lo, hi):
+    out = np.zeros(hi - lo, dtype=np.float32)
+    for i in range(lo, hi):
         best = np.float32(0.0)
         for j in range(predicted_offsets[i], predicted_offsets[i + 1]):
             if confidence[j] >= threshold and confidence[j] > best:
                 best = confidence[j]
-        out[i] = best
+        out[i - lo] = best
     return out
 
 
-@parallel_jit
-def _label_confidence(predicted_offsets, predicted_codes, confidence, label):
-    n = predicted_offsets.shape[0] - 1
-    out = np.zeros(n, dtype=np.float32)
-    for i in numba.prange(n):  # each iteration writes only out[i]
+@jit
+def _label_confidence(predicted_offsets, predicted_codes, confidence, label, lo, hi):
+    out = np.zeros(hi - lo, dtype=np.float32)
+    for i in range(lo, hi):
         for j in range(predicted_offsets[i], predicted_offsets[i + 1]):
             if predicted_codes[j] == label:
-                out[i] = confidence[j]
+                out[i - lo] = confidence[j]
                 break
     return out
 
@@ -427,10 +428,10 @@ def _label_keys(
     return keys[:written].copy()
 
 
-@parallel_jit
+@jit
 def _multilabel_curve(
     actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence,
-    thresholds, lookup, n_labels, selected, mask, use_mask, chunks,
+    thresholds, lookup, n_labels, selected, mask, use_mask, lo, hi,
 ):
     # A predicted label of bucket b (= #{j : thresholds[j] <= confidence}) is
     # kept at thresholds 0 .. b-1. Per label: kept and hit pairs by bucket.
@@ -440,82 +441,73 @@ def _multilabel_curve(
     # label (it must be dropped), hi = the lowest bucket of an actual label
     # (it must be kept; 0 when one is not predicted at all).
     points = thresholds.shape[0]
-    kept = np.zeros((chunks, points + 1, n_labels), dtype=np.int64)
-    hits = np.zeros((chunks, points + 1, n_labels), dtype=np.int64)
-    support = np.zeros((chunks, n_labels), dtype=np.int64)
-    answered = np.zeros((chunks, points + 1), dtype=np.int64)
-    exact = np.zeros((chunks, points + 1), dtype=np.int64)
-    answered_exact = np.zeros((chunks, points + 1), dtype=np.int64)
-    rows = np.zeros(chunks, dtype=np.int64)
-    n = actual_offsets.shape[0] - 1
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        stamp = np.full(n_labels, -1, dtype=np.int64)
-        for i in range(lo, hi):
-            if use_mask and not mask[i]:
-                continue
-            rows[c] += 1
-            n_actual = 0
-            for j in range(actual_offsets[i], actual_offsets[i + 1]):
-                code = actual_codes[j]
-                stamp[code] = i
-                support[c, code] += 1
-                n_actual += selected[code]
-            top = 0
-            first_actual = points
-            last_other = 0
-            n_found = 0
-            for j in range(predicted_offsets[i], predicted_offsets[i + 1]):
-                code = predicted_codes[j]
-                b = _bucket(confidence[j], thresholds, lookup)
-                is_actual = stamp[code] == i
-                kept[c, b, code] += 1
+    kept = np.zeros((points + 1, n_labels), dtype=np.int64)
+    hits = np.zeros((points + 1, n_labels), dtype=np.int64)
+    support = np.zeros(n_labels, dtype=np.int64)
+    answered = np.zeros(points + 1, dtype=np.int64)
+    exact = np.zeros(points + 1, dtype=np.int64)
+    answered_exact = np.zeros(points + 1, dtype=np.int64)
+    rows = 0
+    stamp = np.full(n_labels, -1, dtype=np.int64)
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        rows += 1
+        n_actual = 0
+        for j in range(actual_offsets[i], actual_offsets[i + 1]):
+            code = actual_codes[j]
+            stamp[code] = i
+            support[code] += 1
+            n_actual += selected[code]
+        top = 0
+        first_actual = points
+        last_other = 0
+        n_found = 0
+        for j in range(predicted_offsets[i], predicted_offsets[i + 1]):
+            code = predicted_codes[j]
+            b = _bucket(confidence[j], thresholds, lookup)
+            is_actual = stamp[code] == i
+            kept[b, code] += 1
+            if is_actual:
+                hits[b, code] += 1
+            if selected[code]:
+                top = max(top, b)
                 if is_actual:
-                    hits[c, b, code] += 1
-                if selected[code]:
-                    top = max(top, b)
-                    if is_actual:
-                        n_found += 1
-                        first_actual = min(first_actual, b)
-                    else:
-                        last_other = max(last_other, b)
-            if n_found < n_actual:
-                first_actual = 0
-            answered[c, top] += 1
-            if last_other < first_actual:
-                exact[c, last_other] += 1
-                exact[c, first_actual] -= 1
-                if n_actual > 0:
-                    answered_exact[c, last_other] += 1
-                    answered_exact[c, first_actual] -= 1
-    return (
-        kept.sum(axis=0), hits.sum(axis=0), support.sum(axis=0), answered.sum(axis=0),
-        exact.sum(axis=0), answered_exact.sum(axis=0), rows.sum(),
-    )
+                    n_found += 1
+                    first_actual = min(first_actual, b)
+                else:
+                    last_other = max(last_other, b)
+        if n_found < n_actual:
+            first_actual = 0
+        answered[top] += 1
+        if last_other < first_actual:
+            exact[last_other] += 1
+            exact[first_actual] -= 1
+            if n_actual > 0:
+                answered_exact[last_other] += 1
+                answered_exact[first_actual] -= 1
+    return kept, hits, support, answered, exact, answered_exact, rows
 
 
-@parallel_jit
+@jit
 def _pair_histogram(
     actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence,
-    edges, scale, n_labels, selected, mask, use_mask, chunks,
+    edges, scale, n_labels, selected, mask, use_mask, lo, hi,
 ):
-    partial = np.zeros((chunks, 2, edges.shape[0] - 1), dtype=np.int64)
-    n = actual_offsets.shape[0] - 1
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        stamp = np.full(n_labels, -1, dtype=np.int64)
-        for i in range(lo, hi):
-            if use_mask and not mask[i]:
-                continue
-            for j in range(actual_offsets[i], actual_offsets[i + 1]):
-                stamp[actual_codes[j]] = i
-            for j in range(predicted_offsets[i], predicted_offsets[i + 1]):
-                code = predicted_codes[j]
-                b = _bin_of(confidence[j], edges, scale)
-                if selected[code] and b >= 0:
-                    partial[c, 0, b] += 1
-                    partial[c, 1, b] += stamp[code] == i
-    return partial.sum(axis=0)
+    counts = np.zeros((2, edges.shape[0] - 1), dtype=np.int64)
+    stamp = np.full(n_labels, -1, dtype=np.int64)
+    for i in range(lo, hi):
+        if use_mask and not mask[i]:
+            continue
+        for j in range(actual_offsets[i], actual_offsets[i + 1]):
+            stamp[actual_codes[j]] = i
+        for j in range(predicted_offsets[i], predicted_offsets[i + 1]):
+            code = predicted_codes[j]
+            b = _bin_of(confidence[j], edges, scale)
+            if selected[code] and b >= 0:
+                counts[0, b] += 1
+                counts[1, b] += stamp[code] == i
+    return counts
 
 
 # --- index kernels ----------------------------------------------------------------
@@ -565,15 +557,15 @@ def _top_keys(top):
     return keys
 
 
-@parallel_jit
-def _unkey(keys):
-    # (confidence, row) of each ``_descending_key`` key.
-    bits = np.empty(keys.shape[0], dtype=np.int32)
-    rows = np.empty(keys.shape[0], dtype=np.int32)
-    for m in numba.prange(keys.shape[0]):  # each iteration writes only entry m
-        bits[m] = np.int32(_TOP - np.int64(keys[m] >> np.uint64(32)))
-        rows[m] = np.int32(keys[m] & np.uint64(_ROW_BITS))
-    return bits.view(np.float32), rows
+@jit
+def _unkey(keys, lo, hi):
+    # (confidence bits, row) of the ``_descending_key`` keys lo .. hi-1.
+    bits = np.empty(hi - lo, dtype=np.int32)
+    rows = np.empty(hi - lo, dtype=np.int32)
+    for m in range(lo, hi):
+        bits[m - lo] = np.int32(_TOP - np.int64(keys[m] >> np.uint64(32)))
+        rows[m - lo] = np.int32(keys[m] & np.uint64(_ROW_BITS))
+    return bits, rows
 
 
 @jit
@@ -617,25 +609,30 @@ def _add_actual(vector, row, actual_offsets, actual_codes, n_labels):
         vector[actual_codes[j]] += 1
 
 
-@parallel_jit
-def _checkpoints(rows, run_offsets, block, checkpoint_offsets, actual_offsets, actual_codes,
-                 n_labels):
-    # Per run, the actual labels of its first m entries for m = 0, block, 2 block, ...:
-    # each block's own sums in parallel (each writes its own row), then a
-    # running sum along each run.
-    out = np.zeros((checkpoint_offsets[-1], n_labels + 1), dtype=np.int32)
-    for c in numba.prange(checkpoint_offsets[-1]):
+@jit
+def _block_sums(rows, run_offsets, block, checkpoint_offsets, actual_offsets, actual_codes,
+                n_labels, lo, hi):
+    # Checkpoints lo .. hi-1 as block sums: checkpoint b of a run holds the
+    # actual labels of its block b - 1 (nothing for b = 0).
+    out = np.zeros((hi - lo, n_labels + 1), dtype=np.int32)
+    for c in range(lo, hi):
         r = np.searchsorted(checkpoint_offsets, c, side="right") - 1
         b = c - checkpoint_offsets[r]
         if b == 0:
             continue
         start = run_offsets[r] + (b - 1) * block
         for m in range(start, start + block):
-            _add_actual(out[c], rows[m], actual_offsets, actual_codes, n_labels)
-    for r in range(run_offsets.shape[0] - 1):
-        for c in range(checkpoint_offsets[r] + 1, checkpoint_offsets[r + 1]):
-            out[c] += out[c - 1]
+            _add_actual(out[c - lo], rows[m], actual_offsets, actual_codes, n_labels)
     return out
+
+
+@jit
+def _running_sums(sums, checkpoint_offsets):
+    # Block sums into checkpoints: a running sum along each run, in place.
+    for r in range(checkpoint_offsets.shape[0] - 1):
+        for c in range(checkpoint_offsets[r] + 1, checkpoint_offsets[r + 1]):
+            sums[c] += sums[c - 1]
+    return sums
 
 
 @inline_jit
@@ -644,7 +641,7 @@ def _actual_of_prefix(vector, conf, rows, checkpoints, start, end, first_checkpo
     """The actual labels of a run's entries with confidence >= threshold, into
     ``vector``: the checkpoint below, plus the few entries after it. Returns
     how many entries that is."""
-    n = _kept_prefix(conf, start, end, threshold)
+    n = kept_prefix(conf, start, end, threshold)
     b = n // block
     for a in range(n_labels + 1):
         vector[a] = checkpoints[first_checkpoint + b, a]
@@ -667,25 +664,57 @@ def _index_counts(conf, rows, run_offsets, checkpoints, checkpoint_offsets, bloc
             checkpoint_offsets[j], block, threshold, actual_offsets, actual_codes, n_labels,
         )
         matrix[:, j] = column
+    # int64, not literal zeros, which would compile kept_prefix once more.
+    zero = np.int64(0)
     answered = _actual_of_prefix(
-        column, top_conf, top_rows, top_checkpoints, 0, top_conf.shape[0], 0, block,
-        threshold, actual_offsets, actual_codes, n_labels,
+        column, top_conf, top_rows, top_checkpoints, zero, np.int64(top_conf.shape[0]), zero,
+        block, threshold, actual_offsets, actual_codes, n_labels,
     )
     return matrix, kept, answered, column
+
+
+def _unkeyed(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(confidence, row) of each ``_descending_key`` key, read-only."""
+    parts = map_rows(_unkey, len(keys), frozen(keys, np.uint64))
+    bits = _joined([bits for bits, _ in parts])
+    rows = _joined([rows for _, rows in parts])
+    return frozen(bits.view(np.float32), np.float32), frozen(rows, np.int32)
+
+
+def _checkpoints(
+    rows: np.ndarray,
+    run_offsets: np.ndarray,
+    block: int,
+    checkpoint_offsets: np.ndarray,
+    actual_offsets: np.ndarray,
+    actual_codes: np.ndarray,
+    n_labels: int,
+) -> np.ndarray:
+    """Per run, the actual labels of its first m entries for m = 0, block,
+    2 block, ...: ranges of checkpoints' block sums side by side (each in its
+    own buffer), then a running sum along each run. Read-only int32."""
+    n = int(checkpoint_offsets[-1])
+    bounds = chunk_bounds(n, n_chunks(n * block))  # a checkpoint sums a block of entries
+    sums = _joined(map_ranges(
+        _block_sums, bounds, rows, run_offsets, int(block), checkpoint_offsets,
+        actual_offsets, actual_codes, int(n_labels),
+    ))
+    return frozen(_running_sums(sums, checkpoint_offsets), np.int32)
 
 
 # --- wrappers -----------------------------------------------------------------
 
 
 def _arrays(columns: LabelSetColumns) -> tuple[np.ndarray, ...]:
-    """The five CSR arrays with the kernels' dtypes (no copy when they already
-    have them), after the O(1) checks that keep the compiled loops in bounds."""
+    """The five CSR arrays as kernels read them (int64 offsets, int32 codes,
+    float32 confidences, read-only; no copy when they already have the dtype),
+    after the O(1) checks that keep the compiled loops in bounds."""
     arrays = (
-        np.asarray(columns.actual_offsets, dtype=np.int64),
-        np.asarray(columns.actual_codes, dtype=np.int32),
-        np.asarray(columns.predicted_offsets, dtype=np.int64),
-        np.asarray(columns.predicted_codes, dtype=np.int32),
-        np.asarray(columns.predicted_confidence, dtype=np.float32),
+        frozen(columns.actual_offsets, np.int64),
+        frozen(columns.actual_codes, np.int32),
+        frozen(columns.predicted_offsets, np.int64),
+        frozen(columns.predicted_codes, np.int32),
+        frozen(columns.predicted_confidence, np.float32),
     )
     actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence = arrays
     if len(actual_offsets) == 0 or len(actual_offsets) != len(predicted_offsets):
@@ -696,15 +725,6 @@ def _arrays(columns: LabelSetColumns) -> tuple[np.ndarray, ...]:
         if offsets[0] < 0 or offsets[-1] > len(codes):
             raise ValueError("offsets have to lie within their codes")
     return arrays
-
-
-def _mask(mask: np.ndarray | None, n_rows: int) -> tuple[np.ndarray, bool]:
-    if mask is None:
-        return np.ones(0, dtype=np.bool_), False
-    flags = np.asarray(mask, dtype=np.bool_)
-    if flags.shape != (n_rows,):
-        raise ValueError("mask has to be as long as the columns")
-    return flags, True
 
 
 def _selection(labels: np.ndarray | Sequence[int] | None, n_labels: int) -> np.ndarray:
@@ -718,9 +738,15 @@ def _selection(labels: np.ndarray | Sequence[int] | None, n_labels: int) -> np.n
 
 
 def _selected(codes: np.ndarray, n_labels: int) -> np.ndarray:
+    """S as the kernels read it: read-only bool flags of the K labels."""
     flags = np.zeros(n_labels, dtype=np.bool_)
     flags[codes] = True
-    return flags
+    return frozen(flags, np.bool_)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The ranges' slices of a per-row result, in row order (no copy for one)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 @dataclass(frozen=True)
@@ -882,11 +908,11 @@ def multilabel_counts(
     """
     arrays = _arrays(columns)
     n_rows = len(arrays[0]) - 1
-    flags, use_mask = _mask(mask, n_rows)
+    flags, use_mask = row_mask(mask, n_rows)
     codes = _selection(labels, n_labels)
-    per_label, per_view, counts = _multilabel_scan(
-        *arrays, as_threshold(threshold), n_labels, _selected(codes, n_labels),
-        flags, use_mask, matrix, n_chunks(n_rows),
+    per_label, per_view, counts = sum_rows(
+        _multilabel_scan, n_rows, *arrays, as_threshold(threshold), n_labels,
+        _selected(codes, n_labels), flags, use_mask, bool(matrix),
     )
     tp, support, predicted = per_label
     return _package(tp, support, predicted, codes, per_view, counts if matrix else None)
@@ -1027,16 +1053,16 @@ def match_rows(
     """
     arrays = _arrays(columns)
     n_rows = len(arrays[0]) - 1
-    flags, use_mask = _mask(mask, n_rows)
+    flags, use_mask = row_mask(mask, n_rows)
     checks = tests.array()
     for code in checks[[0, 1, 3, 4]]:
         if code >= n_labels:
             raise ValueError(f"label codes have to lie in [0, {n_labels}), got {code}")
     selected = _selected(_selection(labels, n_labels), n_labels)
-    return _match_sets(
-        *arrays, as_threshold(threshold), n_labels, selected, checks, flags, use_mask,
-        n_chunks(n_rows),
-    )
+    return _joined(map_rows(
+        _match_sets, n_rows, *arrays, as_threshold(threshold), n_labels, selected,
+        frozen(checks, np.int64), flags, use_mask,
+    ))
 
 
 def exact_match_rows(
@@ -1094,8 +1120,12 @@ def label_outcomes(
     ``label_counts`` entries at the same threshold and mask.
     """
     arrays = _arrays(columns)
-    flags, use_mask = _mask(mask, len(arrays[0]) - 1)
-    return _label_outcomes(*arrays, as_threshold(threshold), np.int32(label), flags, use_mask)
+    n_rows = len(arrays[0]) - 1
+    flags, use_mask = row_mask(mask, n_rows)
+    return _joined(map_rows(
+        _label_outcomes, n_rows, *arrays, as_threshold(threshold), np.int32(label), flags,
+        use_mask,
+    ))
 
 
 def label_outcome_rows(
@@ -1125,7 +1155,9 @@ def label_confidence(columns: LabelSetColumns, label: int) -> np.ndarray:
     and the key for ordering a label's drill-down rows by confidence.
     """
     _, _, offsets, codes, confidence = _arrays(columns)
-    return _label_confidence(offsets, codes, confidence, np.int32(label))
+    return _joined(map_rows(
+        _label_confidence, len(offsets) - 1, offsets, codes, confidence, np.int32(label)
+    ))
 
 
 def top_confidence(columns: LabelSetColumns, threshold: float) -> np.ndarray:
@@ -1137,7 +1169,9 @@ def top_confidence(columns: LabelSetColumns, threshold: float) -> np.ndarray:
     ``[0.9, 0, 0]``.
     """
     _, _, offsets, _, confidence = _arrays(columns)
-    return _top_confidence(offsets, confidence, as_threshold(threshold))
+    return _joined(map_rows(
+        _top_confidence, len(offsets) - 1, offsets, confidence, as_threshold(threshold)
+    ))
 
 
 # --- ranking: average precision, ROC AUC, precision steps ----------------------
@@ -1165,7 +1199,7 @@ def rank_label_sets(
     no positives or no negatives.
     """
     arrays = _arrays(columns)
-    flags, use_mask = _mask(mask, len(arrays[0]) - 1)
+    flags, use_mask = row_mask(mask, len(arrays[0]) - 1)
     actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence = arrays
     keys, starts, positives, total = _ranking_keys(
         actual_offsets, actual_codes, predicted_offsets, predicted_codes,
@@ -1190,7 +1224,7 @@ def label_precision_steps(
     fp ``[0, 1]``.
     """
     arrays = _arrays(columns)
-    flags, use_mask = _mask(mask, len(arrays[0]) - 1)
+    flags, use_mask = row_mask(mask, len(arrays[0]) - 1)
     actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence = arrays
     keys = _label_keys(
         actual_offsets, actual_codes, predicted_offsets, predicted_codes,
@@ -1253,12 +1287,13 @@ def multilabel_threshold_counts(
     """
     arrays = _arrays(columns)
     n_rows = len(arrays[0]) - 1
-    flags, use_mask = _mask(mask, n_rows)
+    flags, use_mask = row_mask(mask, n_rows)
     codes = _selection(labels, n_labels)
     t = _thresholds(thresholds)
-    kept, hits, support, answered, exact, answered_exact, rows = _multilabel_curve(
-        *arrays, t, _lookup(t), n_labels, _selected(codes, n_labels), flags, use_mask,
-        n_chunks(n_rows),
+    # t and the lookup as engine.curves passes them to _bucket: one compiled _bucket.
+    kept, hits, support, answered, exact, answered_exact, rows = sum_rows(
+        _multilabel_curve, n_rows, *arrays, t, _lookup(t), n_labels,
+        _selected(codes, n_labels), flags, use_mask,
     )
     points = len(t)
     return MultilabelThresholdCounts(
@@ -1296,11 +1331,12 @@ def pair_histogram(
     """
     arrays = _arrays(columns)
     n_rows = len(arrays[0]) - 1
-    flags, use_mask = _mask(mask, n_rows)
-    edges = np.asarray(edges, dtype=np.float32)
+    flags, use_mask = row_mask(mask, n_rows)
+    edges = frozen(edges, np.float32)
     selected = _selected(_selection(labels, n_labels), n_labels)
-    counts = _pair_histogram(
-        *arrays, edges, _scale(edges), n_labels, selected, flags, use_mask, n_chunks(n_rows)
+    counts = sum_rows(
+        _pair_histogram, n_rows, *arrays, edges, _scale(edges), n_labels, selected, flags,
+        use_mask,
     )
     return counts[0], counts[1]
 
@@ -1380,26 +1416,27 @@ class LabelSetIndex:
         )
         for j in range(n_labels):
             keys[run_offsets[j] : run_offsets[j + 1]].sort()
-        conf, rows = _unkey(keys)
+        run_offsets = frozen(run_offsets, np.int64)
+        conf, rows = _unkeyed(keys)
         del keys
         top, lo, hi = _row_bounds(
             actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence,
             n_labels,
         )
-        top_keys = _top_keys(top)
+        top_keys = _top_keys(frozen(top, np.float32))
         top_keys.sort()
-        top_conf, top_rows = _unkey(top_keys)
+        top_conf, top_rows = _unkeyed(top_keys)
         del top_keys
         possible = lo < 2.0
-        checkpoint_offsets = np.concatenate(
-            [[0], np.cumsum(np.diff(run_offsets) // block + 1)]
-        ).astype(np.int64)
+        checkpoint_offsets = frozen(
+            np.concatenate([[0], np.cumsum(np.diff(run_offsets) // block + 1)]), np.int64
+        )
         checkpoints = _checkpoints(
             rows, run_offsets, block, checkpoint_offsets, actual_offsets, actual_codes, n_labels
         )
         top_checkpoints = _checkpoints(
-            top_rows, np.array([0, len(top_rows)], dtype=np.int64), block,
-            np.array([0, len(top_rows) // block + 1], dtype=np.int64),
+            top_rows, frozen(np.array([0, len(top_rows)]), np.int64), block,
+            frozen(np.array([0, len(top_rows) // block + 1]), np.int64),
             actual_offsets, actual_codes, n_labels,
         )
         support = np.bincount(actual_codes, minlength=n_labels).astype(np.int64)
@@ -1455,28 +1492,3 @@ class LabelSetIndex:
                                     dtype=np.int64),
         )
 
-
-def warm() -> None:
-    """Load (or compile) every multilabel kernel, for a server's start, with
-    read-only arrays as the store hands them out (Numba compiles read-only
-    arrays as a type of their own)."""
-    sets = LabelSets.from_lists([[0], []], [[0], [0]], [[0.9], [0.1]])
-    for array in (sets.actual_offsets, sets.actual_codes, sets.predicted_offsets,
-                  sets.predicted_codes, sets.predicted_confidence):
-        array.flags.writeable = False
-    mask = np.ones(2, dtype=np.bool_)
-    mask.flags.writeable = False
-    edges = np.linspace(0.0, 1.0, 3)
-    for m in (None, mask):
-        multilabel_counts(sets, 0.5, 1, m, matrix=True)
-        match_rows(sets, 0.5, 1, RowTests(exact=True), m)
-        label_outcomes(sets, 0.5, 0, m)
-        rank_label_sets(sets, [0], 1, m)
-        label_precision_steps(sets, 0, m)
-        multilabel_threshold_counts(sets, np.array([0.0, 1.0]), 1, m)
-        pair_histogram(sets, edges, 1, m)
-    label_confidence(sets, 0)
-    top_confidence(sets, 0.5)
-    index = LabelSetIndex.build(sets, 1)
-    assert index is not None
-    index.counts_at(0.5)

@@ -22,8 +22,9 @@ Two ways to find a page:
   O(k log N + page log k), no scan. Under a row mask the walk steps over the
   rows outside it: O(page / share of rows kept).
 - ``select_by_scan`` scans the columns once (under a row mask), keeping the
-  best ``limit`` keys after the cursor in a bounded heap per thread: O(N),
-  with no N-sized temporary. It serves orders the index does not keep (by
+  best ``limit`` keys after the cursor in a bounded heap per range of rows
+  (one range per core), then merging the heaps: O(N), with no N-sized
+  temporary. It serves orders the index does not keep (by
   id) and label sets too large for an index.
 """
 
@@ -31,11 +32,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
-from evalql.engine.index import ThresholdIndex, _kept_prefix
-from evalql.engine.jit import inline_jit, jit, n_chunks, parallel_jit
-from evalql.engine.kernels import _chunk_bounds, as_threshold, cell_of
+
+from evalql.engine.arrays import columns, frozen, row_mask
+from evalql.engine.index import ThresholdIndex, kept_prefix
+from evalql.engine.jit import inline_jit, jit, map_rows, sum_rows
+from evalql.engine.kernels import as_threshold, cell_of
 
 ANY_RELATION = 0
 SAME_LABEL = 1  # a label was predicted and it is the actual label
@@ -142,52 +144,41 @@ def _heap_push_bounded(heap, size, key):
 
 @inline_jit
 def _offer(heap, size, key, cap):
-    # Push into a chunk's bounded heap; once full, its top is the key to beat.
+    # Push into a range's bounded heap; once full, its top is the key to beat.
     size = _heap_push_bounded(heap, size, key)
     return size, heap[0] if size == cap else _NO_KEY
 
 
 @jit
-def _merge_heaps(heaps, sizes, cap):
-    # The per-chunk heaps hold each chunk's best keys; the page is the best
-    # ``cap`` of their union, in key order.
-    found = np.empty(sizes.sum(), dtype=np.int64)
-    at = 0
-    for c in range(heaps.shape[0]):
-        found[at:at + sizes[c]] = heaps[c, :sizes[c]]
-        at += sizes[c]
-    found.sort()
-    return found[:cap]
-
-
-@parallel_jit
 def _scan_select(
     actual, predicted, confidence, sort_bits, mask, use_mask, threshold, n_labels,
-    actual_ok, predicted_ok, relation, descending, after, cap, chunks,
+    actual_ok, predicted_ok, relation, descending, after, cap, lo, hi,
 ):
-    heaps = np.empty((chunks, cap), dtype=np.int64)
-    sizes = np.zeros(chunks, dtype=np.int64)
-    totals = np.zeros(chunks, dtype=np.int64)
-    n = actual.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        heap = heaps[c]
-        size = 0
-        total = 0
-        worst = _NO_KEY  # the heap's largest key once it is full
-        for i in range(lo, hi):
-            # One branch a row: the tests are arithmetic, as in _matches.
-            a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
-            hit = _matches(a, p, actual_ok, predicted_ok, relation, n_labels)
-            if use_mask:
-                hit &= mask[i]
-            total += hit
-            key = _key(sort_bits[i], i, descending)
-            if hit & (key > after) & (key < worst):
-                size, worst = _offer(heap, size, key, cap)
-        sizes[c] = size
-        totals[c] = total
-    return _merge_heaps(heaps, sizes, cap), totals.sum()
+    # Rows lo .. hi-1: their best ``cap`` keys after ``after`` (unsorted) and
+    # how many rows match.
+    heap = np.empty(cap, dtype=np.int64)
+    size = np.int64(0)  # not a literal 0, which would compile _heap_push_bounded twice
+    total = 0
+    worst = _NO_KEY  # the heap's largest key once it is full
+    for i in range(lo, hi):
+        # One branch a row: the tests are arithmetic, as in _matches.
+        a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
+        hit = _matches(a, p, actual_ok, predicted_ok, relation, n_labels)
+        if use_mask:
+            hit &= mask[i]
+        total += hit
+        key = _key(sort_bits[i], i, descending)
+        if hit & (key > after) & (key < worst):
+            size, worst = _offer(heap, size, key, cap)
+    return heap[:size], total
+
+
+def _merge_heaps(parts: list[tuple[np.ndarray, int]], cap: int) -> tuple[np.ndarray, int]:
+    """The page's keys from the ranges' heaps: the best ``cap`` of their union,
+    in key order (keys are distinct, so any cut into ranges gives the same),
+    and the ranges' matching rows added up."""
+    keys = np.sort(np.concatenate([heap for heap, _ in parts]))[:cap]
+    return keys, sum(int(total) for _, total in parts)
 
 
 def select_by_scan(
@@ -229,37 +220,32 @@ def select_by_scan(
     -----
     An empty selection gives an empty page with ``total`` 0.
     """
-    actual, predicted, confidence = _columns(actual, predicted, confidence)
-    keys, total = _scan_select(
-        actual, predicted, confidence, frozen(sort_bits, np.int32),
-        _flags(mask), mask is not None, as_threshold(threshold), predicate.n_labels,
-        predicate.actual_ok, predicate.predicted_ok, predicate.relation,
-        descending, np.int64(after), limit + 1, n_chunks(actual.shape[0]),
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    n = actual.shape[0]
+    sort_bits = _sort_bits(sort_bits, n)
+    flags, use_mask = row_mask(mask, n)
+    parts = map_rows(
+        _scan_select, n, actual, predicted, confidence, sort_bits, flags, use_mask,
+        as_threshold(threshold), predicate.n_labels, *_cells(predicate),
+        bool(descending), np.int64(after), limit + 1,
     )
-    return _page(keys, int(total), limit)
+    return _page(*_merge_heaps(parts, limit + 1), limit)
 
 
-@parallel_jit
-def _flagged_select(flags, sort_bits, descending, after, cap, chunks):
-    heaps = np.empty((chunks, cap), dtype=np.int64)
-    sizes = np.zeros(chunks, dtype=np.int64)
-    totals = np.zeros(chunks, dtype=np.int64)
-    n = flags.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        heap = heaps[c]
-        size = 0
-        total = 0
-        worst = _NO_KEY
-        for i in range(lo, hi):
-            hit = flags[i]
-            total += hit
-            key = _key(sort_bits[i], i, descending)
-            if hit & (key > after) & (key < worst):
-                size, worst = _offer(heap, size, key, cap)
-        sizes[c] = size
-        totals[c] = total
-    return _merge_heaps(heaps, sizes, cap), totals.sum()
+@jit
+def _flagged_select(flags, sort_bits, descending, after, cap, lo, hi):
+    # ``_scan_select`` with the match already decided per row.
+    heap = np.empty(cap, dtype=np.int64)
+    size = np.int64(0)  # not a literal 0, which would compile _heap_push_bounded twice
+    total = 0
+    worst = _NO_KEY
+    for i in range(lo, hi):
+        hit = flags[i]
+        total += hit
+        key = _key(sort_bits[i], i, descending)
+        if hit & (key > after) & (key < worst):
+            size, worst = _offer(heap, size, key, cap)
+    return heap[:size], total
 
 
 def select_flagged(
@@ -281,13 +267,12 @@ def select_flagged(
     descending, limit 1 gives row ``[2]``, ``total`` 2 and ``has_next`` True.
     """
     flags = frozen(flags, np.bool_)
-    sort_bits = frozen(sort_bits, np.int32)
-    if flags.shape != sort_bits.shape:
-        raise ValueError("flags and sort_bits have to be the same length")
-    keys, total = _flagged_select(
-        flags, sort_bits, descending, np.int64(after), limit + 1, n_chunks(flags.shape[0])
+    n = flags.shape[0]
+    parts = map_rows(
+        _flagged_select, n, flags, _sort_bits(sort_bits, n, "flags"), bool(descending),
+        np.int64(after), limit + 1,
     )
-    return _page(keys, int(total), limit)
+    return _page(*_merge_heaps(parts, limit + 1), limit)
 
 
 # --- the index walk ----------------------------------------------------------
@@ -330,9 +315,10 @@ def _first_after(order, lo, hi, position):
 
 @jit
 def _walk_cells(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_ok, relation,
-                starts, ends, fill):
+                starts, ends):
     # The runs of matching rows: per index cell (a, p), the kept prefix
-    # belongs to (a, p) at the threshold and the rest to (a, None).
+    # belongs to (a, p) at the threshold and the rest to (a, None). With
+    # empty ``starts`` and ``ends`` it only counts them.
     size = n_labels + 1
     count = 0
     for a in range(size):
@@ -343,17 +329,17 @@ def _walk_cells(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_
             hi = offsets[a * size + p + 1]
             if hi == lo:
                 continue
-            cut = hi if p == n_labels else lo + _kept_prefix(sorted_conf, lo, hi, threshold)
+            cut = hi if p == n_labels else lo + kept_prefix(sorted_conf, lo, hi, threshold)
             if cut > lo and _matches(a, p, actual_ok, predicted_ok, relation, n_labels):
-                count = _emit(starts, ends, count, lo, cut, fill)
+                count = _emit(starts, ends, count, lo, cut)
             if hi > cut and _matches(a, n_labels, actual_ok, predicted_ok, relation, n_labels):
-                count = _emit(starts, ends, count, cut, hi, fill)
+                count = _emit(starts, ends, count, cut, hi)
     return count
 
 
-@jit
-def _emit(starts, ends, count, lo, hi, fill):
-    if fill:
+@inline_jit
+def _emit(starts, ends, count, lo, hi):
+    if starts.shape[0] > 0:
         starts[count] = lo
         ends[count] = hi
     return count + 1
@@ -363,11 +349,11 @@ def _emit(starts, ends, count, lo, hi, fill):
 def _segments(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_ok, relation):
     none = np.empty(0, dtype=np.int64)
     count = _walk_cells(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_ok,
-                        relation, none, none, False)
+                        relation, none, none)
     starts = np.empty(count, dtype=np.int64)
     ends = np.empty(count, dtype=np.int64)
     _walk_cells(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_ok, relation,
-                starts, ends, True)
+                starts, ends)
     return starts, ends
 
 
@@ -430,7 +416,7 @@ def _merge_select(order, bits, starts, ends, descending, after, cap, mask, use_m
     state = np.empty((k, 3), dtype=np.int64)
     keys = np.empty(k, dtype=np.int64)
     segs = np.empty(k, dtype=np.int64)
-    size = 0
+    size = np.int64(0)  # not a literal 0, which would compile _heap_sift_down again
     for s in range(k):
         _start(order, bits, starts[s], ends[s], descending, after, state[s])
         j = state[s, 0]
@@ -456,7 +442,7 @@ def _merge_select(order, bits, starts, ends, descending, after, cap, mask, use_m
         else:
             size -= 1
             keys[0], segs[0] = keys[size], segs[size]
-        _heap_sift_down(keys, segs, size, 0)
+        _heap_sift_down(keys, segs, size, np.int64(0))
     return out[:n]
 
 
@@ -481,16 +467,18 @@ def select_from_index(
     walk skips rows outside it, costing O(limit / share of rows kept), and
     ``total`` is -1: count it with ``matching_total`` on the view's matrix.
     """
+    sorted_conf = frozen(index.sorted_conf, np.float32)
     starts, ends = _segments(
-        index.offsets, index.sorted_conf, index.n_labels, as_threshold(threshold),
-        predicate.actual_ok, predicate.predicted_ok, predicate.relation,
+        frozen(index.offsets, np.int64), sorted_conf, index.n_labels,
+        as_threshold(threshold), *_cells(predicate),
     )
+    order = frozen(index.order, np.int32)
+    flags, use_mask = row_mask(mask, order.shape[0])
     keys = _merge_select(
-        frozen(index.order, np.int32), frozen(confidence_bits(index.sorted_conf), np.int32),
-        starts, ends,
-        descending, np.int64(after), limit + 1, _flags(mask), mask is not None,
+        order, frozen(confidence_bits(sorted_conf), np.int32), starts, ends,
+        bool(descending), np.int64(after), limit + 1, flags, use_mask,
     )
-    return _page(keys, -1 if mask is not None else int((ends - starts).sum()), limit)
+    return _page(keys, -1 if use_mask else int((ends - starts).sum()), limit)
 
 
 def matching_total(counts: np.ndarray, predicate: Predicate) -> int:
@@ -530,15 +518,12 @@ def _change(join, use_join, a0, p0, c0, a1, p1, c1, threshold, i):
     return present * (now * (1 - was) + 2 * was * (1 - now))
 
 
-@parallel_jit
-def _count_changes(join, use_join, a0, p0, c0, a1, p1, c1, threshold, chunks):
-    partial = np.zeros((chunks, 3), dtype=np.int64)
-    n = a0.shape[0]
-    for c in numba.prange(chunks):
-        lo, hi = _chunk_bounds(n, chunks, c)
-        for i in range(lo, hi):
-            partial[c, _change(join, use_join, a0, p0, c0, a1, p1, c1, threshold, i)] += 1
-    return partial.sum(axis=0)
+@jit
+def _count_changes(join, use_join, a0, p0, c0, a1, p1, c1, threshold, lo, hi):
+    counts = np.zeros(3, dtype=np.int64)
+    for i in range(lo, hi):
+        counts[_change(join, use_join, a0, p0, c0, a1, p1, c1, threshold, i)] += 1
+    return counts
 
 
 @jit
@@ -566,7 +551,7 @@ class Columns:
     confidence: np.ndarray
 
     def astuple(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return _columns(self.actual, self.predicted, self.confidence)
+        return columns(self.actual, self.predicted, self.confidence)
 
 
 def count_changes(
@@ -580,9 +565,9 @@ def count_changes(
     unlabeled) is wrong. Rows missing from the candidate count as neither.
     """
     use_join, links = _join(join)
-    counts = _count_changes(
-        links, use_join, *base.astuple(), *cand.astuple(), as_threshold(threshold),
-        n_chunks(len(base.actual)),
+    counts = sum_rows(
+        _count_changes, len(base.actual), links, use_join, *base.astuple(),
+        *cand.astuple(), as_threshold(threshold),
     )
     return int(counts[FIXED]), int(counts[REGRESSED])
 
@@ -597,7 +582,7 @@ def changed_rows(
     use_join, links = _join(join)
     keys = _changed_rows(
         links, use_join, *base.astuple(), *cand.astuple(), as_threshold(threshold),
-        change, np.int64(after), limit + 1,
+        int(change), np.int64(after), limit + 1,
     )
     return _page(keys, -1, limit)
 
@@ -614,29 +599,21 @@ def confidence_bits(confidence: np.ndarray) -> np.ndarray:
     return np.asarray(confidence, dtype=np.float32).view(np.int32)
 
 
-def frozen(array: np.ndarray | None, dtype: type[np.generic]) -> np.ndarray:
-    """``array`` as ``dtype``, read-only (a view, not a copy); None is empty.
-
-    The store's columns and masks are read-only, and Numba compiles read-only
-    arrays as a type of their own: passing every array read-only keeps one
-    specialisation per kernel instead of two.
-    """
-    view = np.asarray(array if array is not None else np.zeros(0), dtype=dtype).view()
-    view.flags.writeable = False
-    return view
+def _sort_bits(sort_bits: np.ndarray, n: int, rows: str = "the columns") -> np.ndarray:
+    # A kernel reads sort_bits[i] for every row: a shorter one would overrun.
+    bits = frozen(sort_bits, np.int32)
+    if bits.shape != (n,):
+        raise ValueError(f"{rows} and sort_bits have to be the same length")
+    return bits
 
 
-def _columns(actual, predicted, confidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    actual = frozen(actual, np.int32)
-    predicted = frozen(predicted, np.int32)
-    confidence = frozen(confidence, np.float32)
-    if not actual.shape == predicted.shape == confidence.shape:
-        raise ValueError("actual, predicted and confidence have to be the same length")
-    return actual, predicted, confidence
-
-
-def _flags(mask: np.ndarray | None) -> np.ndarray:
-    return frozen(mask, np.bool_)
+def _cells(predicate: Predicate) -> tuple[np.ndarray, np.ndarray, int]:
+    """A predicate as the kernels take it: (actual_ok, predicted_ok, relation)."""
+    return (
+        frozen(predicate.actual_ok, np.bool_),
+        frozen(predicate.predicted_ok, np.bool_),
+        int(predicate.relation),
+    )
 
 
 def _join(join: np.ndarray | None) -> tuple[bool, np.ndarray]:
@@ -648,24 +625,3 @@ def _page(keys: np.ndarray, total: int, limit: int) -> Page:
     rows = (shown & _POSITION_BITS).astype(np.int32)
     return Page(rows=rows, keys=shown, total=total, has_next=len(keys) > limit)
 
-
-def warm() -> None:
-    """Load (or compile) this module's kernels, for the server's start.
-
-    With read-only columns, as the store hands them out: Numba compiles a
-    read-only array type separately.
-    """
-    codes, confidence, mask = np.zeros(4, np.int32), np.ones(4, np.float32), np.ones(4, bool)
-    for array in (codes, confidence, mask):
-        array.flags.writeable = False
-    every = Predicate.every(1)
-    index = ThresholdIndex.build(codes, codes, confidence, 1)
-    for rows in (None, mask):
-        select_from_index(index, 0.5, every, True, NO_CURSOR, 2, rows)
-        select_by_scan(codes, codes, confidence, confidence_bits(confidence), 0.5, every,
-                       True, NO_CURSOR, 2, rows)
-    select_flagged(mask, confidence_bits(confidence), True, NO_CURSOR, 2)
-    columns = Columns(codes, codes, confidence)
-    for join in (None, np.zeros(4, np.int32)):
-        count_changes(columns, columns, join, 0.5)
-        changed_rows(columns, columns, join, 0.5, FIXED, NO_CURSOR, 2)

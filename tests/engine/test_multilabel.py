@@ -14,28 +14,55 @@ import os
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    hamming_loss,
+    multilabel_confusion_matrix,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from evalql.engine import jit
+from evalql.engine.arrays import frozen, row_mask
 from evalql.engine.averaging import AVERAGED_METRICS, AVERAGES, average
 from evalql.engine.curves import _lookup, _thresholds
 from evalql.engine.histogram import _scale
-from evalql.engine.jit import n_chunks
+from evalql.engine.jit import CORES, chunk_bounds, n_chunks
 from evalql.engine.kernels import as_threshold
 from evalql.engine.metrics import PER_LABEL, accuracy, submatrix
 from evalql.engine.multilabel import (
+    FN,
+    FP,
     OUTCOMES,
     OUTSIDE,
+    TN,
+    TP,
     LabelSetIndex,
     LabelSets,
     RowTests,
+    _arrays,
+    _label_confidence,
+    _label_outcomes,
     _match_sets,
     _multilabel_curve,
     _multilabel_scan,
     _pair_histogram,
+    _selected,
+    _top_confidence,
     cell_rows,
     exact_match_rows,
     label_confidence,
@@ -51,20 +78,6 @@ from evalql.engine.multilabel import (
     top_confidence,
 )
 from evalql.engine.ranking import average_precision, roc_auc
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import (
-    accuracy_score,
-    average_precision_score,
-    hamming_loss,
-    multilabel_confusion_matrix,
-    precision_recall_fscore_support,
-    roc_auc_score,
-)
-from sklearn.preprocessing import MultiLabelBinarizer
-
 from tests.engine.strategies import CONFIDENCES, ROUND_VALUES, THRESHOLDS, class_filters
 from tests.naive import kept, naive_multilabel_confusion
 
@@ -619,11 +632,15 @@ def test_the_pair_histogram_bins_every_predicted_pair_of_the_filters_labels(
 
 
 @SETTINGS
-@given(data=st.data(), view=multilabel_views(), block=st.integers(1, 4))
+@given(
+    data=st.data(), view=multilabel_views(), block=st.integers(1, 4), ranges=st.integers(1, 4)
+)
 def test_the_index_counts_exactly_what_a_scan_counts_at_any_threshold(
-    data: st.DataObject, view: MultilabelView, block: int
+    data: st.DataObject, view: MultilabelView, block: int, ranges: int
 ) -> None:
-    index = LabelSetIndex.build(view.sets, view.n_labels, block=block)
+    with pytest.MonkeyPatch.context() as patch:  # built in `ranges` ranges side by side
+        patch.setattr(jit, "n_chunks", lambda n_rows: ranges)
+        index = LabelSetIndex.build(view.sets, view.n_labels, block=block)
     assert index is not None and index.block == block
     thresholds = np.sort(np.array(data.draw(st.lists(THRESHOLDS, min_size=1, max_size=4))))
     for t in thresholds:
@@ -675,32 +692,42 @@ def test_row_order_and_order_within_a_row_do_not_change_the_counts(
 
 @SETTINGS
 @given(view=multilabel_views(), chunks=st.integers(1, 9))
-def test_every_chunking_of_the_rows_gives_the_same_counts(
+def test_every_cut_of_the_rows_into_ranges_gives_the_same_counts(
     view: MultilabelView, chunks: int
 ) -> None:
-    # Calls the kernels directly, so the multi-chunk reduction is exercised
-    # even on a machine with one thread, and with more chunks than rows.
-    s = view.sets
-    arrays = (
-        s.actual_offsets, s.actual_codes, s.predicted_offsets, s.predicted_codes,
-        s.predicted_confidence,
-    )
-    mask = np.arange(view.n_rows) % 3 != 0
-    selected = np.arange(view.n_labels) % 2 == 0
-    args = (*arrays, as_threshold(view.threshold), view.n_labels, selected, mask, True)
-    for many, one in zip(_multilabel_scan(*args, True, chunks), _multilabel_scan(*args, True, 1),
-                         strict=True):
-        np.testing.assert_array_equal(many, one)
-    exact = (*args[:-2], RowTests(exact=True).array(), mask, True)
-    np.testing.assert_array_equal(_match_sets(*exact, chunks), _match_sets(*exact, 1))
+    # Calls the kernels range by range, so merging the ranges' results is
+    # exercised even on a machine with one core, and with more ranges than rows.
+    n = view.n_rows
+    bounds = chunk_bounds(n, chunks)
+
+    def each_range(kernel: Callable[..., Any], *args: Any) -> tuple[list[Any], Any]:
+        return [kernel(*args, lo, hi) for lo, hi in bounds], kernel(*args, 0, n)
+
+    def assert_summed(kernel: Callable[..., Any], *args: Any) -> None:
+        parts, whole = each_range(kernel, *args)
+        for i, one in enumerate(whole):
+            np.testing.assert_array_equal(sum(part[i] for part in parts), one)
+
+    def assert_joined(kernel: Callable[..., Any], *args: Any) -> None:
+        parts, whole = each_range(kernel, *args)
+        np.testing.assert_array_equal(np.concatenate(parts), whole)
+
+    arrays = _arrays(view.sets)
+    mask = row_mask(np.arange(n) % 3 != 0, n)
+    selected = _selected(np.arange(0, view.n_labels, 2), view.n_labels)
+    threshold = as_threshold(view.threshold)
+    assert_summed(_multilabel_scan, *arrays, threshold, view.n_labels, selected, *mask, True)
+    exact = frozen(RowTests(exact=True).array(), np.int64)
+    assert_joined(_match_sets, *arrays, threshold, view.n_labels, selected, exact, *mask)
+    assert_joined(_label_outcomes, *arrays, threshold, np.int32(0), *mask)
+    assert_joined(_label_confidence, *arrays[2:], np.int32(0))
+    assert_joined(_top_confidence, arrays[2], arrays[4], threshold)
     t = _thresholds(np.sort([0.0, 0.5, view.threshold, 1.0]))
-    curve = (*arrays, t, _lookup(t), view.n_labels, selected, mask, True)
-    for many, one in zip(_multilabel_curve(*curve, chunks), _multilabel_curve(*curve, 1),
-                         strict=True):
-        np.testing.assert_array_equal(many, one)
-    edges = np.linspace(0, 1, 4).astype(np.float32)
-    pairs = (*arrays, edges, _scale(edges), view.n_labels, selected, mask, True)
-    np.testing.assert_array_equal(_pair_histogram(*pairs, chunks), _pair_histogram(*pairs, 1))
+    assert_summed(_multilabel_curve, *arrays, t, _lookup(t), view.n_labels, selected, *mask)
+    edges = frozen(np.linspace(0, 1, 4), np.float32)
+    pairs = (*arrays, edges, _scale(edges), view.n_labels, selected, *mask)
+    parts, whole = each_range(_pair_histogram, *pairs)
+    np.testing.assert_array_equal(sum(parts), whole)
 
 
 def random_sets(n_rows: int, n_labels: int, seed: int) -> tuple[LabelSets, np.ndarray, np.ndarray]:
@@ -734,7 +761,7 @@ def test_large_inputs_use_several_chunks_and_equal_a_vectorised_reference(
 ) -> None:
     n_rows = 30_000 if JIT_DISABLED else 100_003
     sets, y, confidence = random_sets(n_rows, n_labels=7, seed=7)
-    assert JIT_DISABLED or n_chunks(n_rows) == numba.get_num_threads()
+    assert JIT_DISABLED or n_chunks(n_rows) == CORES  # plain Python scans fewer rows
     mask = np.random.default_rng(8).random(n_rows) < 0.6
     p = confidence >= np.float32(threshold)
     counts = multilabel_counts(sets, threshold, 7, mask)
@@ -747,6 +774,12 @@ def test_large_inputs_use_several_chunks_and_equal_a_vectorised_reference(
     assert counts.summary.predicted == pm.any(axis=1).sum()
     exact = exact_match_rows(sets, threshold, 7, mask)
     np.testing.assert_array_equal(exact, mask & (y == p).all(axis=1))
+    outcomes = np.where(y[:, 2], np.where(p[:, 2], TP, FN), np.where(p[:, 2], FP, TN))
+    np.testing.assert_array_equal(label_outcomes(sets, threshold, 2, mask),
+                                  np.where(mask, outcomes, OUTSIDE))
+    np.testing.assert_array_equal(label_confidence(sets, 2), np.maximum(confidence[:, 2], 0))
+    top = np.where(p, confidence, 0).max(axis=1).astype(np.float32)
+    np.testing.assert_array_equal(top_confidence(sets, threshold), top)
 
 
 def test_read_only_arrays_are_accepted_as_arrow_hands_them_over() -> None:

@@ -3,8 +3,15 @@ naive filter-and-sort finds, in the same order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evalql.engine import jit
 from evalql.engine.index import ThresholdIndex
 from evalql.engine.kernels import confusion_counts
 from evalql.engine.selection import (
@@ -24,9 +31,6 @@ from evalql.engine.selection import (
     select_flagged,
     select_from_index,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from tests.engine.strategies import View, views
 
 FEW = settings(max_examples=60, deadline=None)
@@ -61,6 +65,15 @@ def naive_rows(view: View, predicate: Predicate, descending: bool, mask=None) ->
         found.append(i)
     sign = -1 if descending else 1
     return sorted(found, key=lambda i: (sign * float(view.confidence[i]), i))
+
+
+@contextmanager
+def rows_cut_into(ranges: int) -> Iterator[None]:
+    """Scans cut into ``ranges`` ranges of rows whatever their number, so that
+    merging the ranges' heaps is exercised on small inputs and on one core."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jit, "n_chunks", lambda n_rows: ranges)
+        yield
 
 
 def walk(select, limit: int) -> tuple[list[int], list[int]]:
@@ -117,9 +130,9 @@ def test_index_pages_under_a_row_mask_skip_the_rows_outside_it(
 
 
 @FEW
-@given(st.data(), views(), st.booleans(), st.integers(1, 7), st.booleans())
+@given(st.data(), views(), st.booleans(), st.integers(1, 7), st.booleans(), st.integers(1, 5))
 def test_scan_pages_walk_the_matching_rows_in_order(
-    data: st.DataObject, view: View, descending: bool, limit: int, masked: bool
+    data: st.DataObject, view: View, descending: bool, limit: int, masked: bool, ranges: int
 ) -> None:
     predicate = data.draw(predicates(view.n_labels))
     n = len(view.actual)
@@ -127,21 +140,22 @@ def test_scan_pages_walk_the_matching_rows_in_order(
     mask = mask if masked else None
     expected = naive_rows(view, predicate, descending, mask)
     bits = confidence_bits(view.confidence)
-    rows, totals = walk(
-        lambda after, k: select_by_scan(
-            view.actual, view.predicted, view.confidence, bits, view.threshold,
-            predicate, descending, after, k, mask,
-        ),
-        limit,
-    )
+    with rows_cut_into(ranges):
+        rows, totals = walk(
+            lambda after, k: select_by_scan(
+                view.actual, view.predicted, view.confidence, bits, view.threshold,
+                predicate, descending, after, k, mask,
+            ),
+            limit,
+        )
     assert rows == expected
     assert set(totals) == {len(expected)}
 
 
 @FEW
-@given(st.data(), st.integers(0, 40), st.booleans(), st.integers(1, 7))
+@given(st.data(), st.integers(0, 40), st.booleans(), st.integers(1, 7), st.integers(1, 5))
 def test_flagged_pages_walk_the_flagged_rows_in_key_order(
-    data: st.DataObject, n: int, descending: bool, limit: int
+    data: st.DataObject, n: int, descending: bool, limit: int, ranges: int
 ) -> None:
     flags = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
     confidence = np.array(
@@ -150,10 +164,13 @@ def test_flagged_pages_walk_the_flagged_rows_in_key_order(
     )
     sign = -1 if descending else 1
     expected = sorted(np.flatnonzero(flags).tolist(), key=lambda i: (sign * confidence[i], i))
-    rows, totals = walk(
-        lambda after, k: select_flagged(flags, confidence_bits(confidence), descending, after, k),
-        limit,
-    )
+    with rows_cut_into(ranges):
+        rows, totals = walk(
+            lambda after, k: select_flagged(
+                flags, confidence_bits(confidence), descending, after, k
+            ),
+            limit,
+        )
     assert rows == expected
     assert set(totals) == {len(expected)}
 
@@ -245,3 +262,6 @@ def test_changes_are_counted_and_listed_by_position() -> None:
     # joined: base row i is candidate row join[i]; row 0 has no partner
     join = np.array([-1, 0, 1, 2, 3], dtype=np.int32)
     assert count_changes(base, cand, join, 0.5) == (1, 0)
+    with rows_cut_into(3):  # the ranges' counts add up to the same
+        assert count_changes(base, cand, None, 0.5) == (2, 2)
+        assert count_changes(base, cand, join, 0.5) == (1, 0)
