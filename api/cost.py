@@ -31,12 +31,10 @@ from graphql import (
     ValidationRule,
 )
 
-MAX_COST = 5_000
-MAX_DEPTH = 12
-MAX_ALIASES = 32
+from evalql.api.limits import MAX_ALIASES, MAX_BINS, MAX_COST, MAX_DEPTH
+from evalql.api.limits import MAX_CURVE_POINTS as MAX_POINTS
+
 BREAKDOWN_FANOUT = 50  # slices of a string column, or the default bins
-MAX_BINS = 1_000
-MAX_POINTS = 1_001
 LIST_FANOUT = 10
 VIEW_FIELDS = {"metrics", "compare", "baseline", "candidate"}
 LIST_FIELDS = {"models", "runs", "splits"}
@@ -94,6 +92,7 @@ class QueryBounds(ValidationRule):
         super().__init__(context)
         self._fragments: dict[str, Bound] = {}
         self._visiting: set[str] = set()
+        self.cost: float | None = None  # the costliest operation's, for the access log
 
     def enter_document(self, node: DocumentNode, *_: Any) -> None:
         aliases = sum(
@@ -109,6 +108,7 @@ class QueryBounds(ValidationRule):
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
         bound = self._bound(node.selection_set)
+        self.cost = max(self.cost or 0.0, bound.cost)
         if bound.depth > MAX_DEPTH:
             self._refuse(node, f"the query is {bound.depth} levels deep; the limit is {MAX_DEPTH}")
         elif bound.cost > MAX_COST:

@@ -15,6 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from evalql.api.context import Context
 from evalql.api.cost import QueryBounds
 from evalql.api.errors import CodedErrors
+from evalql.api.limits import MAX_TOKENS
 from evalql.api.scalars import SCALARS
 from evalql.api.types.catalog import Model
 from evalql.api.types.compare import Comparison
@@ -47,10 +48,10 @@ class Query:
         return Comparison.of(info.context, baseline, candidate, threshold)
 
 
-# Every limit a query is held to, in one place: a request over any of them is
-# refused with a clear error before anything is computed.
+# The document's limits (their values: api/limits.py, the list of every bound):
+# a request over any of them is refused with a clear error before anything is computed.
 LIMITS = [
-    lambda: MaxTokensLimiter(max_token_count=4000),
+    lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     # api/cost.py: <= 32 aliases, depth <= 12, views x fan-out <= 5,000; linear in
     # the document however fragments nest (strawberry's own limiters are not)
     lambda: AddValidationRules([QueryBounds]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from evalql.api.limits import MAX_IN_VALUES, MAX_WHERE_CONDITIONS, check_length
 from evalql.storage.filters import Condition
 
 
@@ -40,5 +41,10 @@ class RowFilter:
 
 
 def conditions_of(where: list[RowFilter] | None) -> tuple[Condition, ...]:
-    """The storage conditions of a ``where`` argument (empty when omitted)."""
-    return tuple(f.to_condition() for f in where or ())
+    """The storage conditions of a ``where`` argument (empty when omitted),
+    refused at once past the bounds of api/limits.py."""
+    where = where or []
+    check_length("where", len(where), MAX_WHERE_CONDITIONS, "conditions")
+    values = sum(len(f.in_ or ()) for f in where)
+    check_length("where", values, MAX_IN_VALUES, "`in` values in all")
+    return tuple(f.to_condition() for f in where)

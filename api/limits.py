@@ -1,0 +1,114 @@
+"""Every bound a request is held to, in one list.
+
+A request over any bound is refused with a clear error before the work it
+asks for is done, so no request can stall the others. ``LIMITS`` lists them
+all with what each bounds and how an excess is answered; the README's table
+("Security and Operations") is its output: ``python -m evalql.api.limits``.
+
+Some bounds are still also written where they are enforced (api/views.py,
+api/types/rows.py, slices.py, metrics.py); ``tests/api/test_limits.py``
+checks those copies against this list until they import from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evalql.api.errors import BadUserInput
+
+KiB = 1 << 10
+MiB = 1 << 20
+GiB = 1 << 30
+
+# The HTTP request.
+MAX_BODY_BYTES = 1 * MiB  # --max-body / EVALQL_MAX_BODY
+MAX_UPLOAD_BYTES = 2 * GiB  # --max-upload / EVALQL_MAX_UPLOAD (multipart)
+# Our variables nest 4 deep (variables, where, a RowFilter, its in list);
+# anything far deeper is an attack on a recursive decoder.
+MAX_JSON_DEPTH = 32
+
+# The document, checked before anything runs (api/schema.py, api/cost.py).
+MAX_TOKENS = 4_000
+MAX_DEPTH = 12
+MAX_ALIASES = 32
+MAX_COST = 5_000
+
+# Lists in arguments and variables.
+MAX_WHERE_CONDITIONS = 64
+MAX_IN_VALUES = 10_000  # summed over the conditions of one where
+MAX_FIRST = 1_000  # first: of rows and cells
+MAX_BINS = 1_000  # confidenceHistogram and numeric breakdown bins
+MAX_SLICES = 1_000  # distinct values in a string breakdown
+MAX_CURVE_POINTS = 1_001
+MAX_MATRIX_CELLS = 4_000_000  # (labels + 1)² of a dense confusion matrix
+
+# Observability: operation names are chosen by clients, so the metric labels
+# they become are capped; later names are counted as "other".
+MAX_OPERATION_NAMES = 200
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One bound: what it bounds, its value, and the answer past it."""
+
+    bounds: str
+    value: str
+    answer: str
+    setting: str = ""
+
+
+def _bytes(n: int) -> str:
+    """``_bytes(1 << 20)`` -> ``"1 MiB"``."""
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n:,} bytes"
+
+
+BAD_INPUT = "BAD_USER_INPUT"
+COST = "COST_LIMIT"
+
+LIMITS: list[Limit] = [
+    Limit("request body (JSON)", _bytes(MAX_BODY_BYTES), "HTTP 413 PAYLOAD_TOO_LARGE",
+          "--max-body, EVALQL_MAX_BODY"),
+    Limit("request body (multipart upload)", _bytes(MAX_UPLOAD_BYTES),
+          "HTTP 413 PAYLOAD_TOO_LARGE", "--max-upload, EVALQL_MAX_UPLOAD"),
+    Limit("JSON nesting of a body or of variables", str(MAX_JSON_DEPTH),
+          "HTTP 400 BAD_REQUEST"),
+    Limit("tokens in a document", f"{MAX_TOKENS:,}", BAD_INPUT),
+    Limit("depth of a query (introspection not counted)", str(MAX_DEPTH), COST),
+    Limit("aliases in a document", str(MAX_ALIASES), COST),
+    Limit("estimated cost of a query (api/cost.py)", f"{MAX_COST:,}", COST),
+    Limit("`where` conditions", str(MAX_WHERE_CONDITIONS), BAD_INPUT),
+    Limit("`in` values, summed over one `where`", f"{MAX_IN_VALUES:,}", BAD_INPUT),
+    Limit("`labels` (class filter)", "the model's label count", BAD_INPUT),
+    Limit("`first` of rows and cells", f"1..{MAX_FIRST:,}", BAD_INPUT),
+    Limit("`bins` of confidenceHistogram and breakdown", f"1..{MAX_BINS:,}", BAD_INPUT),
+    Limit("slices of a string breakdown", f"{MAX_SLICES:,}", COST),
+    Limit("`points` of a curve", f"2..{MAX_CURVE_POINTS:,}", BAD_INPUT),
+    Limit("cells of a dense confusion matrix, (labels + 1)²", f"{MAX_MATRIX_CELLS:,}", COST),
+    Limit("operation names kept apart in /metrics", str(MAX_OPERATION_NAMES),
+          'counted as "other"'),
+]
+
+
+def check_length(argument: str, length: int, most: int, noun: str, why: str = "") -> None:
+    """Refuse a list argument longer than ``most``, before any work on it.
+
+    ``check_length("where", 65, 64, "conditions")`` raises BAD_USER_INPUT
+    "where has 65 conditions; the limit is 64".
+    """
+    if length > most:
+        reason = f" ({why})" if why else ""
+        raise BadUserInput(f"{argument} has {length:,} {noun}; the limit is {most:,}{reason}")
+
+
+def markdown_table() -> str:
+    """The README's table of limits."""
+    lines = ["| bounds | limit | past it | setting |", "|---|---|---|---|"]
+    lines += [f"| {x.bounds} | {x.value} | {x.answer} | {x.setting} |" for x in LIMITS]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,0 +1,86 @@
+"""The bounds of api/limits.py: lists in variables are refused at once past them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalql.api import limits
+from tests.api.conftest import Query
+
+METRICS = """
+query ($labels: [String!], $where: [RowFilter!]) {
+  model(name: "m") { run(name: "v1") { split(name: "test") {
+    metrics(labels: $labels, where: $where) { total }
+  } } }
+}
+"""
+
+
+def _error(body: dict[str, Any]) -> tuple[str, str]:
+    [error] = body["errors"]
+    return error["extensions"]["code"], error["message"]
+
+
+def test_65_where_conditions_are_refused_with_bad_user_input(gql: Query) -> None:
+    where = [{"column": "length", "gte": 0}] * 65
+    body = gql(METRICS, where=where)
+    assert body["data"]["model"]["run"]["split"] is None
+    assert _error(body) == ("BAD_USER_INPUT", "where has 65 conditions; the limit is 64")
+
+
+def test_64_where_conditions_are_answered(gql: Query) -> None:
+    where = [{"column": "length", "gte": 0}] * 64
+    body = gql(METRICS, where=where)
+    assert "errors" not in body
+    assert body["data"]["model"]["run"]["split"]["metrics"]["total"] == 8
+
+
+def test_more_than_10000_in_values_over_all_conditions_are_refused(gql: Query) -> None:
+    values = [f"v{i}" for i in range(5_001)]
+    where = [{"column": "channel", "in": values}, {"column": "channel", "in": values}]
+    body = gql(METRICS, where=where)
+    assert _error(body) == (
+        "BAD_USER_INPUT", "where has 10,002 `in` values in all; the limit is 10,000"
+    )
+
+
+def test_10000_in_values_are_answered(gql: Query) -> None:
+    values = ["email", *(f"v{i}" for i in range(9_999))]
+    body = gql(METRICS, where=[{"column": "channel", "in": values}])
+    assert body["data"]["model"]["run"]["split"]["metrics"]["total"] == 4
+
+
+def test_a_labels_list_longer_than_the_models_labels_is_refused(gql: Query) -> None:
+    body = gql(METRICS, labels=["A", "B", "C", "A"])
+    assert _error(body) == (
+        "BAD_USER_INPUT", "labels has 4 labels; the limit is 3 (the model has 3)"
+    )
+
+
+def test_a_million_labels_are_refused_without_looking_each_up(gql: Query) -> None:
+    body = gql(METRICS, labels=["A"] * 100_000)
+    assert _error(body)[0] == "BAD_USER_INPUT"
+    assert "the limit is 3" in _error(body)[1]
+
+
+def test_every_bound_written_elsewhere_equals_the_list() -> None:
+    # Until these modules import their bounds from api/limits.py, the copies
+    # must not drift from what the README's table says.
+    from evalql.api import cost, views
+    from evalql.api.types import metrics, rows, slices
+
+    assert views.MAX_MATRIX_CELLS == limits.MAX_MATRIX_CELLS
+    assert rows.MAX_FIRST == limits.MAX_FIRST
+    assert slices.MAX_BINS == limits.MAX_BINS
+    assert slices.MAX_SLICES == limits.MAX_SLICES
+    assert metrics.MAX_CURVE_POINTS == limits.MAX_CURVE_POINTS
+    assert (cost.MAX_COST, cost.MAX_DEPTH, cost.MAX_ALIASES) == (
+        limits.MAX_COST, limits.MAX_DEPTH, limits.MAX_ALIASES
+    )
+
+
+def test_the_table_of_limits_names_every_bound_with_its_answer() -> None:
+    table = limits.markdown_table()
+    assert table.count("\n") == len(limits.LIMITS) + 1
+    assert "| `where` conditions | 64 | BAD_USER_INPUT |" in table
+    assert "| request body (JSON) | 1 MiB | HTTP 413 PAYLOAD_TOO_LARGE |" in table
