@@ -1,22 +1,47 @@
 """The catalog: which models, runs and splits exist, in SQLite (stdlib sqlite3).
 
-Every public call opens its own short-lived connection, so one ``Catalog`` can
-be shared by the server's thread pool. Ingest writes go through
-``Catalog.transaction()``, one ``BEGIN IMMEDIATE`` transaction that serialises
-concurrent ingests, even across processes.
+Reads never write. Every read is answered from an in-memory ``Snapshot``,
+replaced when the catalog changes: one long-lived connection per Catalog asks
+SQLite's ``PRAGMA data_version``, which changes exactly when another
+connection (any process) has committed. Checking it costs microseconds and
+no file is created; the snapshot itself is read again only after a write.
+
+The catalog uses SQLite's rollback journal (``journal_mode=DELETE``), not
+WAL. A WAL reader has to create and grow the ``-shm`` side file even to read,
+so with a full disk every new connection failed; a rollback-journal reader
+takes a shared lock and reads, nothing else. The price, a reader waiting
+while a writer commits, is a few milliseconds and is paid only when the
+snapshot is refreshed. A store written in WAL mode leaves it at its first
+write (see ``_leave_wal``).
+
+Writes go through ``Catalog.transaction()``, one ``BEGIN IMMEDIATE``
+transaction that serialises concurrent ingests, even across processes, and
+that first brings an older catalog to the current schema (``storage.schema``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import quote
 
-from evalql.storage.errors import StoreNotFound
-from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+from evalql.storage import schema
+from evalql.storage.errors import StoreNotFound, store_io
+from evalql.storage.model import ModelInfo, RunInfo, SplitInfo
+from evalql.storage.snapshot import (
+    SPLIT_COLUMNS,
+    Snapshot,
+    model_row,
+    read_snapshot,
+    split_row,
+)
 
 CATALOG_FILE = "catalog.sqlite"
 SPLITS_DIR = "splits"
@@ -24,136 +49,191 @@ TMP_DIR = "tmp"
 
 # Generous, because a writer waits for another process's ingest to commit.
 _BUSY_TIMEOUT_SECONDS = 60.0
+# Leaving WAL needs the only connection to the file; when a server holds
+# one, try again at a later write rather than wait for it.
+_LEAVE_WAL_TIMEOUT_MS = 100
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    name TEXT PRIMARY KEY,
-    task TEXT NOT NULL,
-    labels TEXT NOT NULL,            -- JSON list, the model's label order
-    labels_fixed INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    model TEXT NOT NULL REFERENCES models(name),
-    name TEXT NOT NULL,
-    created_at TEXT NOT NULL,        -- ISO 8601, UTC, sorts as text
-    PRIMARY KEY (model, name)
-);
-CREATE TABLE IF NOT EXISTS splits (
-    model TEXT NOT NULL,
-    run TEXT NOT NULL,
-    name TEXT NOT NULL,
-    row_count INTEGER NOT NULL,
-    columns TEXT NOT NULL,           -- JSON list of [name, type]
-    version INTEGER NOT NULL,
-    path TEXT NOT NULL,              -- relative to the store root
-    has_scores INTEGER NOT NULL,
-    labels TEXT NOT NULL,            -- JSON list, the split's own label dictionary
-    PRIMARY KEY (model, run, name),
-    FOREIGN KEY (model, run) REFERENCES runs(model, name)
-);
-"""
-
-_SPLIT_COLUMNS = "model, run, name, row_count, columns, version, path, has_scores"
+T = TypeVar("T")
 
 
 class Catalog:
     """The store's catalog under ``root``.
 
-    ``Catalog(root)`` creates root and schema if missing (what ``ingest`` and
-    ``demo`` need); ``Catalog(root, create=False)`` opens an existing store
-    and raises StoreNotFound (with the absolute path) for a folder that holds
-    no catalog, so a mistyped ``--data`` never leaves an empty store behind.
+    ``Catalog(root)`` creates root and schema when the store does not exist
+    yet (what ``ingest`` and ``demo`` need) and writes nothing when it does;
+    ``Catalog(root, create=False)`` opens an existing store and raises
+    StoreNotFound (with the absolute path) for a folder that holds no catalog,
+    so a mistyped ``--data`` never leaves an empty store behind.
+
+    Thread-safe: the server's threads share one Catalog.
     """
 
     def __init__(self, root: Path, *, create: bool = True) -> None:
         self.root = Path(root)
         self.path = self.root / CATALOG_FILE
-        if not create:
-            if not (self.path.is_file() and self._has_schema()):
-                raise StoreNotFound(self.root.resolve())
+        self._lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
+        self._seen: int | None = None  # the data_version the cache was read at
+        self._cache: dict[str, object] = {}
+        if self._exists():
             return
-        for directory in (self.root, self.root / SPLITS_DIR, self.root / TMP_DIR):
-            directory.mkdir(parents=True, exist_ok=True)
+        if not create:
+            raise StoreNotFound(self.root.resolve())
+        self._create()
+
+    # --- reads: all from the snapshot ------------------------------------
+
+    def models(self) -> list[ModelInfo]:
+        """Every model, sorted by name."""
+        return list(self.snapshot().models)
+
+    def model(self, name: str) -> ModelInfo | None:
+        """The model called ``name``, or None."""
+        return self.snapshot().model(name)
+
+    def runs(self, model: str) -> list[RunInfo]:
+        """The runs of ``model``, oldest first (ties by name)."""
+        return list(self.snapshot().runs.get(model, ()))
+
+    def run(self, model: str, name: str) -> RunInfo | None:
+        """The run ``model/name``, or None."""
+        return self.snapshot().run(model, name)
+
+    def splits(self, model: str, run: str) -> list[SplitInfo]:
+        """The splits of ``model/run``, sorted by name."""
+        return list(self.snapshot().splits.get((model, run), ()))
+
+    def split(self, model: str, run: str, name: str) -> SplitInfo | None:
+        """The split ``model/run/name``, or None."""
+        return self.snapshot().split(model, run, name)
+
+    def is_empty(self) -> bool:
+        """True when no model is stored."""
+        return not self.snapshot().models
+
+    def paths(self) -> set[str]:
+        """The data files the catalog refers to, relative to the root."""
+        return {split.path for split in self.snapshot().all_splits()}
+
+    def snapshot(self) -> Snapshot:
+        """The catalog as of its latest commit."""
+        return self.cached("snapshot", read_snapshot)
+
+    def schema_version(self) -> int:
+        """The catalog's schema version (0: written before versions existed)."""
+        return self.cached("schema_version", schema.version)
+
+    def cached(self, key: str, build: Callable[[sqlite3.Connection], T]) -> T:
+        """``build(connection)``, computed again only after the catalog changes.
+
+        For anything read per request (the snapshot; tokens, say): ``build``
+        gets the long-lived reading connection and must only read. ``key``
+        names the result; one key, one ``build``.
+        """
+        with self._lock:
+            with store_io(self.root, "read"):
+                conn = self._connection()
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
+                if version != self._seen:
+                    self._cache.clear()
+                    self._seen = version
+                if key not in self._cache:
+                    self._cache[key] = build(conn)
+            return self._cache[key]  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Close the reading connection (reopened if the Catalog is used again)."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+                self._seen = None
+
+    # --- writes ------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[CatalogWriter]:
+        """One ``BEGIN IMMEDIATE`` write transaction: committed on success,
+        rolled back on any exception. An older catalog is migrated first, in
+        the same transaction."""
         with closing(self._connect()) as conn:
-            _create_schema(conn)
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                self.close()  # our own reading connection would keep the store in WAL
+                _leave_wal(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                schema.migrate(conn)
+                yield CatalogWriter(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                # After a failed COMMIT (a full disk) SQLite may have rolled
+                # back already; the original error is the one to report.
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
 
     def _connect(self) -> sqlite3.Connection:
+        """A new read-write connection, for one write transaction."""
         # isolation_level=None: we issue BEGIN ourselves, so sqlite3 never opens
         # a transaction behind our back.
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
-    def _has_schema(self) -> bool:
+    # --- opening -------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        """The long-lived reading connection (under ``self._lock``).
+
+        Opened ``mode=rw`` rather than ``mode=ro``, and without create: it
+        never writes, but SQLite must be able to roll back the journal of a
+        writer killed mid-commit before anyone can read, and a read-only
+        connection cannot.
+        """
+        if self._reader is None:
+            uri = f"file:{quote(str(self.path.resolve()))}?mode=rw"
+            self._reader = sqlite3.connect(
+                uri, uri=True, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                check_same_thread=False,
+            )
+            # Closed with the Catalog; the finalizer holds the connection, not self.
+            weakref.finalize(self, self._reader.close)
+        return self._reader
+
+    def _exists(self) -> bool:
         # False also while a first ingest is creating the store: the file is
         # there, its tables are not committed yet.
-        with closing(self._connect()) as conn:
-            found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'splits'"
-            return conn.execute(found).fetchone() is not None
+        if not self.path.is_file():
+            return False
+        with self._lock, store_io(self.root, "read"):
+            return schema.has_table(self._connection(), "splits")
 
-    def models(self) -> list[ModelInfo]:
-        """Every model, sorted by name."""
-        with closing(self._connect()) as conn:
-            rows = conn.execute("SELECT * FROM models ORDER BY name").fetchall()
-        return [_model(row) for row in rows]
-
-    def model(self, name: str) -> ModelInfo | None:
-        """The model called ``name``, or None."""
-        with closing(self._connect()) as conn:
-            return _select_model(conn, name)
-
-    def runs(self, model: str) -> list[RunInfo]:
-        """The runs of ``model``, oldest first (ties by name)."""
-        with closing(self._connect()) as conn:
-            rows = conn.execute(
-                "SELECT * FROM runs WHERE model = ? ORDER BY created_at, name", (model,)
-            ).fetchall()
-        return [_run(row) for row in rows]
-
-    def run(self, model: str, name: str) -> RunInfo | None:
-        """The run ``model/name``, or None."""
-        with closing(self._connect()) as conn:
-            row = conn.execute(
-                "SELECT * FROM runs WHERE model = ? AND name = ?", (model, name)
-            ).fetchone()
-        return None if row is None else _run(row)
-
-    def splits(self, model: str, run: str) -> list[SplitInfo]:
-        """The splits of ``model/run``, sorted by name."""
-        with closing(self._connect()) as conn:
-            rows = conn.execute(
-                f"SELECT {_SPLIT_COLUMNS} FROM splits WHERE model = ? AND run = ? ORDER BY name",
-                (model, run),
-            ).fetchall()
-        return [_split(row) for row in rows]
-
-    def split(self, model: str, run: str, name: str) -> SplitInfo | None:
-        """The split ``model/run/name``, or None."""
-        with closing(self._connect()) as conn:
-            return _select_split(conn, model, run, name)
-
-    def is_empty(self) -> bool:
-        """True when no model is stored."""
-        with closing(self._connect()) as conn:
-            return conn.execute("SELECT 1 FROM models LIMIT 1").fetchone() is None
-
-    def paths(self) -> set[str]:
-        """The data files the catalog refers to, relative to the root."""
-        with closing(self._connect()) as conn:
-            return {path for (path,) in conn.execute("SELECT path FROM splits")}
-
-    @contextmanager
-    def transaction(self) -> Iterator[CatalogWriter]:
-        """One ``BEGIN IMMEDIATE`` write transaction: committed on success,
-        rolled back on any exception."""
+    def _create(self) -> None:
+        for directory in (self.root, self.root / SPLITS_DIR, self.root / TMP_DIR):
+            directory.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                yield CatalogWriter(conn)
+                schema.create(conn)
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+
+
+def _leave_wal(conn: sqlite3.Connection) -> None:
+    """Switch a store written in WAL mode to the rollback journal (see the
+    module docstring); best effort, since it needs the only connection."""
+    conn.execute(f"PRAGMA busy_timeout = {_LEAVE_WAL_TIMEOUT_MS}")
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.OperationalError:
+        pass  # another connection is open (a server): a later write retries
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 class CatalogWriter:
@@ -164,11 +244,19 @@ class CatalogWriter:
 
     def model(self, name: str) -> ModelInfo | None:
         """The model called ``name``, or None."""
-        return _select_model(self._conn, name)
+        row = self._conn.execute(
+            "SELECT name, task, labels, labels_fixed FROM models WHERE name = ?", (name,)
+        ).fetchone()
+        return None if row is None else model_row(row)
 
     def split(self, model: str, run: str, name: str) -> SplitInfo | None:
         """The split ``model/run/name``, or None."""
-        return _select_split(self._conn, model, run, name)
+        row = self._conn.execute(
+            f"SELECT {SPLIT_COLUMNS}, checksum FROM splits "
+            "WHERE model = ? AND run = ? AND name = ?",
+            (model, run, name),
+        ).fetchone()
+        return None if row is None else split_row(row[:-1], checksum=row[-1])
 
     def labels_in_splits(self, model: str, excluding: tuple[str, str]) -> set[str]:
         """The union of the label dictionaries of the splits of ``model``, but
@@ -182,7 +270,7 @@ class CatalogWriter:
     def put_model(self, model: ModelInfo) -> None:
         """Create ``model`` or update its labels (its task never changes)."""
         self._conn.execute(
-            "INSERT INTO models VALUES (?, ?, ?, ?) "
+            "INSERT INTO models (name, task, labels, labels_fixed) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET labels = excluded.labels",
             (model.name, model.task, json.dumps(model.labels), int(model.labels_fixed)),
         )
@@ -190,7 +278,7 @@ class CatalogWriter:
     def put_run(self, run: RunInfo) -> None:
         """Create ``run`` unless it exists (an existing run keeps its created_at)."""
         self._conn.execute(
-            "INSERT OR IGNORE INTO runs VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO runs (model, name, created_at) VALUES (?, ?, ?)",
             (run.model, run.name, run.created_at.isoformat(timespec="microseconds")),
         )
 
@@ -198,51 +286,8 @@ class CatalogWriter:
         """Create or replace ``split``; ``labels`` is its own label dictionary."""
         columns = json.dumps([[c.name, c.type] for c in split.columns])
         self._conn.execute(
-            "INSERT OR REPLACE INTO splits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO splits (model, run, name, row_count, columns, version, "
+            "path, has_scores, labels, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (split.model, split.run, split.name, split.row_count, columns, split.version,
-             split.path, int(split.has_scores), json.dumps(labels)),
+             split.path, int(split.has_scores), json.dumps(labels), split.checksum),
         )
-
-
-def _create_schema(conn: sqlite3.Connection) -> None:
-    # WAL lets readers (the server) go on while an ingest writes; the mode is
-    # stored in the file, so only the first connection ever has to switch it.
-    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in _SCHEMA.split(";"):
-            conn.execute(statement)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _select_model(conn: sqlite3.Connection, name: str) -> ModelInfo | None:
-    row = conn.execute("SELECT * FROM models WHERE name = ?", (name,)).fetchone()
-    return None if row is None else _model(row)
-
-
-def _select_split(conn: sqlite3.Connection, model: str, run: str, name: str) -> SplitInfo | None:
-    row = conn.execute(
-        f"SELECT {_SPLIT_COLUMNS} FROM splits WHERE model = ? AND run = ? AND name = ?",
-        (model, run, name),
-    ).fetchone()
-    return None if row is None else _split(row)
-
-
-def _model(row: tuple) -> ModelInfo:
-    name, task, labels, fixed = row
-    return ModelInfo(name, task, tuple(json.loads(labels)), bool(fixed))
-
-
-def _run(row: tuple) -> RunInfo:
-    model, name, created_at = row
-    return RunInfo(model, name, datetime.fromisoformat(created_at))
-
-
-def _split(row: tuple) -> SplitInfo:
-    model, run, name, row_count, columns, version, path, has_scores = row
-    infos = tuple(ColumnInfo(n, t) for n, t in json.loads(columns))
-    return SplitInfo(model, run, name, row_count, infos, version, path, bool(has_scores))

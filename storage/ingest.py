@@ -2,19 +2,24 @@
 
 An ingest is atomic. The data file is written under ``tmp/``, fsynced and
 renamed into ``splits/``; only then does one ``BEGIN IMMEDIATE`` transaction
-re-check everything against the catalog and insert the rows. Any failure
-removes the staged file and rolls the transaction back, so the store is exactly
-as before. A crash can at worst leave an unreferenced file, which a later
-ingest sweeps away (``_sweep_orphans``).
+re-check everything against the catalog and insert the rows, with the file's
+checksum. Any failure removes the staged file and rolls the transaction back,
+so the store is exactly as before. A crash can at worst leave an unreferenced
+file; the ingest's lock (``storage.staging``) dies with it, and the next
+command that writes removes the file.
+
+An OSError or SQLite error while writing the store (a full disk, a
+permission) becomes one ``StoreIOError`` line; the store is left as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import sys
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,10 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from evalql.storage.catalog import SPLITS_DIR, TMP_DIR, Catalog, CatalogWriter
-from evalql.storage.errors import IngestError, StoreNotFound
+from evalql.storage.catalog import Catalog, CatalogWriter
+from evalql.storage.errors import IngestError, StoreNotFound, store_io
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 from evalql.storage.readers import read_table
+from evalql.storage.staging import Staging, open_for_writing
 from evalql.storage.validate import (
     VALIDATORS,
     ValidTable,
@@ -46,9 +52,9 @@ LABELS_KEY = b"evalql.labels"
 SCORE_LABELS_KEY = b"evalql.score_labels"
 TASK_KEY = b"evalql.task"  # absent in multiclass files
 
-# Files in tmp/ or unreferenced in splits/ older than this are left over from
-# a crashed ingest; a live ingest commits seconds after its last write.
-_ORPHAN_AGE_SECONDS = 3600.0
+# Test-only: EVALQL_TEST_PAUSE=validate|write|commit makes an ingest stop at
+# that stage, so tests/storage/test_crash.py can kill it there (see _pause).
+PAUSE_VARIABLE = "EVALQL_TEST_PAUSE"
 
 MAX_NAME_LENGTH = 200
 
@@ -125,17 +131,23 @@ def ingest_table(
     started = time.perf_counter()
     _check_request(model, run, split, options, source)
     _say(progress, "validating")
+    _pause("validate")
     if options.scores_column in table.column_names:
         options = _with_model_labels(Path(root), model, options)
     valid = VALIDATORS[options.task](table, options, source)
     # The store is touched only once the input is known to be good.
-    catalog = Catalog(Path(root))
-    _sweep_orphans(catalog)
-    with catalog.transaction() as tx:  # a fast, early refusal before writing
-        _check_against_catalog(tx, valid, (model, run, split), options, source)
-    _say(progress, "writing")
-    staged = _write_staged(catalog.root, valid)
-    info = _commit_staged(catalog, staged, valid, (model, run, split), options, source, progress)
+    names = (model, run, split)
+    with store_io(Path(root), "write"):
+        catalog = open_for_writing(Path(root))
+        with catalog.transaction() as tx:  # a fast, early refusal before writing
+            _check_against_catalog(tx, valid, names, options, source)
+        _say(progress, "writing")
+        with Staging(catalog.root) as staging:
+            checksum = _write_staged(staging.staged, valid)
+            _pause("write")
+            info = _commit_staged(
+                catalog, staging, valid, names, options, source, checksum, progress
+            )
     return IngestSummary(
         model, run, split, valid.n_rows, len(valid.labels), info.version > 1,
         time.perf_counter() - started, valid.metadata.num_columns, info.version,
@@ -219,20 +231,30 @@ def _check_model(model: ModelInfo, valid: ValidTable, options: IngestOptions, so
         check_labels_within(valid, model.labels, f"the fixed labels of model {model.name}", source)
 
 
-def _write_staged(root: Path, valid: ValidTable) -> Path:
-    """Write the split file under tmp/ and fsync it; returns its path."""
-    staged = root / TMP_DIR / f"{uuid.uuid4().hex}.arrow"
+def _write_staged(staged: Path, valid: ValidTable) -> str:
+    """Write the split file at ``staged`` and fsync it; returns its checksum.
+
+    (``Staging`` removes the file if anything after this fails.)
+    """
     table = _split_table(valid)
-    try:
-        with open(staged, "wb") as sink:
-            with ipc.new_file(sink, table.schema) as writer:  # uncompressed: mmap-able
-                writer.write_table(table)
-            sink.flush()
-            os.fsync(sink.fileno())
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
-    return staged
+    with open(staged, "wb") as sink:
+        with ipc.new_file(sink, table.schema) as writer:  # uncompressed: mmap-able
+            writer.write_table(table)
+        sink.flush()
+        os.fsync(sink.fileno())
+    return file_checksum(staged)
+
+
+def file_checksum(path: Path) -> str:
+    """``"sha256:<hex>"`` of the file's bytes, what the catalog keeps per split.
+
+    SHA-256 because it is the fastest hashlib digest here (hardware
+    instructions, about 1.2 GB/s against BLAKE2b's 0.7), and a checksum is
+    only for telling a damaged file, not for security. Read back after the
+    fsync, the bytes come from the page cache.
+    """
+    with open(path, "rb") as file:
+        return "sha256:" + hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _compact(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -303,23 +325,21 @@ def _codes(labels: pa.Array, dictionary: pa.Array) -> pa.Array:
 
 
 def _commit_staged(
-    catalog: Catalog, staged: Path, valid: ValidTable, names: tuple[str, str, str],
-    options: IngestOptions, source: str, progress: Progress | None,
+    catalog: Catalog, staging: Staging, valid: ValidTable, names: tuple[str, str, str],
+    options: IngestOptions, source: str, checksum: str, progress: Progress | None,
 ) -> SplitInfo:
-    """Move the staged file into splits/ and record it; on any failure undo both."""
-    final = catalog.root / SPLITS_DIR / staged.name
-    try:
-        os.replace(staged, final)
-        _fsync_directory(final.parent)
-        _say(progress, "committing")
-        with catalog.transaction() as tx:
-            _check_against_catalog(tx, valid, names, options, source)
-            old = tx.split(*names)
-            info = _record(tx, valid, names, options, f"{SPLITS_DIR}/{final.name}", old)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        final.unlink(missing_ok=True)
-        raise
+    """Move the staged file into splits/ and record it. On any failure
+    ``staging`` removes the file and the transaction rolls back."""
+    os.replace(staging.staged, staging.final)
+    _fsync_directory(staging.final.parent)
+    _say(progress, "committing")
+    path = staging.final.relative_to(catalog.root).as_posix()
+    with catalog.transaction() as tx:
+        _check_against_catalog(tx, valid, names, options, source)
+        old = tx.split(*names)
+        info = _record(tx, valid, names, options, path, checksum, old)
+        _pause("commit")
+    staging.committed()
     if old is not None:
         # A server may still have the old file memory-mapped: on POSIX the
         # mapping outlives the unlink; where unlinking fails, the orphan sweep
@@ -331,7 +351,7 @@ def _commit_staged(
 
 def _record(
     tx: CatalogWriter, valid: ValidTable, names: tuple[str, str, str], options: IngestOptions,
-    path: str, old: SplitInfo | None,
+    path: str, checksum: str, old: SplitInfo | None,
 ) -> SplitInfo:
     model, run, split = names
     tx.put_model(_model_info(tx, names, valid, options))
@@ -341,7 +361,8 @@ def _record(
     )
     version = 1 if old is None else old.version + 1
     info = SplitInfo(
-        model, run, split, valid.n_rows, columns, version, path, valid.scores is not None
+        model, run, split, valid.n_rows, columns, version, path, valid.scores is not None,
+        checksum,
     )
     tx.put_split(info, valid.labels)
     return info
@@ -362,25 +383,6 @@ def _model_info(
     return ModelInfo(name, options.task, tuple(sorted(others | set(valid.labels))), False)
 
 
-def _sweep_orphans(catalog: Catalog) -> None:
-    """Delete files a crashed ingest left behind: anything old in tmp/, and old
-    files in splits/ that the catalog does not refer to."""
-    cutoff = time.time() - _ORPHAN_AGE_SECONDS
-    referenced = catalog.paths()
-    candidates = [*(catalog.root / TMP_DIR).iterdir(), *(catalog.root / SPLITS_DIR).iterdir()]
-    for path in candidates:
-        relative = path.relative_to(catalog.root).as_posix()
-        if relative not in referenced and _modified_before(path, cutoff):
-            path.unlink(missing_ok=True)
-
-
-def _modified_before(path: Path, cutoff: float) -> bool:
-    try:
-        return path.is_file() and path.stat().st_mtime < cutoff
-    except OSError:  # removed meanwhile by a concurrent sweep
-        return False
-
-
 def _fsync_directory(directory: Path) -> None:
     """Make a rename durable; a no-op where directories cannot be opened."""
     try:
@@ -391,6 +393,14 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _pause(stage: str) -> None:
+    """Test-only hook: with EVALQL_TEST_PAUSE set to ``stage``, say so on
+    stderr and sleep, so a test can SIGKILL the ingest at that exact point."""
+    if os.environ.get(PAUSE_VARIABLE) == stage:
+        print(f"{PAUSE_VARIABLE}: paused at {stage}", file=sys.stderr, flush=True)
+        time.sleep(3600)
 
 
 def _say(progress: Progress | None, stage: str) -> None:

@@ -43,3 +43,6 @@ class SplitInfo:
     version: int  # changes whenever the split is replaced
     path: str  # data file, relative to the store root
     has_scores: bool
+    # "sha256:<hex>" of the data file, kept at ingest for `evalql check`;
+    # None for a file ingested before the catalog kept checksums.
+    checksum: str | None = None

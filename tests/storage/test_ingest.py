@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -220,20 +219,6 @@ def test_a_failing_commit_leaves_the_store_as_it_was(
     with pytest.raises(RuntimeError):
         ingest_table(root, predictions(), "m", "r", "s", IngestOptions(replace=True))
     assert snapshot(root) == before
-
-
-def test_files_left_by_a_crashed_ingest_are_swept_once_old(root: Path) -> None:
-    ingest_table(root, predictions(), "m", "r", "s")
-    old_tmp, old_orphan, fresh = root / "tmp/a.arrow", root / "splits/b.arrow", root / "tmp/c.arrow"
-    for path in (old_tmp, old_orphan, fresh):
-        path.write_bytes(b"partial")
-    two_hours_ago = time.time() - 7200
-    for path in (old_tmp, old_orphan):
-        os.utime(path, (two_hours_ago, two_hours_ago))
-    ingest_table(root, predictions(), "m", "r", "s2")
-    assert not old_tmp.exists() and not old_orphan.exists()
-    assert fresh.exists()
-    assert load(root).n_rows == 4  # referenced files are never swept
 
 
 def test_scores_follow_the_model_when_a_later_split_adds_a_label(root: Path) -> None:
