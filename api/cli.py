@@ -179,6 +179,18 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from evalql.storage.check import check_store
+
+    try:
+        report = check_store(_data_dir(args.data), repair=args.repair, progress=_progress())
+    finally:
+        _clear_progress()
+    for line in report.lines():
+        print(line)
+    return 0 if report.healthy else 1
+
+
 def _port(text: str) -> int:
     port = int(text) if text.isdigit() else -1
     if not 1 <= port <= 65535:
@@ -264,6 +276,14 @@ def parser() -> argparse.ArgumentParser:
     models = command("models", "list the models, runs and splits of a store")
     models.add_argument("--data", metavar="DIR", help=DATA_HELP)
     models.set_defaults(handler=cmd_models)
+
+    check = command("check", "verify a store: the catalog against its files and their "
+                             "checksums (exit 1 when a problem remains)")
+    check.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    check.add_argument("--repair", action="store_true",
+                       help="migrate the catalog and remove orphan files first; "
+                            "never deletes a split (default: only report)")
+    check.set_defaults(handler=cmd_check)
     return top
 
 
@@ -287,6 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _quiet_broken_pipe()
     except (StoreError, Refused) as error:
         print(f"evalql {args.command}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # storage names the store (StoreIOError); this is the rest
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"evalql {args.command}: {where}{error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

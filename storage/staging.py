@@ -19,6 +19,7 @@ import fcntl
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -86,6 +87,15 @@ class Staging:
             os.close(self._fd)  # releases the lock
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A store opened for writing, and what opening it had to do."""
+
+    catalog: Catalog
+    migrated_from: int | None  # the schema version before, when it was migrated
+    removed: list[str]  # orphan files removed, relative to the root
+
+
 def open_for_writing(root: Path) -> Catalog:
     """The store at ``root`` ready for a write command: created when missing,
     its catalog migrated to the current schema, and its orphans removed.
@@ -93,15 +103,22 @@ def open_for_writing(root: Path) -> Catalog:
     Every command that writes goes through here, so a killed ingest's files
     are gone at the next write, not an hour later.
     """
+    return prepare_for_writing(root).catalog
+
+
+def prepare_for_writing(root: Path) -> Opened:
+    """``open_for_writing``, saying what it did (for ``evalql check --repair``)."""
     catalog = Catalog(root)
     with store_io(catalog.root, "write"):
         for directory in (catalog.root / SPLITS_DIR, catalog.root / TMP_DIR):
             directory.mkdir(exist_ok=True)
-        if catalog.schema_version() != schema.SCHEMA_VERSION:
+        before = catalog.schema_version()
+        if before != schema.SCHEMA_VERSION:
             with catalog.transaction():
                 pass  # the transaction migrates; nothing else to write
-        remove_orphans(catalog)
-    return catalog
+        removed = remove_orphans(catalog)
+    migrated = before if catalog.schema_version() != before else None
+    return Opened(catalog, migrated, removed)
 
 
 def find_orphans(catalog: Catalog) -> list[str]:
