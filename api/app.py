@@ -1,4 +1,5 @@
-"""The Starlette application: GraphQL (with GraphiQL) at /graphql, and /healthz."""
+"""The Starlette application: GraphQL (with GraphiQL) at /graphql, /healthz,
+/metrics, and the middleware that guards them (hosts, CORS, tokens, bodies)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import Path
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,14 +21,19 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from evalql.api import dashboard, ide
+from evalql.api.auth import TokenCache, TokenGate
+from evalql.api.bodies import PREFLIGHT_HEADERS, BodyGuard, ReadsBodies
 from evalql.api.context import Context
+from evalql.api.observability import InstrumentedExecutor, Metrics, Observe
 from evalql.api.schema import schema
+from evalql.api.settings import IN_PROCESS, ServeSettings
 from evalql.api.warmup import KernelCompiler
 from evalql.storage.datasets import SplitStore
 
 
-class EvalqlGraphQL(GraphQL):
-    """Strawberry's ASGI view with a fresh per-request Context and an offline GraphiQL."""
+class EvalqlGraphQL(ReadsBodies, GraphQL):
+    """Strawberry's ASGI view with a fresh per-request Context, an offline
+    GraphiQL, and bodies read as api/bodies.py says."""
 
     def __init__(self, store: SplitStore, executor: ThreadPoolExecutor) -> None:
         super().__init__(schema, graphql_ide="graphiql")
@@ -47,22 +56,30 @@ class EvalqlGraphQL(GraphQL):
 
 
 def create_app(
-    data_dir: Path, workers: int | None = None, compile_kernels: bool = False
+    data_dir: Path,
+    workers: int | None = None,
+    compile_kernels: bool = False,
+    settings: ServeSettings | None = None,
 ) -> Starlette:
     """The evalql ASGI app serving the store at ``data_dir``.
 
     ``compile_kernels`` starts the compile process (``api.warmup``) with the
     app, as ``evalql serve`` does; without it a kernel compiles in-process on
     first use, which suits tests and scripts.
+
+    ``settings`` are what ``evalql serve`` was told (hosts, origins, writes,
+    body limits); without them the app checks no Host header (see
+    ``settings.IN_PROCESS``) and keeps every other default.
     """
+    settings = settings or IN_PROCESS
     store = SplitStore(Path(data_dir))
+    compiler = KernelCompiler() if compile_kernels else None
+    metrics = Metrics(store, compiler)
     # More threads than cores: a request waiting for a kernel to compile, or
     # for a split to load, holds a thread without using a core, and must not
     # keep a request whose kernels are ready from running.
-    executor = ThreadPoolExecutor(max_workers=workers or 4 * (os.cpu_count() or 1))
+    executor = InstrumentedExecutor(workers or 4 * (os.cpu_count() or 1), metrics.engine.inc)
     graphql = EvalqlGraphQL(store, executor)
-
-    compiler = KernelCompiler() if compile_kernels else None
 
     async def healthz(_: Request) -> JSONResponse:
         body: dict[str, object] = {"status": "ok"}
@@ -83,8 +100,33 @@ def create_app(
         *dashboard.routes(),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        Route("/metrics", metrics.endpoint),
         *ide.routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    guards = _middleware(settings, TokenCache(Path(data_dir)), metrics)
+    app = Starlette(routes=routes, middleware=guards, lifespan=lifespan)
     app.state.store = store
     return app
+
+
+def _middleware(settings: ServeSettings, tokens: TokenCache, metrics: Metrics) -> list[Middleware]:
+    """Outermost first: a foreign Host is refused before anything else (DNS
+    rebinding); CORS answers preflights and marks every answer, refusals
+    included, so a page on an allowed origin can read them; then every
+    /graphql request is logged and counted, refused or not; then tokens, then
+    body size, both before a body is read."""
+    stack = [Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())]
+    if settings.cors_origins:
+        stack.append(Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", *PREFLIGHT_HEADERS],
+            max_age=600,
+        ))
+    stack += [
+        Middleware(Observe, metrics=metrics),
+        Middleware(TokenGate, tokens=tokens, allow_writes=settings.allow_writes),
+        Middleware(BodyGuard, max_body=settings.max_body, max_upload=settings.max_upload),
+    ]
+    return stack

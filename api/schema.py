@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from evalql.api.context import Context
 from evalql.api.cost import QueryBounds
+from evalql.api.documents import OffLoopDocuments
 from evalql.api.errors import CodedErrors
 from evalql.api.limits import MAX_TOKENS
 from evalql.api.scalars import SCALARS
@@ -70,7 +71,8 @@ class Schema(strawberry.Schema):
 
 schema = Schema(
     query=Query,
-    extensions=[*LIMITS, CodedErrors],
+    # OffLoopDocuments: large documents are parsed and validated in a thread.
+    extensions=[*LIMITS, CodedErrors, OffLoopDocuments],
     config=StrawberryConfig(scalar_map=SCALARS),
 )
 

@@ -1,0 +1,134 @@
+"""GraphQL documents parsed and validated off the event loop.
+
+graphql-core's lexer and validators are pure Python: a 1 MB document (one
+long string literal is enough) takes about half a second to parse, and done
+on the event loop that half second stalls every other request, /healthz
+included. ``OffLoopDocuments`` does both steps in a worker thread for large
+documents; the GIL is handed back every few milliseconds, so the event loop
+keeps answering. Small documents (every real page) stay on the loop, where
+a thread hop would cost more than the work.
+
+It also notes the operation's name and estimated cost (api/cost.py) for the
+access log and /metrics (api/observability.py).
+
+The hooks are async, so the schema is for ``execute``, not ``execute_sync``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from evalql.api.cost import QueryBounds
+from evalql.api.observability import current_request
+
+T = TypeVar("T")
+
+# Parsing this many characters takes about a millisecond.
+OFF_LOOP_CHARS = 8_192
+
+# One thread for all large documents: parsing holds the GIL, and the event
+# loop wins it back within one switch interval (5 ms) from one thread, but
+# waits its turn behind several. Large documents are rare (real pages are a
+# few KB), so they may queue.
+_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalql-documents")
+
+
+async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` in the one thread for large documents and bodies."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_PARSER, partial(fn, *args, **kwargs))
+
+
+def _placeholder(operation_name: str | None) -> DocumentNode:
+    """A document standing in for one that failed to parse, so Strawberry
+    goes on to report the parse error we give it as a validation error
+    (with its code and masking) instead of parsing again on the loop."""
+    name = None if operation_name is None else NameNode(value=operation_name)
+    operation = OperationDefinitionNode(
+        operation=OperationType.QUERY, name=name, selection_set=SelectionSetNode(selections=())
+    )
+    return DocumentNode(definitions=(operation,))
+
+
+def _recording(rules: Sequence[type], found: list[QueryBounds]) -> list[type]:
+    """The rules with QueryBounds replaced by a subclass that hands its
+    instance to ``found`` (graphql-core instantiates rules itself)."""
+
+    def recorded(rule: type[QueryBounds]) -> type:
+        class Recorded(rule):  # type: ignore[valid-type, misc]
+            def __init__(self, context: Any) -> None:
+                super().__init__(context)
+                found.append(self)
+
+        return Recorded
+
+    return [recorded(r) if issubclass(r, QueryBounds) else r for r in rules]
+
+
+class OffLoopDocuments(SchemaExtension):
+    """Parses and validates a large document in a thread."""
+
+    def __init__(self) -> None:
+        self._parse_error: GraphQLError | None = None
+
+    def _validates(self) -> bool:
+        # Strawberry's own condition for validating (see _run_validation).
+        context = self.execution_context
+        return (context.pre_execution_errors is None and context.graphql_document is not None
+                and len(context.validation_rules) > 0)
+
+    def _large(self) -> bool:
+        return len(self.execution_context.query or "") > OFF_LOOP_CHARS
+
+    async def on_parse(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query and self._large():
+            try:
+                context.graphql_document = await off_loop(
+                    parse, context.query, **context.parse_options
+                )
+            except GraphQLError as error:  # a syntax error, or too many tokens
+                self._parse_error = error
+                context.graphql_document = _placeholder(context.operation_name)
+        yield
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if self._parse_error is not None:
+            context.pre_execution_errors = [self._parse_error]
+        elif self._validates():
+            found: list[QueryBounds] = []
+            rules = _recording(context.validation_rules, found)
+            args = (context.schema._schema, context.graphql_document, tuple(rules))
+            if self._large():
+                errors = await off_loop(validate_document, *args)
+            else:
+                errors = validate_document(*args)
+            # Strawberry validates only while this is None: ours stands.
+            context.pre_execution_errors = errors
+            self._note(found)
+        yield
+
+    def _note(self, found: list[QueryBounds]) -> None:
+        record = current_request()
+        if record is None:
+            return
+        record.operation = self.execution_context.operation_name
+        costs = [bounds.cost for bounds in found if bounds.cost is not None]
+        record.cost = max(costs) if costs else None
