@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evalql.storage.errors import IngestError
+from evalql.storage.metadata import stored_metadata
 
 if TYPE_CHECKING:
     from evalql.storage.ingest import IngestOptions
@@ -26,6 +27,13 @@ RESERVED_PREFIX = "__"
 # float32 softmax output can land a rounding error outside [0, 1], such as
 # 1.0000001; values this close are clipped, anything further out is refused.
 PROBABILITY_TOLERANCE = 1e-6
+
+# Size limits: a row page, a message or a breakdown key carries these whole,
+# so a 1 MB label or 5,000 columns would make every answer that holds them huge.
+MAX_ID_BYTES = 1024  # UTF-8
+MAX_LABEL_BYTES = 1024  # UTF-8
+MAX_COLUMN_NAME = 256  # characters
+MAX_COLUMNS = 1000
 
 # The text Arrow parses as a float64; used only to find the first row that
 # is not a number, once a cast has failed.
@@ -97,7 +105,7 @@ def validate_multiclass(table: pa.Table, options: IngestOptions, source: str) ->
         confidence=_confidence(table, options.confidence_column, source),
         scores=_scores(table, options.scores_column, order, source),
         score_labels=order if options.scores_column in table.column_names else None,
-        metadata=_metadata(table, options),
+        metadata=_metadata(table, options, source),
         labels=tuple(sorted(seen | set(given or ()))),
         actual_column=options.actual_column,
         predicted_column=options.predicted_column,
@@ -136,7 +144,7 @@ def validate_multilabel(table: pa.Table, options: IngestOptions, source: str) ->
         confidence=_list_confidence(table, options.confidence_column, predicted, source),
         scores=None,
         score_labels=None,
-        metadata=_metadata(table, options),
+        metadata=_metadata(table, options, source),
         labels=tuple(sorted(seen | set(given or ()))),
         actual_column=options.actual_column,
         predicted_column=options.predicted_column,
@@ -189,13 +197,39 @@ def _is_text(dtype: pa.DataType) -> bool:
 
 
 def _check_column_names(table: pa.Table, source: str) -> None:
+    if table.num_columns > MAX_COLUMNS:
+        message = f"the file has {table.num_columns:,} columns; at most {MAX_COLUMNS:,} are allowed"
+        raise IngestError(source, message, _shown_name(table.column_names[MAX_COLUMNS]))
     seen: set[str] = set()
     for name in table.column_names:
+        if len(name) > MAX_COLUMN_NAME:
+            message = (
+                f"the column name is {len(name):,} characters long; "
+                f"at most {MAX_COLUMN_NAME} are allowed"
+            )
+            raise IngestError(source, message, _shown_name(name))
         if name in seen:
             raise IngestError(source, "the column name appears twice", name)
         if name.startswith(RESERVED_PREFIX):
             raise IngestError(source, f"names starting with {RESERVED_PREFIX!r} are reserved", name)
         seen.add(name)
+
+
+def _shown_name(name: str, limit: int = 60) -> str:
+    """A column name for a message, cut after ``limit`` characters."""
+    return name if len(name) <= limit else name[:limit] + "…"
+
+
+def _check_sizes(
+    values: pa.Array, limit: int, what: str, name: str, source: str,
+    row_of: Callable[[int], int] = lambda index: index + 1,
+) -> None:
+    """Refuse the first value longer than ``limit`` UTF-8 bytes, with its row."""
+    index = _first_true(pc.greater(pc.binary_length(values), limit))
+    if index is not None:
+        size = len(values[index].as_py().encode())
+        message = f"the {what} is {size:,} bytes long; at most {limit:,} are allowed"
+        raise IngestError(source, message, name, row_of(index))
 
 
 def _require(table: pa.Table, name: str, source: str) -> None:
@@ -212,6 +246,13 @@ def _given_labels(labels: tuple[str, ...] | None, source: str) -> tuple[str, ...
         raise IngestError(source, "--labels has to name at least one label")
     if "" in labels:
         raise IngestError(source, "--labels names an empty label")
+    long = next((label for label in labels if len(label.encode()) > MAX_LABEL_BYTES), None)
+    if long is not None:
+        message = (
+            f"--labels names a label of {len(long.encode()):,} bytes; "
+            f"at most {MAX_LABEL_BYTES:,} are allowed"
+        )
+        raise IngestError(source, message)
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
         raise IngestError(source, f"--labels names {duplicates[0]!r} more than once")
@@ -234,6 +275,7 @@ def _label_column(table: pa.Table, name: str, source: str) -> pa.Array:
         empty = _first_true(pc.equal(text, ""))
         if empty is not None:
             raise IngestError(source, "a label is empty; leave it null for none", name, empty + 1)
+        _check_sizes(text, MAX_LABEL_BYTES, "label", name, source)
         return text
     hint = "; a list of labels means --task multilabel" if _is_list(dtype) else ""
     raise IngestError(source, f"labels have to be strings, not {dtype}{hint}", name)
@@ -262,6 +304,13 @@ def _label_lists(table: pa.Table, name: str, source: str) -> pa.LargeListArray:
     if null_index is not None:
         row = int(rows[null_index]) + 1
         raise IngestError(source, "a label in the list is missing (null)", name, row)
+    # As for one label a row: an empty label would read as none in one format
+    # and as a label in another.
+    empty = _first_true(pc.equal(values, ""))
+    if empty is not None:
+        message = "a label in the list is empty; leave it out of the list"
+        raise IngestError(source, message, name, int(rows[empty]) + 1)
+    _check_sizes(values, MAX_LABEL_BYTES, "label", name, source, lambda i: int(rows[i]) + 1)
     _check_distinct_in_rows(values, rows, name, source)
     return _lists(lengths.astype(np.int64), values)
 
@@ -342,6 +391,7 @@ def _ids(table: pa.Table, name: str, source: str) -> pa.Array:
     null_row = _first_true(pc.is_null(ids))
     if null_row is not None:
         raise IngestError(source, "the id is missing (null)", name, null_row + 1)
+    _check_sizes(ids, MAX_ID_BYTES, "id", name, source)
     if not _all_distinct(column, ids):
         _raise_first_duplicate(ids, name, source)
     return ids
@@ -469,12 +519,14 @@ def _check_probabilities(
     return np.clip(values, 0.0, 1.0)
 
 
-def _metadata(table: pa.Table, options: IngestOptions) -> pa.Table:
+def _metadata(table: pa.Table, options: IngestOptions, source: str) -> pa.Table:
+    """The metadata columns, as stored (``storage.metadata``)."""
     reserved = {
         options.id_column, options.actual_column, options.predicted_column,
         options.confidence_column, options.scores_column,
     }
-    return table.drop_columns([name for name in table.column_names if name in reserved])
+    metadata = table.drop_columns([name for name in table.column_names if name in reserved])
+    return stored_metadata(metadata, source)
 
 
 def _is_number(dtype: pa.DataType) -> bool:
