@@ -29,6 +29,7 @@ from evalql.api.schema import schema
 from evalql.api.settings import IN_PROCESS, ServeSettings
 from evalql.api.warmup import KernelCompiler
 from evalql.storage.datasets import SplitStore
+from evalql.storage.tokens import TokenStore
 
 
 class EvalqlGraphQL(ReadsBodies, GraphQL):
@@ -103,7 +104,8 @@ def create_app(
         Route("/metrics", metrics.endpoint),
         *ide.routes(),
     ]
-    guards = _middleware(settings, TokenCache(Path(data_dir)), metrics)
+    tokens = TokenCache(TokenStore(Path(data_dir), catalog=store.catalog))
+    guards = _middleware(settings, tokens, metrics)
     app = Starlette(routes=routes, middleware=guards, lifespan=lifespan)
     app.state.store = store
     return app

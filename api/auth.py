@@ -12,20 +12,20 @@ Mutations check ``IsWriter``: a read token gets FORBIDDEN (HTTP 200, as
 any field error). ``can_write(request)`` is the same rule for code that
 holds the request rather than a resolver's ``info``.
 
-Tokens are re-read when the catalog changes (checked at most once a
-second), so ``evalql token add`` and ``revoke`` apply to a running server.
+Tokens are re-read when the catalog changes (checked at most once a second,
+in a thread, through the catalog's cache), so ``evalql token add`` and
+``revoke`` apply to a running server within a second.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-import os
 import sqlite3
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from starlette.datastructures import Headers, QueryParams
@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.permission import BasePermission
 
 from evalql.api.refusals import refusal, route_path
+from evalql.storage.errors import StoreError
 from evalql.storage.tokens import TokenStore, token_hash
 
 log = logging.getLogger("evalql")
@@ -87,48 +88,32 @@ class IsWriter(BasePermission):
         return access is not None and access.can_write
 
 
-def _files_signature(path: Path) -> tuple[tuple[int, int] | None, ...]:
-    """What changes when the catalog does: SQLite in WAL mode commits to the
-    -wal file and writes the main file only at checkpoints, so both count."""
-
-    def stat(p: Path) -> tuple[int, int] | None:
-        try:
-            found = os.stat(p)
-        except OSError:
-            return None
-        return found.st_mtime_ns, found.st_size
-
-    return stat(path), stat(path.with_name(path.name + "-wal"))
-
-
 class TokenCache:
-    """The store's token hashes, re-read when the catalog has changed."""
+    """The store's token hashes, as of at most a second ago."""
 
-    def __init__(self, root: Path) -> None:
-        self._store = TokenStore(root)
+    def __init__(self, tokens: TokenStore) -> None:
+        self._tokens = tokens
         self._roles: dict[str, str] | None = None
-        self._signature: tuple[Any, ...] | None = None
         self._checked = -math.inf
+        self._reload()  # now, so that no request meets a cache not yet filled
 
-    def roles(self) -> dict[str, str] | None:
+    async def roles(self) -> dict[str, str] | None:
         """``{token hash: role}``, empty without tokens; None when the catalog
         could never be read (the gate then refuses rather than opens)."""
         now = time.monotonic()
         if now - self._checked >= RECHECK_SECONDS:
             self._checked = now
-            signature = _files_signature(self._store.path)
-            if signature != self._signature:
-                self._reload(signature)
+            # Microseconds unless the catalog changed; a thread all the same,
+            # as a reader may wait while a writer commits.
+            await asyncio.to_thread(self._reload)
         return self._roles
 
-    def _reload(self, signature: tuple[Any, ...]) -> None:
+    def _reload(self) -> None:
         try:
-            self._roles = self._store.roles()
-        except (sqlite3.Error, OSError) as error:
+            self._roles = self._tokens.roles()
+        except (StoreError, sqlite3.Error, OSError) as error:
             # Keep the last tokens read (or none: closed); retry next second.
-            log.warning("cannot read the tokens of %s: %s", self._store.root, error)
-            return
-        self._signature = signature
+            log.warning("cannot read the tokens of %s: %s", self._tokens.root, error)
 
 
 def _bearer(headers: Headers) -> str | None:
@@ -155,14 +140,16 @@ class TokenGate:
         self.allow_writes = allow_writes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or route_path(scope) not in PROTECTED:
+        path = route_path(scope) if scope["type"] == "http" else None
+        if path not in PROTECTED:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if scope["method"] == "OPTIONS" or _graphiql_page(scope, headers):
+        page = path == "/graphql" and _graphiql_page(scope, headers)
+        if scope["method"] == "OPTIONS" or page:
             await self.app(scope, receive, send)
             return
-        roles = self.tokens.roles()
+        roles = await self.tokens.roles()
         if roles is None:
             message = "the server cannot read its tokens; it refuses until it can"
             await refusal(503, message)(scope, receive, send)

@@ -1,4 +1,4 @@
-"""The ``evalql`` command: serve, ingest, demo, models (see ``parser``)."""
+"""The ``evalql`` command: serve, ingest, demo, models, token (see ``parser``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evalql.api import token_command
+from evalql.api.settings import ServeSettings, from_arguments
+from evalql.api.settings import add_arguments as add_serve_options
 from evalql.storage.errors import StoreError
 
 if TYPE_CHECKING:
@@ -103,20 +106,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # once, before importing the app (and Numba) takes seconds.
     _check_port(args.host, args.port)
     catalog = _open_store(args)
+    settings = _serve_settings(args)
     # Our own lines (store, URLs, kernel compile progress) in uvicorn's format, on stderr.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     root = catalog.root.resolve()
     log.info("Serving the store %s (%s)", root, _count(len(catalog.models()), "model"))
     base = _base_url(args.host, args.port)
     log.info("GraphiQL: %s/graphql   dashboard: %s/", base, base)
+    _log_access(catalog.root, settings)
 
     import uvicorn
 
     from evalql.api.app import create_app
 
-    app = create_app(root, compile_kernels=True)
+    app = create_app(root, compile_kernels=True, settings=settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _serve_settings(args: argparse.Namespace) -> ServeSettings:
+    try:
+        return from_arguments(args)
+    except ValueError as error:
+        raise Refused(str(error)) from None
+
+
+def _log_access(root: Path, settings: ServeSettings) -> None:
+    """Who may read and write, in one line, so an open server is never a surprise."""
+    from evalql.storage.tokens import TokenStore
+
+    count = len(TokenStore(root).list())
+    if count:
+        log.info("%s: /graphql and /metrics need a bearer token", _count(count, "token"))
+    else:
+        writes = "on (--allow-writes)" if settings.allow_writes else "off"
+        log.info("No tokens: reads are open to anyone who reaches %s; writes are %s",
+                 settings.host, writes)
 
 
 def _labels(text: str | None) -> tuple[str, ...] | None:
@@ -232,6 +257,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", metavar="DIR", help=DATA_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    add_serve_options(serve)
     serve.set_defaults(handler=cmd_serve)
 
     ingest = command("ingest", "store a file of predictions as a split (creates the store)")
@@ -276,6 +302,8 @@ def parser() -> argparse.ArgumentParser:
     models = command("models", "list the models, runs and splits of a store")
     models.add_argument("--data", metavar="DIR", help=DATA_HELP)
     models.set_defaults(handler=cmd_models)
+
+    token_command.add_command(sub, _HelpFormatter, DATA_HELP, lambda a: _open_store(a).root)
 
     check = command("check", "verify a store: the catalog against its files and their "
                              "checksums (exit 1 when a problem remains)")

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evalql.api.errors import BadUserInput
-
 KiB = 1 << 10
 MiB = 1 << 20
 GiB = 1 << 30
@@ -99,6 +97,9 @@ def check_length(argument: str, length: int, most: int, noun: str, why: str = ""
     "where has 65 conditions; the limit is 64".
     """
     if length > most:
+        # Imported here: the CLI reads this module and must start without GraphQL.
+        from evalql.api.errors import BadUserInput
+
         reason = f" ({why})" if why else ""
         raise BadUserInput(f"{argument} has {length:,} {noun}; the limit is {most:,}{reason}")
 

@@ -139,6 +139,16 @@ def _background_queues() -> dict[str, int]:
     }
 
 
+def _cached_bytes(store: SplitStore) -> dict[str, int]:
+    """Bytes held by kind: the store's own split when it reports one
+    (``cached_bytes_by_kind``, as the memory-budget work may add), else
+    loaded splits as a whole (``SplitStore.cached_bytes``)."""
+    by_kind = getattr(store, "cached_bytes_by_kind", None)
+    if by_kind is not None:
+        return dict(by_kind() if callable(by_kind) else by_kind)
+    return {"splits": int(store.cached_bytes)}
+
+
 class _StateCollector(Collector):
     """Gauges read when Prometheus scrapes: memory held, queues, kernels."""
 
@@ -150,9 +160,7 @@ class _StateCollector(Collector):
         cache = GaugeMetricFamily(
             "evalql_cache_bytes", "Bytes held in memory, by kind of cached data", labels=["kind"]
         )
-        by_kind = getattr(self.store, "cached_bytes_by_kind", None)
-        kinds = by_kind() if callable(by_kind) else {"splits": self.store.cached_bytes()}
-        for kind, size in kinds.items():
+        for kind, size in _cached_bytes(self.store).items():
             cache.add_metric([kind], size)
         yield cache
         queues = GaugeMetricFamily(

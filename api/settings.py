@@ -7,6 +7,8 @@ with a unit: ``parse_bytes("1MiB")`` -> ``1048576``.
 
 from __future__ import annotations
 
+import argparse
+import os
 import re
 from dataclasses import dataclass
 
@@ -79,3 +81,89 @@ class ServeSettings:
 # reached by no browser, so it checks no Host; `evalql serve` always passes
 # its own settings, whose default is the loopback names.
 IN_PROCESS = ServeSettings(allowed_hosts=("*",))
+
+
+# ---- evalql serve's options for these settings, each with its variable ----
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_bytes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _env_list(name: str) -> list[str]:
+    """``EVALQL_CORS_ORIGIN="https://a.example, https://b.example"`` -> both."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def add_arguments(serve: argparse.ArgumentParser) -> None:
+    """``evalql serve``'s options for ServeSettings (read back by ``from_arguments``)."""
+    serve.add_argument(
+        "--allowed-host", action="append", metavar="NAME",
+        help="another name the server may be called by in the Host header, such as its "
+             "DNS name behind a proxy; repeatable; * allows any (default: localhost, "
+             "127.0.0.1, [::1] and --host; $EVALQL_ALLOWED_HOST, comma-separated, adds to them)",
+    )
+    serve.add_argument(
+        "--cors-origin", action="append", metavar="ORIGIN",
+        help="a web origin (scheme://host[:port]) whose pages may call the API from a "
+             "browser; repeatable (default: none; $EVALQL_CORS_ORIGIN, comma-separated)",
+    )
+    serve.add_argument(
+        "--allow-writes", action="store_true", default=_env_flag("EVALQL_ALLOW_WRITES"),
+        help="run mutations without a token while the store has none "
+             "(default: off, or $EVALQL_ALLOW_WRITES=1)",
+    )
+    serve.add_argument(
+        "--max-body", type=_size, metavar="SIZE",
+        default=os.environ.get("EVALQL_MAX_BODY", "1MiB"),
+        help="largest JSON request body, in bytes or with a unit (KiB, MiB, GiB); "
+             "$EVALQL_MAX_BODY",
+    )
+    serve.add_argument(
+        "--max-upload", type=_size, metavar="SIZE",
+        default=os.environ.get("EVALQL_MAX_UPLOAD", "2GiB"),
+        help="largest multipart upload (a file sent to a mutation); $EVALQL_MAX_UPLOAD",
+    )
+
+
+def _origin(text: str) -> str:
+    """``"https://a.example:8443"`` as is; a path, or no scheme, is refused:
+    a browser's Origin header has neither, so it would never match."""
+    if text == "*" or re.fullmatch(r"https?://[^/\s]+", text):
+        return text
+    raise ValueError(f"--cors-origin {text!r} is not an origin: write scheme://host[:port], "
+                     "such as https://dashboards.example, without a path")
+
+
+def _allowed_host(text: str) -> str:
+    name = text.strip().lower()
+    if name == "*" or re.fullmatch(r"(\*\.)?[^*:/\s]+|\[[0-9a-f:.]+\]", name):
+        return name
+    raise ValueError(f"--allowed-host {text!r} is not a host name: write it without scheme, "
+                     "port or path (such as evalql.example or *.example)")
+
+
+def from_arguments(args: argparse.Namespace) -> ServeSettings:
+    """The settings of ``evalql serve``'s options; ValueError names a bad one.
+
+    A repeatable option given on the command line replaces its variable.
+    """
+    hosts = args.allowed_host if args.allowed_host is not None else _env_list(
+        "EVALQL_ALLOWED_HOST")
+    origins = args.cors_origin if args.cors_origin is not None else _env_list(
+        "EVALQL_CORS_ORIGIN")
+    return ServeSettings(
+        host=args.host,
+        allowed_hosts=tuple(_allowed_host(h) for h in hosts),
+        cors_origins=tuple(_origin(o) for o in origins),
+        allow_writes=args.allow_writes,
+        max_body=args.max_body,
+        max_upload=args.max_upload,
+    )

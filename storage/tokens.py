@@ -4,11 +4,12 @@ A token is 32 random bytes, shown once when it is made; the catalog keeps
 only its SHA-256. Tokens are high-entropy, so a plain hash cannot be
 reversed by guessing, and a lookup is one hash and one dict access.
 
-The server reads tokens through ``TokenStore.roles`` (a read-only
-connection: reading never writes, so a full disk does not lock anyone out).
-``add`` and ``revoke`` write in one ``BEGIN IMMEDIATE`` transaction each,
-creating the table on first use, so a store made before tokens existed
-needs no migration.
+Reads go through the catalog's own cache (``Catalog.cached``): read again
+only after a commit, on its long-lived reading connection, so reading
+tokens never writes and a full disk locks nobody out. ``add`` and
+``revoke`` write in one ``BEGIN IMMEDIATE`` transaction each, creating the
+table on first use, so a store made before tokens existed needs no
+migration (the table is outside the catalog's schema versions).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evalql.storage.catalog import CATALOG_FILE
+from evalql.storage.catalog import CATALOG_FILE, Catalog
 from evalql.storage.errors import StoreError, StoreNotFound
 
 ROLES = ("read", "write")
@@ -68,20 +69,23 @@ def _check_name(name: str) -> None:
 
 
 class TokenStore:
-    """The tokens of the store at ``root`` (which has to exist)."""
+    """The tokens of the store at ``root`` (which has to exist), read through
+    ``catalog`` when given (the server's), else a Catalog of its own."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, catalog: Catalog | None = None) -> None:
         self.root = Path(root)
         self.path = self.root / CATALOG_FILE
+        self._catalog = catalog
+
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog(self.root, create=False)
+        return self._catalog
 
     def _connect(self) -> sqlite3.Connection:
         if not self.path.is_file():
             raise StoreNotFound(self.root.resolve())
         return sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
-
-    def _connect_read_only(self) -> sqlite3.Connection:
-        uri = self.path.resolve().as_uri() + "?mode=ro"
-        return sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_SECONDS)
 
     def add(self, name: str, role: str) -> str:
         """Make a token called ``name`` with ``role``; return it (shown once)."""
@@ -120,25 +124,28 @@ class TokenStore:
 
     def list(self) -> list[TokenInfo]:
         """Every token's name, role and creation time, oldest first."""
-        with closing(self._connect_read_only()) as conn:
-            if not _has_table(conn):
-                return []
-            rows = conn.execute(
-                "SELECT name, role, created_at FROM tokens ORDER BY created_at, name"
-            ).fetchall()
-        return [TokenInfo(name, role, datetime.fromisoformat(at)) for name, role, at in rows]
+        return list(self.catalog().cached("token-list", _read_list))
 
     def roles(self) -> dict[str, str]:
-        """``{sha256 of a token: its role}``; empty when the store has no token
-        (or no catalog yet). Raises sqlite3.Error when the catalog cannot be read."""
-        if not self.path.is_file():
-            return {}
-        with closing(self._connect_read_only()) as conn:
-            if not _has_table(conn):
-                return {}
-            return dict(conn.execute("SELECT hash, role FROM tokens").fetchall())
+        """``{sha256 of a token: its role}``; empty when the store has no token.
+        StoreNotFound without a store; sqlite3.Error or a StoreError when the
+        catalog cannot be read."""
+        return dict(self.catalog().cached("token-roles", _read_roles))
 
 
 def _has_table(conn: sqlite3.Connection) -> bool:
     found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tokens'"
     return conn.execute(found).fetchone() is not None
+
+
+def _read_list(conn: sqlite3.Connection) -> tuple[TokenInfo, ...]:
+    if not _has_table(conn):
+        return ()
+    rows = conn.execute("SELECT name, role, created_at FROM tokens ORDER BY created_at, name")
+    return tuple(TokenInfo(name, role, datetime.fromisoformat(at)) for name, role, at in rows)
+
+
+def _read_roles(conn: sqlite3.Connection) -> dict[str, str]:
+    if not _has_table(conn):
+        return {}
+    return dict(conn.execute("SELECT hash, role FROM tokens").fetchall())
