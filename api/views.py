@@ -20,6 +20,7 @@ import numpy as np
 from evalql.api.context import Context
 from evalql.api.errors import BadUserInput, CostLimit, one_of
 from evalql.api.loaders import cached_mask, filtered_index, ready_threshold_index, threshold_index
+from evalql.engine.confusion import as_threshold, confusion_counts, label_totals
 from evalql.engine.curves import (
     ThresholdCounts,
     confusion_counts_at,
@@ -28,20 +29,17 @@ from evalql.engine.curves import (
     threshold_counts,
 )
 from evalql.engine.insights import Finding, insights
-from evalql.engine.kernels import as_threshold, confusion_counts, label_totals
 from evalql.engine.metrics import LabelCounts, Summary, Totals, label_counts, submatrix, summary
-from evalql.engine.multilabel import (
-    LabelSetIndex,
+from evalql.engine.multilabel.counts import (
     MultilabelCounts,
     MultilabelSummary,
     MultilabelThresholdCounts,
-    RowTests,
-    label_precision_steps,
-    match_rows,
     multilabel_counts,
-    multilabel_threshold_counts,
-    rank_label_sets,
 )
+from evalql.engine.multilabel.curves import multilabel_threshold_counts
+from evalql.engine.multilabel.index import LabelSetIndex
+from evalql.engine.multilabel.ranking import label_precision_steps, rank_label_sets
+from evalql.engine.multilabel.rows import RowTests, match_rows
 from evalql.engine.ranking import (
     PrecisionSteps,
     average_precision,

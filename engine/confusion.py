@@ -1,6 +1,6 @@
-"""The jitted loops. Kernels count; Python divides.
+"""The counting kernels: the (K+1)² confusion matrix and per-label totals.
 
-Conventions shared by every kernel:
+Kernels count; Python divides. Conventions shared by every kernel:
 
 - label codes are int32, ``-1`` is None (no annotation / no prediction);
 - confidences are float32 and a prediction is kept when ``confidence >= t``

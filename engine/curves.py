@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalql.engine.arrays import columns, row_mask
+from evalql.engine.confusion import as_threshold
 from evalql.engine.index import ThresholdIndex, kept_prefix
 from evalql.engine.jit import chunk_bounds, jit, map_ranges, n_chunks, sum_rows
-from evalql.engine.kernels import as_threshold
 from evalql.engine.metrics import Totals
 
 # Confidences are bucketed through a table over this many equal slices of
@@ -42,7 +42,7 @@ LOOKUP_SLICES = 4096
 
 
 @jit
-def _bucket(confidence, thresholds, lookup):
+def bucket(confidence, thresholds, lookup):
     # #{j : thresholds[j] <= confidence}: the lookup entry of the confidence's
     # slice counts the thresholds at or below the slice's lower edge (which is
     # <= confidence), and the loop adds those between the edge and the value.
@@ -101,7 +101,7 @@ def _scan_curve(actual, predicted, confidence, mask, use_mask, thresholds, looku
         p = predicted[i]
         if p < 0:
             continue
-        b = _bucket(confidence[i], thresholds, lookup)
+        b = bucket(confidence[i], thresholds, lookup)
         kept[b, a] += 1
         by_predicted[b, p] += 1
         if a == p:
@@ -123,7 +123,7 @@ def _scan_matrices(actual, predicted, confidence, mask, use_mask, thresholds, lo
         if p < 0:
             hist[0, a, n_labels] += 1
         else:
-            hist[_bucket(confidence[i], thresholds, lookup), a, p] += 1
+            hist[bucket(confidence[i], thresholds, lookup), a, p] += 1
     return hist
 
 
@@ -139,7 +139,7 @@ def grid(points: int) -> np.ndarray:
     return np.arange(points, dtype=np.float64) / (points - 1)
 
 
-def _thresholds(thresholds: np.ndarray) -> np.ndarray:
+def as_thresholds(thresholds: np.ndarray) -> np.ndarray:
     """float32 thresholds, checked ascending (ties allowed)."""
     values = np.asarray([as_threshold(t) for t in np.asarray(thresholds, dtype=np.float64)],
                         dtype=np.float32)
@@ -148,13 +148,13 @@ def _thresholds(thresholds: np.ndarray) -> np.ndarray:
     return values
 
 
-def _lookup(thresholds: np.ndarray) -> np.ndarray:
+def bucket_lookup(thresholds: np.ndarray) -> np.ndarray:
     """Per slice s of [0, 1], the number of thresholds <= s / LOOKUP_SLICES."""
     edges = np.arange(LOOKUP_SLICES + 1, dtype=np.float64) / LOOKUP_SLICES
     return np.searchsorted(thresholds.astype(np.float64), edges, side="right").astype(np.int64)
 
 
-def _kept_after(hist: np.ndarray) -> np.ndarray:
+def kept_after(hist: np.ndarray) -> np.ndarray:
     """From a histogram over buckets 0..P, the count kept at each threshold
     j = 0..P-1: the rows of buckets above j."""
     after = np.cumsum(hist[::-1], axis=0)[::-1]
@@ -198,7 +198,7 @@ def index_threshold_counts(index: ThresholdIndex, thresholds: np.ndarray) -> Thr
     Example: an index of confidences ``[0.9, 0.2]``, both cell (0, 0), at
     thresholds ``[0, 0.5, 1]`` keeps ``[2, 1, 0]`` rows.
     """
-    t = _thresholds(thresholds)
+    t = as_thresholds(thresholds)
     k = index.n_labels
     size = k + 1
     bounds = chunk_bounds(size * size, n_chunks(index.order.shape[0]))
@@ -230,19 +230,19 @@ def threshold_counts(
 
     Notes
     -----
-    Equal, threshold by threshold, to what ``engine.kernels.confusion_counts``
+    Equal, threshold by threshold, to what ``engine.confusion.confusion_counts``
     gives; nothing here divides, so there is no 0/0 case.
     """
     actual, predicted, confidence = columns(actual, predicted, confidence)
-    t = _thresholds(thresholds)
+    t = as_thresholds(thresholds)
     n = actual.shape[0]
     m, use_mask = row_mask(mask, n)
     rows, kept, by_predicted, correct = sum_rows(
-        _scan_curve, n, actual, predicted, confidence, m, use_mask, t, _lookup(t), n_labels
+        _scan_curve, n, actual, predicted, confidence, m, use_mask, t, bucket_lookup(t), n_labels
     )
     k = n_labels
     return ThresholdCounts(
-        t, rows, _kept_after(kept), _kept_after(by_predicted)[:, :k], _kept_after(correct)[:, :k]
+        t, rows, kept_after(kept), kept_after(by_predicted)[:, :k], kept_after(correct)[:, :k]
     )
 
 
@@ -261,13 +261,13 @@ def confusion_counts_at(
     counts per thread, so callers batch a few thresholds, not a curve.
     """
     actual, predicted, confidence = columns(actual, predicted, confidence)
-    t = _thresholds(thresholds)
+    t = as_thresholds(thresholds)
     n = actual.shape[0]
     m, use_mask = row_mask(mask, n)
     hist = sum_rows(
-        _scan_matrices, n, actual, predicted, confidence, m, use_mask, t, _lookup(t), n_labels
+        _scan_matrices, n, actual, predicted, confidence, m, use_mask, t, bucket_lookup(t), n_labels
     )
     rows = hist.sum(axis=(0, 2))
-    counts = _kept_after(hist)
+    counts = kept_after(hist)
     counts[:, :, n_labels] = rows - counts[:, :, :n_labels].sum(axis=2)
     return counts

@@ -3,7 +3,7 @@
 Follows scikit-learn's ``precision_recall_fscore_support`` in three stages:
 count (``label_counts``), divide (``divide``), average (``engine.averaging``).
 Everything here works on the ``(K + 1) x (K + 1)`` matrix that
-``engine.kernels.confusion_counts`` returns, the last row and column being None.
+``engine.confusion.confusion_counts`` returns, the last row and column being None.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Totals:
     """The O(K) sums every metric but the matrix itself needs; index K is None.
 
     With many labels a (K+1)^2 matrix is too big to build, and these come
-    straight from a scan (``engine.kernels.label_totals``).
+    straight from a scan (``engine.confusion.label_totals``).
     """
 
     tp: np.ndarray  # (K,) the diagonal

@@ -28,7 +28,7 @@ from evalql.engine.metrics import divide
 
 
 @jit
-def _key(bits, positive):
+def ranking_key(bits, positive):
     # ``bits`` of a float32 score in [0, 1]; dropping the sign bit turns -0.0
     # (whose bits would sort above 1.0) into 0.
     magnitude = bits & np.uint32(0x7FFFFFFF)
@@ -49,7 +49,7 @@ def _score_keys(score_bits, actual, label, mask, use_mask, keys):
         positive = actual[i] == label
         if positive:
             positives += 1
-        key = _key(score_bits[i, label], positive)
+        key = ranking_key(score_bits[i, label], positive)
         if key > np.uint32(1):  # a score above 0
             keys[written] = key
             written += 1
@@ -69,7 +69,7 @@ def _confidence_keys(actual, predicted, confidence_bits, mask, use_mask, n_label
         total += 1
         if actual[i] >= 0:
             positives[actual[i]] += 1
-        if predicted[i] >= 0 and _key(confidence_bits[i], False) != 0:
+        if predicted[i] >= 0 and ranking_key(confidence_bits[i], False) != 0:
             starts[predicted[i] + 1] += 1
     for c in range(n_labels):
         starts[c + 1] += starts[c]
@@ -79,8 +79,8 @@ def _confidence_keys(actual, predicted, confidence_bits, mask, use_mask, n_label
         if use_mask and not mask[i]:
             continue
         p = predicted[i]
-        if p >= 0 and _key(confidence_bits[i], False) != 0:
-            keys[cursor[p]] = _key(confidence_bits[i], actual[i] == p)
+        if p >= 0 and ranking_key(confidence_bits[i], False) != 0:
+            keys[cursor[p]] = ranking_key(confidence_bits[i], actual[i] == p)
             cursor[p] += 1
     return keys, starts, positives, total
 
@@ -129,7 +129,7 @@ def _label_keys(actual, predicted, confidence_bits, mask, use_mask, label):
         if use_mask and not mask[i]:
             continue
         if predicted[i] == label:
-            keys[written] = _key(confidence_bits[i], actual[i] == label)
+            keys[written] = ranking_key(confidence_bits[i], actual[i] == label)
             written += 1
     return keys[:written].copy()
 
@@ -254,12 +254,12 @@ def rank_by_scores(
     m, use_mask = row_mask(mask, actual.shape[0])
     bits = scores.view(np.uint32)
     buffer = np.empty(actual.shape[0], dtype=np.uint32)
-    out = _empty_sums(labels)
+    out = empty_ranking(labels)
     for i, label in enumerate(out.labels):
         written, positives, total = _score_keys(bits, actual, label, m, use_mask, buffer)
         keys = buffer[:written]
         keys.sort()
-        _fill(out, i, keys, positives, total)
+        fill_ranking(out, i, keys, positives, total)
     return out
 
 
@@ -282,11 +282,11 @@ def rank_by_confidence(
     keys, starts, positives, total = _confidence_keys(
         actual, predicted, confidence.view(np.uint32), m, use_mask, n_labels
     )
-    out = _empty_sums(labels)
+    out = empty_ranking(labels)
     for i, label in enumerate(out.labels):
         own = keys[starts[label] : starts[label + 1]]
         own.sort()
-        _fill(out, i, own, int(positives[label]), total)
+        fill_ranking(out, i, own, int(positives[label]), total)
     return out
 
 
@@ -321,6 +321,11 @@ def precision_steps(
     m, use_mask = row_mask(mask, actual.shape[0])
     keys = _label_keys(actual, predicted, confidence.view(np.uint32), m, use_mask, label)
     keys.sort()
+    return precision_steps_of(keys)
+
+
+def precision_steps_of(keys: np.ndarray) -> PrecisionSteps:
+    """The ``PrecisionSteps`` of one label's ranking keys, sorted ascending."""
     bits, tp, fp = _steps(keys)
     return PrecisionSteps(bits.view(np.float32), tp, fp)
 
@@ -358,7 +363,8 @@ def _scores(scores: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndar
     return scores, actual
 
 
-def _empty_sums(labels: np.ndarray) -> Ranking:
+def empty_ranking(labels: np.ndarray) -> Ranking:
+    """A ``Ranking`` of ``labels`` with every sum 0, for ``fill_ranking`` to fill."""
     codes = np.asarray(labels, dtype=np.intp)
     n = codes.shape[0]
     return Ranking(
@@ -370,7 +376,9 @@ def _empty_sums(labels: np.ndarray) -> Ranking:
     )
 
 
-def _fill(out: Ranking, i: int, keys: np.ndarray, positives: int, total: int) -> None:
+def fill_ranking(out: Ranking, i: int, keys: np.ndarray, positives: int, total: int) -> None:
+    """Entry ``i`` of ``out`` from one label's ranking keys (sorted ascending, the
+    rows scoring 0 left out), its positives and the rows counted."""
     precision_sum, pairs2 = _ranking_sums(keys, positives, total)
     out.positives[i] = positives
     out.negatives[i] = total - positives

@@ -1,9 +1,11 @@
 """Every kernel, warmed group by group, in the order a front-end needs them.
 
-A group is one engine module (a package counts as one): warming it calls its
-public functions on tiny arrays of the served dtypes and layout (int32 codes,
-float32 confidences, read-only as the store hands them out), so Numba
-compiles, or loads from its cache, every specialisation serving will ask for.
+A group is one engine module (``multilabel.counts`` for a module of a
+package), so a request waits only for the kernels of the modules it calls.
+Warming a group calls its public functions on tiny arrays of the served dtypes
+and layout (int32 codes, float32 confidences, read-only as the store hands
+them out), so Numba compiles, or loads from its cache, every specialisation
+serving will ask for.
 
 ``python -m evalql.engine.warm`` is the compile process a server starts: it
 warms every group, filling Numba's on-disk cache, and prints one line per
@@ -18,8 +20,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # kernel modules are imported by their group only
+    from evalql.engine.multilabel.columns import LabelSets
 
 
 def _readonly(*arrays: np.ndarray) -> None:
@@ -40,7 +46,7 @@ def _mask(n: int = 4) -> np.ndarray:
 
 
 def _warm_confusion() -> None:
-    from evalql.engine.kernels import confusion_counts, label_totals
+    from evalql.engine.confusion import confusion_counts, label_totals
 
     actual, predicted, confidence = _columns()
     for rows in (None, _mask()):
@@ -72,25 +78,39 @@ def _warm_curves() -> None:
         confusion_counts_at(actual, predicted, confidence, thresholds, 1, rows)
 
 
-def _warm_selection() -> None:
-    from evalql.engine import selection
+def _warm_select_index() -> None:
     from evalql.engine.index import ThresholdIndex
+    from evalql.engine.select import NO_CURSOR, Predicate
+    from evalql.engine.select_index import select_from_index
+
+    actual, predicted, confidence = _columns()
+    index = ThresholdIndex.build(actual, predicted, confidence, 1)
+    for rows in (None, _mask()):
+        select_from_index(index, 0.5, Predicate.every(1), True, NO_CURSOR, 2, rows)
+
+
+def _warm_select() -> None:
+    from evalql.engine import select
 
     actual, predicted, confidence = _columns()
     mask = _mask()
-    every = selection.Predicate.every(1)
-    bits = selection.confidence_bits(confidence)
-    index = ThresholdIndex.build(actual, predicted, confidence, 1)
-    start = selection.NO_CURSOR
+    every = select.Predicate.every(1)
+    bits = select.confidence_bits(confidence)
+    start = select.NO_CURSOR
     for rows in (None, mask):
-        selection.select_from_index(index, 0.5, every, True, start, 2, rows)
-        selection.select_by_scan(actual, predicted, confidence, bits, 0.5, every,
-                                 True, start, 2, rows)
-    selection.select_flagged(mask, bits, True, start, 2)
-    columns = selection.Columns(actual, predicted, confidence)
+        select.select_by_scan(actual, predicted, confidence, bits, 0.5, every, True, start, 2,
+                              rows)
+    select.select_flagged(mask, bits, True, start, 2)
+
+
+def _warm_compare() -> None:
+    from evalql.engine import compare
+    from evalql.engine.select import NO_CURSOR
+
+    columns = compare.Columns(*_columns())
     for join in (None, np.zeros(4, np.int32)):
-        selection.count_changes(columns, columns, join, 0.5)
-        selection.changed_rows(columns, columns, join, 0.5, selection.FIXED, start, 2)
+        compare.count_changes(columns, columns, join, 0.5)
+        compare.changed_rows(columns, columns, join, 0.5, compare.FIXED, NO_CURSOR, 2)
 
 
 def _warm_histogram() -> None:
@@ -98,43 +118,85 @@ def _warm_histogram() -> None:
     from evalql.engine.index import ThresholdIndex
 
     actual, predicted, confidence = _columns()
-    mask = _mask()
     every = np.ones(2, dtype=bool)
     edges = np.linspace(0.0, 1.0, 3)
     index = ThresholdIndex.build(actual, predicted, confidence, 1)
     histogram.index_confidence_histogram(index, edges, every)
-    for rows in (None, mask):
+    for rows in (None, _mask()):
         histogram.confidence_histogram(actual, predicted, confidence, edges, every, rows)
-        histogram.code_counts(actual, 1, actual, every, rows)
-        histogram.confusion_by_code(actual, 1, actual, predicted, confidence, 0.5, 1, rows)
+
+
+def _warm_breakdown() -> None:
+    from evalql.engine import breakdown
+
+    actual, predicted, confidence = _columns()
+    mask = _mask()
+    every = np.ones(2, dtype=bool)
+    edges = np.linspace(0.0, 1.0, 3)
+    for rows in (None, mask):
+        breakdown.code_counts(actual, 1, actual, every, rows)
+        breakdown.confusion_by_code(actual, 1, actual, predicted, confidence, 0.5, 1, rows)
         for values in (np.zeros(4, np.int64), np.zeros(4, np.float64)):
             for valid in (None, mask):
-                histogram.value_range(values, valid, actual, every, rows)
-                histogram.binned_counts(values, valid, edges, actual, every, rows)
-                histogram.confusion_by_bin(values, valid, edges, actual, predicted,
+                breakdown.value_range(values, valid, actual, every, rows)
+                breakdown.binned_counts(values, valid, edges, actual, every, rows)
+                breakdown.confusion_by_bin(values, valid, edges, actual, predicted,
                                            confidence, 0.5, 1, rows)
 
 
-def _warm_multilabel() -> None:
-    from evalql.engine import multilabel as ml
+def _label_sets() -> LabelSets:
+    from evalql.engine.multilabel.columns import LabelSets
 
-    sets = ml.LabelSets.from_lists([[0], []], [[0], [0]], [[0.9], [0.1]])
+    sets = LabelSets.from_lists([[0], []], [[0], [0]], [[0.9], [0.1]])
     _readonly(sets.actual_offsets, sets.actual_codes, sets.predicted_offsets,
               sets.predicted_codes, sets.predicted_confidence)
-    edges = np.linspace(0.0, 1.0, 3)
+    return sets
+
+
+def _warm_multilabel_counts() -> None:
+    from evalql.engine.multilabel.counts import multilabel_counts
+
+    sets = _label_sets()
     for rows in (None, _mask(2)):
-        ml.multilabel_counts(sets, 0.5, 1, rows, matrix=True)
-        ml.match_rows(sets, 0.5, 1, ml.RowTests(exact=True), rows)
-        ml.label_outcomes(sets, 0.5, 0, rows)
-        ml.rank_label_sets(sets, [0], 1, rows)
-        ml.label_precision_steps(sets, 0, rows)
-        ml.multilabel_threshold_counts(sets, np.array([0.0, 1.0]), 1, rows)
-        ml.pair_histogram(sets, edges, 1, rows)
-    ml.label_confidence(sets, 0)
-    ml.top_confidence(sets, 0.5)
-    index = ml.LabelSetIndex.build(sets, 1)
+        multilabel_counts(sets, 0.5, 1, rows, matrix=True)
+
+
+def _warm_multilabel_index() -> None:
+    from evalql.engine.multilabel.index import LabelSetIndex
+
+    index = LabelSetIndex.build(_label_sets(), 1)
     assert index is not None
     index.counts_at(0.5)
+
+
+def _warm_multilabel_rows() -> None:
+    from evalql.engine.multilabel import rows as ml_rows
+
+    sets = _label_sets()
+    for rows in (None, _mask(2)):
+        ml_rows.match_rows(sets, 0.5, 1, ml_rows.RowTests(exact=True), rows)
+        ml_rows.label_outcomes(sets, 0.5, 0, rows)
+    ml_rows.label_confidence(sets, 0)
+    ml_rows.top_confidence(sets, 0.5)
+
+
+def _warm_multilabel_curves() -> None:
+    from evalql.engine.multilabel.curves import multilabel_threshold_counts, pair_histogram
+
+    sets = _label_sets()
+    edges = np.linspace(0.0, 1.0, 3)
+    for rows in (None, _mask(2)):
+        multilabel_threshold_counts(sets, np.array([0.0, 1.0]), 1, rows)
+        pair_histogram(sets, edges, 1, rows)
+
+
+def _warm_multilabel_ranking() -> None:
+    from evalql.engine.multilabel.ranking import label_precision_steps, rank_label_sets
+
+    sets = _label_sets()
+    for rows in (None, _mask(2)):
+        rank_label_sets(sets, [0], 1, rows)
+        label_precision_steps(sets, 0, rows)
 
 
 def _warm_ranking() -> None:
@@ -151,27 +213,38 @@ def _warm_ranking() -> None:
 
 
 # In the order a metrics page asks for them: its counts (by scan, then from
-# the index), then curves, drill-down, breakdowns, multilabel and ranking.
+# the index), then curves, drill-down, comparisons, histograms and
+# breakdowns, multilabel (its counts first) and ranking. A group is named
+# after its module below ``evalql.engine`` (``group_of``).
 GROUPS: dict[str, Callable[[], None]] = {
-    "kernels": _warm_confusion,
+    "confusion": _warm_confusion,
     "index": _warm_index,
     "curves": _warm_curves,
-    "selection": _warm_selection,
+    "select_index": _warm_select_index,
+    "select": _warm_select,
+    "compare": _warm_compare,
     "histogram": _warm_histogram,
-    "multilabel": _warm_multilabel,
+    "breakdown": _warm_breakdown,
+    "multilabel.counts": _warm_multilabel_counts,
+    "multilabel.index": _warm_multilabel_index,
+    "multilabel.rows": _warm_multilabel_rows,
+    "multilabel.curves": _warm_multilabel_curves,
+    "multilabel.ranking": _warm_multilabel_ranking,
     "ranking": _warm_ranking,
 }
 
 
 def group_of(module: str) -> str | None:
-    """The warm group a kernel's module belongs to; None outside the engine.
+    """The warm group a kernel's module belongs to: its path below the engine;
+    None outside the engine.
 
-    Example: ``"evalql.engine.multilabel.counts"`` gives ``"multilabel"``.
+    Example: ``"evalql.engine.multilabel.counts"`` gives ``"multilabel.counts"``
+    and ``"evalql.engine.confusion"`` gives ``"confusion"``.
     """
     prefix = __name__.rpartition(".")[0] + "."
     if not module.startswith(prefix):
         return None
-    return module[len(prefix):].split(".", 1)[0]
+    return module[len(prefix):]
 
 
 def warm(groups: Iterable[str] | None = None) -> None:

@@ -48,10 +48,10 @@ def test_make_clean_removes_the_venv_and_caches_but_keeps_every_store(tmp_path: 
     removed = [
         ".venv/bin/python", ".pytest_cache/v/x", ".hypothesis/examples/x", ".ruff_cache/x",
         "build/lib/x.py", "evalql.egg-info/PKG-INFO", "api/__pycache__/cli.cpython-311.pyc",
-        "engine/__pycache__/kernels.nbi",
+        "engine/__pycache__/confusion.nbi",
     ]
     kept = ["evalql-data/catalog.sqlite", "evalql-data/splits/a.arrow", "my-store/catalog.sqlite",
-            "api/cli.py", "engine/kernels.py"]
+            "api/cli.py", "engine/confusion.py"]
     for name in removed + kept:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")

@@ -31,8 +31,9 @@ from evalql.api.types.rows import (
     make_rows,
 )
 from evalql.api.views import View
-from evalql.engine.kernels import as_threshold
-from evalql.engine.selection import FIXED, REGRESSED, Columns, Page, changed_rows, count_changes
+from evalql.engine.compare import FIXED, REGRESSED, Columns, changed_rows, count_changes
+from evalql.engine.confusion import as_threshold
+from evalql.engine.select import Page
 from evalql.storage.datasets import SplitData
 
 _CHANGES = {Change.FIXED: FIXED, Change.REGRESSED: REGRESSED}

@@ -12,7 +12,7 @@ from evalql.api.views import View
 from evalql.engine.averaging import AVERAGED_METRICS, average
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.metrics import PER_LABEL, LabelCounts, Summary, label_counts, summary
-from evalql.engine.multilabel import MultilabelSummary, MultilabelThresholdCounts
+from evalql.engine.multilabel.counts import MultilabelSummary, MultilabelThresholdCounts
 
 if TYPE_CHECKING:
     from evalql.api.types.metrics import Metrics

@@ -1,13 +1,14 @@
 """Drill-down: the rows behind a count, as Relay-style connections.
 
 ``Metrics.rows`` selects rows by confusion cell and outcome, ``LabelMetrics.rows``
-by a label's TP/FP/FN/TN; both page through ``engine.selection``. Pages are
-keyset pages: a cursor holds the order key of the last row it returned (sort
-value and position) and a fingerprint of the query that issued it, so a deep
-page costs what the first costs, and a cursor of another query, view or
-version of the split is refused instead of silently paging something else.
+by a label's TP/FP/FN/TN; both page through ``engine.select`` (by scan) or
+``engine.select_index`` (by walking the index). Pages are keyset pages: a
+cursor holds the order key of the last row it returned (sort value and
+position) and a fingerprint of the query that issued it, so a deep page costs
+what the first costs, and a cursor of another query, view or version of the
+split is refused instead of silently paging something else.
 
-A multilabel view selects with ``engine.multilabel.match_rows`` (a
+A multilabel view selects with ``engine.multilabel.rows.match_rows`` (a
 ``SetSelection``) and pages the flagged rows with the same keys and cursors:
 
 - ``LabelMetrics.rows(outcome:)``: the label's TP (actual and kept), FP
@@ -46,9 +47,14 @@ from evalql.api.errors import BadUserInput, one_of
 from evalql.api.loaders import threshold_index
 from evalql.api.scalars import JSON
 from evalql.api.views import MAX_MATRIX_CELLS, View, label_code
-from evalql.engine.kernels import as_threshold, kept_predictions
-from evalql.engine.multilabel import RowTests, label_confidence, match_rows, top_confidence
-from evalql.engine.selection import (
+from evalql.engine.confusion import as_threshold, kept_predictions
+from evalql.engine.multilabel.rows import (
+    RowTests,
+    label_confidence,
+    match_rows,
+    top_confidence,
+)
+from evalql.engine.select import (
     ANY_RELATION,
     NO_CURSOR,
     OTHER_LABEL,
@@ -59,8 +65,8 @@ from evalql.engine.selection import (
     matching_total,
     select_by_scan,
     select_flagged,
-    select_from_index,
 )
+from evalql.engine.select_index import select_from_index
 from evalql.storage.datasets import SplitData
 
 MAX_FIRST = 1000

@@ -23,16 +23,15 @@ import strawberry
 from evalql.api.errors import BadUserInput, CostLimit, one_of
 from evalql.api.loaders import threshold_index
 from evalql.api.views import MAX_MATRIX_CELLS, View
-from evalql.engine.histogram import (
+from evalql.engine.breakdown import (
     binned_counts,
     code_counts,
-    confidence_histogram,
     confusion_by_bin,
     confusion_by_code,
-    index_confidence_histogram,
     value_range,
 )
-from evalql.engine.multilabel import pair_histogram
+from evalql.engine.histogram import confidence_histogram, index_confidence_histogram
+from evalql.engine.multilabel.curves import pair_histogram
 from evalql.storage.datasets import SplitData
 from evalql.storage.filters import Condition
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from evalql.api.loaders import cached_mask, filtered_index
-from evalql.engine.kernels import as_threshold, confusion_counts
+from evalql.engine.confusion import as_threshold, confusion_counts
 from evalql.storage.datasets import SplitStore
 from evalql.storage.filters import Condition
 

@@ -15,7 +15,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from evalql.engine.kernels import confusion_counts
+from evalql.engine.confusion import confusion_counts
 from tests.naive import abstain
 
 SETTINGS = settings(max_examples=150, deadline=None)

@@ -1,4 +1,4 @@
-"""engine.kernels against the naive reference and a NumPy bincount reference.
+"""engine.confusion against the naive reference and a NumPy bincount reference.
 
 Also run as plain Python with NUMBA_DISABLE_JIT=1 (the last test), so the
 kernels' lines are exercised outside Numba too.
@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from evalql.engine.arrays import frozen
-from evalql.engine.jit import CORES, chunk_bounds, map_ranges, n_chunks
-from evalql.engine.kernels import (
+from evalql.engine.confusion import (
     _confusion_counts,
     as_threshold,
     confusion_counts,
     label_totals,
 )
+from evalql.engine.jit import CORES, chunk_bounds, map_ranges, n_chunks
 from evalql.engine.metrics import Totals
 from tests.engine.strategies import ROUND_VALUES, SETTINGS, View, views
 from tests.naive import naive_confusion
@@ -183,7 +183,7 @@ def test_with_the_jit_disabled_the_kernels_are_plain_python_functions() -> None:
 @pytest.mark.skipif(JIT_DISABLED, reason="already running as plain Python")
 def test_kernels_pass_these_tests_as_plain_python_with_the_jit_disabled() -> None:
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
-    command = "-m pytest tests/engine/test_kernels.py -q -p no:cacheprovider -rs".split()
+    command = "-m pytest tests/engine/test_confusion.py -q -p no:cacheprovider -rs".split()
     result = subprocess.run(
         [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from evalql.engine.confusion import confusion_counts
 from evalql.engine.curves import (
     ThresholdCounts,
     confusion_counts_at,
@@ -16,7 +17,6 @@ from evalql.engine.curves import (
     threshold_counts,
 )
 from evalql.engine.index import ThresholdIndex
-from evalql.engine.kernels import confusion_counts
 from evalql.engine.metrics import Totals
 from tests.engine.strategies import SETTINGS, THRESHOLDS, View, views
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 
+from evalql.engine.confusion import as_threshold, confusion_counts
 from evalql.engine.index import ThresholdIndex
-from evalql.engine.kernels import as_threshold, confusion_counts
 from tests.engine.strategies import SETTINGS, View, views
 
 

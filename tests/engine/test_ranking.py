@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.metrics import average_precision_score, roc_auc_score, top_k_accuracy_score
 
-from evalql.engine.kernels import confusion_counts
+from evalql.engine.confusion import confusion_counts
 from evalql.engine.metrics import label_counts, precision
 from evalql.engine.ranking import (
     Ranking,

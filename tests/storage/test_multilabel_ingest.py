@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from evalql.engine.multilabel import multilabel_counts
+from evalql.engine.multilabel.counts import multilabel_counts
 from evalql.storage.catalog import CATALOG_FILE, Catalog
 from evalql.storage.datasets import SplitData, SplitStore
 from evalql.storage.errors import CorruptSplitError, IngestError
