@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from evalql.api import limits
@@ -84,3 +85,8 @@ def test_the_table_of_limits_names_every_bound_with_its_answer() -> None:
     assert table.count("\n") == len(limits.LIMITS) + 1
     assert "| `where` conditions | 64 | BAD_USER_INPUT |" in table
     assert "| request body (JSON) | 1 MiB | HTTP 413 PAYLOAD_TOO_LARGE |" in table
+
+
+def test_the_readme_shows_the_table_of_limits_as_the_list_makes_it() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert limits.markdown_table() in readme, "run python -m evalql.api.limits, paste into README"
