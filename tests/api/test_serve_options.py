@@ -3,6 +3,13 @@ evalql token as a user runs it."""
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -10,6 +17,7 @@ import pytest
 from evalql.api.cli import main, parser
 from evalql.api.settings import ServeSettings, from_arguments, parse_bytes
 from evalql.storage.ingest import ingest_table
+from evalql.storage.tokens import TokenStore
 from tests.api.conftest import small_table
 
 
@@ -149,3 +157,57 @@ def test_token_commands_refuse_a_folder_that_is_not_a_store(
     assert (status, out) == (1, "")
     assert err.startswith("evalql token: no evalql store at ")
     assert not (tmp_path / "none").exists()
+
+
+def _request(url: str, body: bytes | None = None, **headers: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, headers={
+        "content-type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        return error.code, json.loads(text) if text.startswith(b"{") else {}
+
+
+@pytest.mark.slow
+def test_evalql_serve_applies_its_options_over_http(stored: Path, tmp_path: Path) -> None:
+    token = TokenStore(stored).add("ci", "read")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "evalql.api.cli", "serve", "--data", str(stored),
+             "--port", str(port), "--allowed-host", "evalql.test", "--max-body", "2KiB"],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )
+    base = f"http://127.0.0.1:{port}"
+    query = json.dumps({"query": "{ models { name } }"}).encode()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _request(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        status, body = _request(f"{base}/graphql", query)
+        assert (status, body["errors"][0]["extensions"]["code"]) == (401, "UNAUTHENTICATED")
+        auth = {"Authorization": f"Bearer {token}"}
+        assert _request(f"{base}/graphql", query, **auth) == (200, {"data": {"models": [{"name": "m"}]}})
+        assert _request(f"{base}/graphql", query, Host="evalql.test", **auth)[0] == 200
+        assert _request(f"{base}/graphql", query, Host="evil.example", **auth)[0] == 400
+        big = json.dumps({"query": "{ models { name } }" + " " * 3000}).encode()
+        status, body = _request(f"{base}/graphql", big, **auth)
+        assert (status, body["errors"][0]["extensions"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    text = log.read_text()
+    assert "1 token: /graphql and /metrics need a bearer token" in text
+    assert "operation=- status=401" in text and "status=413" in text
+    assert "Traceback" not in text
