@@ -160,6 +160,10 @@ class SplitStore:
     Thread-safe: the server calls it from a thread pool, and two threads asking
     for the same split share one load. A single split larger than the budget
     is still served (and stays the only entry) rather than reloaded each time.
+
+    Catalog lookups come from the Catalog's in-memory snapshot and split
+    files are memory-mapped read-only, so serving never writes to the store
+    (a full disk stops ingests, never queries).
     """
 
     def __init__(self, root: Path, budget_bytes: int = 8 << 30) -> None:

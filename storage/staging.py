@@ -140,13 +140,6 @@ def remove_orphans(catalog: Catalog) -> list[str]:
     return sorted(removed)
 
 
-def is_claimed(root: Path, relative: str) -> bool:
-    """Whether a live ingest holds the file ``relative`` (say ``tmp/<id>.arrow``)."""
-    lock = Path(root) / TMP_DIR / f"{Path(relative).name.split('.')[0]}{LOCK_SUFFIX}"
-    with _try_lock(lock) as free:
-        return not free
-
-
 def _unclaimed(catalog: Catalog) -> Iterator[list[Path]]:
     """Per ingest id that no live ingest holds: its files the catalog does not
     list (the lock file among them). Yielded while this process holds the
