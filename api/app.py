@@ -59,14 +59,15 @@ class EvalqlGraphQL(ReadsBodies, GraphQL):
 def create_app(
     data_dir: Path,
     workers: int | None = None,
-    compile_kernels: bool = False,
+    compiler: KernelCompiler | None = None,
     settings: ServeSettings | None = None,
 ) -> Starlette:
     """The evalql ASGI app serving the store at ``data_dir``.
 
-    ``compile_kernels`` starts the compile process (``api.warmup``) with the
-    app, as ``evalql serve`` does; without it a kernel compiles in-process on
-    first use, which suits tests and scripts.
+    With a ``compiler`` (``api.warmup``), as ``evalql serve`` passes, kernels
+    compile in a process of their own and requests wait only for theirs;
+    without one a kernel compiles in-process on first use, which suits tests
+    and scripts.
 
     ``settings`` are what ``evalql serve`` was told (hosts, origins, writes,
     body limits); without them the app checks no Host header (see
@@ -74,7 +75,6 @@ def create_app(
     """
     settings = settings or IN_PROCESS
     store = SplitStore(Path(data_dir))
-    compiler = KernelCompiler() if compile_kernels else None
     metrics = Metrics(store, compiler)
     # More threads than cores: a request waiting for a kernel to compile, or
     # for a split to load, holds a thread without using a core, and must not

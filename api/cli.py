@@ -115,11 +115,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log.info("GraphiQL: %s/graphql   dashboard: %s/", base, base)
     _log_access(catalog.root, settings)
 
+    from evalql.api.warmup import KernelCompiler
+
+    compiler = KernelCompiler()
+    compiler.launch()  # compiles (or loads) kernels while the app imports
     import uvicorn
 
     from evalql.api.app import create_app
 
-    app = create_app(root, compile_kernels=True, settings=settings)
+    app = create_app(root, compiler=compiler, settings=settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 

@@ -25,7 +25,7 @@ FILTER_CACHE_BYTES = 512 << 20
 
 # One background thread builds filtered indexes, so building never takes more
 # than one core from the request threads.
-_BUILDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalql-index")
+_BUILDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalql-background-index")
 
 
 def threshold_index(data: SplitData) -> ThresholdIndex:

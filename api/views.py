@@ -446,7 +446,7 @@ class View:
 
 # One background thread builds multilabel indexes (a few seconds at 10M
 # rows): the requests that come before it is done scan instead of waiting.
-_INDEXER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalql-label-set-index")
+_INDEXER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalql-background-label-sets")
 
 
 def label_set_index(data: SplitData, wait: bool = False) -> LabelSetIndex | None:

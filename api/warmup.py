@@ -21,16 +21,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import IO, Any
-
-from numba.core.registry import CPUDispatcher
 
 from evalql.engine.warm import GROUPS, group_of
 
 log = logging.getLogger("evalql")
 
-_original_compile = CPUDispatcher._compile_for_args
+# Threads doing work no request waits for name themselves with this prefix.
+BACKGROUND_THREADS = "evalql-background"
+
 _active: KernelCompiler | None = None
+_original_compile: Callable[..., Any] | None = None
 
 
 def _compile_when_ready(dispatcher: Any, *args: Any, **kws: Any) -> Any:
@@ -38,7 +40,19 @@ def _compile_when_ready(dispatcher: Any, *args: Any, **kws: Any) -> Any:
     group = group_of(dispatcher.py_func.__module__)
     if compiler is not None and group is not None:
         compiler.wait(group)
+    assert _original_compile is not None
     return _original_compile(dispatcher, *args, **kws)
+
+
+def _install_gate() -> None:
+    global _original_compile
+    # Imported here: `evalql serve` launches the compile process before it
+    # imports Numba, so that the two overlap.
+    from numba.core.registry import CPUDispatcher
+
+    if _original_compile is None:
+        _original_compile = CPUDispatcher._compile_for_args
+        CPUDispatcher._compile_for_args = _compile_when_ready
 
 
 class KernelCompiler:
@@ -51,9 +65,10 @@ class KernelCompiler:
         self._started = 0.0
         self._compiled = False  # any group took long enough to be compiling
 
-    def start(self) -> None:
-        """Start the compile process and serve its kernels to this process."""
-        global _active
+    def launch(self) -> None:
+        """Start the compile process (once); it works while the server imports."""
+        if self._process is not None:
+            return
         self._started = time.perf_counter()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "evalql.engine.warm"],
@@ -62,8 +77,13 @@ class KernelCompiler:
         )
         threading.Thread(target=self._follow, args=(self._process.stdout,),
                          name="evalql-kernels", daemon=True).start()
+
+    def start(self) -> None:
+        """Launch the compile process if needed, and make kernels wait for it."""
+        global _active
+        self.launch()
+        _install_gate()
         _active = self
-        CPUDispatcher._compile_for_args = _compile_when_ready
 
     def stop(self) -> None:
         """End the compile process (if still running) and stop gating."""
@@ -76,11 +96,17 @@ class KernelCompiler:
         self._release_all()
 
     def wait(self, group: str) -> None:
-        """Block until ``group``'s kernels are in the cache; ask for it first."""
+        """Block until ``group``'s kernels are in the cache.
+
+        A request asks the compile process for the group first; background
+        work (an index build, on a thread named ``evalql-background…``)
+        waits its turn, so it never delays a kernel a request needs.
+        """
         event = self._ready.get(group)
         if event is None or event.is_set():
             return
-        self._ask(group)
+        if not threading.current_thread().name.startswith(BACKGROUND_THREADS):
+            self._ask(group)
         event.wait()
 
     def state(self) -> dict[str, int]:
@@ -104,18 +130,17 @@ class KernelCompiler:
         for line in stdout:
             kind, _, rest = line.strip().partition(" ")
             if kind == "ready":
-                name, _, seconds = rest.partition(" ")
-                self._mark_ready(name, float(seconds or 0))
+                name, seconds, compiled = (rest.split() + ["0", "0"])[:3]
+                self._mark_ready(name, float(seconds), int(compiled))
         self._finish()
 
-    def _mark_ready(self, name: str, seconds: float) -> None:
+    def _mark_ready(self, name: str, seconds: float, compiled: int) -> None:
         if name not in self._ready:
             return
         self._ready[name].set()
-        # Loading a group from a warm cache takes milliseconds; anything
-        # slower was compiled, which only the first start after an install
-        # (or an upgrade) does.
-        if seconds > 1.0 and not self._compiled:
+        # Loaded from a warm cache, a group is ready in milliseconds; only the
+        # first start after an install (or an upgrade) compiles, and says so.
+        if compiled and not self._compiled:
             self._compiled = True
             log.info("compiling engine kernels (first start after install); "
                      "queries that need one wait for it only")

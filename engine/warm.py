@@ -9,7 +9,8 @@ serving will ask for.
 
 ``python -m evalql.engine.warm`` is the compile process a server starts: it
 warms every group, filling Numba's on-disk cache, and prints one line per
-group (``ready NAME SECONDS``). A name written to its stdin moves that group
+group (``ready NAME SECONDS COMPILED``, COMPILED counting the functions
+Numba compiled rather than loaded from its cache). A name written to its stdin moves that group
 to the front, so a request waiting for one kernel does not wait for the rest.
 Compiling holds the GIL, so it runs in its own process, never in the server.
 """
@@ -264,6 +265,10 @@ def _serve(stdin: Iterable[str], out: Callable[[str], None]) -> None:
                 urgent.append(line.strip())
 
     threading.Thread(target=listen, daemon=True).start()
+    # Numba's compile events tell a kernel compiled from one loaded from the
+    # cache, so the server knows whether this is a first start.
+    import numba.core.event as events
+
     pending = list(GROUPS)
     out(f"groups {' '.join(pending)}")
     while pending:
@@ -272,8 +277,10 @@ def _serve(stdin: Iterable[str], out: Callable[[str], None]) -> None:
         name = wanted[0] if wanted else pending[0]
         pending.remove(name)
         started = time.perf_counter()
-        GROUPS[name]()
-        out(f"ready {name} {time.perf_counter() - started:.3f}")
+        with events.install_recorder("numba:compile") as recorder:
+            GROUPS[name]()
+        compiled = sum(1 for _, event in recorder.buffer if event.is_start)
+        out(f"ready {name} {time.perf_counter() - started:.3f} {compiled}")
 
 
 def main() -> int:

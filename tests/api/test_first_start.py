@@ -19,8 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from evalql.storage.ingest import IngestOptions, ingest_table
 
+from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import small_table
 
 EVALQL = [sys.executable, "-m", "evalql.api.cli"]
