@@ -13,6 +13,8 @@ turns counts into slices.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from evalql.engine.arrays import columns, frozen, row_mask
@@ -52,9 +54,10 @@ def code_counts(
 
 @jit
 def _value_range(values, valid, use_valid, actual, actual_ok, n_labels, mask, use_mask, lo, hi):
-    # (lowest, highest, how many) of rows lo .. hi-1, the bounds as float64;
-    # they mean nothing when none is seen.
-    low = high = np.float64(0.0)
+    # (lowest, highest, how many) of rows lo .. hi-1, in the values' own type
+    # (an int64 above 2**53 would round as a float64); they mean nothing when
+    # none is seen.
+    low = high = values[:0].sum()
     seen = 0
     for i in range(lo, hi):
         x = values[i]
@@ -125,18 +128,36 @@ def binned_counts(
 ) -> np.ndarray:
     """Rows of the view per bin of ``edges`` (float64), nulls counted last.
 
-    Integers are compared with the float64 edges as float64, as Arrow compares
-    an integer column with a float bound, so a bin holds exactly the rows a
-    ``gte``/``lt`` filter with its edges selects.
+    Bin b is ``[edges[b], edges[b+1])``, the last one closed. Integers are
+    compared with the edges exactly, as ``where`` compares them (see
+    ``bin_edges``), so a bin holds exactly the rows its slice's filter
+    ``gte: edges[b], lt: edges[b+1]`` (``lte`` for the last) selects.
     Example: values ``[1, 2, 5]``, edges ``[1, 3, 5]`` gives ``[2, 1, 0]``.
     """
     values, flags, use_valid = _values(values, valid)
     n = values.shape[0]
-    edges = frozen(edges, np.float64)
+    edges = bin_edges(edges, values.dtype)
     return sum_rows(
         _binned_counts, n, values, flags, use_valid, edges, bin_scale(edges),
         *_actual(actual, actual_ok, n), *row_mask(mask, n),
     )
+
+
+def bin_edges(edges: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float64 ``edges`` as kernels compare them with values of ``dtype``.
+
+    For int64 values, the integer bounds a filter with those edges means:
+    ``x >= e`` and ``x < e`` hold exactly when they hold for ``ceil(e)``, and
+    the last bin's ``x <= e`` when it holds for ``floor(e)``. Compared as
+    int64, a value above 2**53 (every nanosecond timestamp) lands in the bin
+    its slice's ``where`` selects; compared as float64, it may not.
+    Example: edges ``[0.5, 2.5, 4.5]`` for int64 give ``[1, 3, 4]``.
+    """
+    edges = np.asarray(edges, dtype=np.float64)
+    if dtype != np.int64:
+        return frozen(edges, np.float64)
+    bounds = [math.ceil(e) for e in edges[:-1]] + [math.floor(edges[-1])]
+    return frozen(np.array(bounds, dtype=np.int64), np.int64)
 
 
 def _values(
@@ -243,7 +264,7 @@ def confusion_by_bin(
     n = actual.shape[0]
     if values.shape != (n,):
         raise ValueError("values have to be as long as the columns")
-    edges = frozen(edges, np.float64)
+    edges = bin_edges(edges, values.dtype)
     return sum_rows(
         _confusion_by_bin, n, values, flags, use_valid, edges, bin_scale(edges), actual,
         predicted, confidence, as_threshold(threshold), int(n_labels), *row_mask(mask, n),

@@ -226,7 +226,13 @@ def _edges(
     still takes the first and last rows in.
     """
     if ticks is None:
+        # An integer above 2**53 may round either way as a float: widen by an
+        # ulp so the first and last bins still take the extreme rows in.
         first, last = float(low), float(high)
+        while first > low:
+            first = float(np.nextafter(first, -np.inf))
+        while last < high:
+            last = float(np.nextafter(last, np.inf))
     else:
         numerator, denominator = ticks
         first = low * denominator / numerator
