@@ -157,7 +157,10 @@ def bin_edges(edges: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype != np.int64:
         return frozen(edges, np.float64)
     bounds = [math.ceil(e) for e in edges[:-1]] + [math.floor(edges[-1])]
-    return frozen(np.array(bounds, dtype=np.int64), np.int64)
+    # A bound past int64's range (float(2**63 - 1) is 2**63) means the same
+    # as the range's end to an int64 value.
+    low, high = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    return frozen(np.array([min(max(b, low), high) for b in bounds], dtype=np.int64), np.int64)
 
 
 def _values(

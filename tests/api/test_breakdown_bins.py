@@ -44,6 +44,8 @@ def _ask(client: TestClient, query: str, variables: dict) -> dict:
 @given(values=st.lists(integers, min_size=1, max_size=40), bins=st.integers(1, 7))
 # 2**53 + 3 rounds to 2**53 + 4 as a float64: the edge 2**53 + 4 then splits them.
 @example(values=[BIG + 3, BIG + 4, BIG + 6], bins=2)
+# float(2**63 - 1) is 2**63, one past int64: the last bin's bound is clamped.
+@example(values=[2**63 - 1, -(2**63), 0], bins=3)
 def test_every_row_is_in_the_bin_whose_own_filter_selects_it(values: list[int], bins: int) -> None:
     n = len(values)
     table = pa.table({

@@ -97,3 +97,14 @@ def test_every_cut_of_the_rows_into_ranges_gives_the_same_counts(
     with pytest.MonkeyPatch.context() as patch:  # value_range cut into `chunks` ranges
         patch.setattr(jit, "n_chunks", lambda n_rows: chunks)
         assert value_range(values, valid, actual, every, mask[0]) == expected
+
+
+def test_integer_bin_edges_are_the_bounds_a_filter_means_clamped_to_int64() -> None:
+    from evalql.engine.breakdown import bin_edges
+
+    assert bin_edges(np.array([0.5, 2.5, 4.5]), np.dtype(np.int64)).tolist() == [1, 3, 4]
+    top = float(2**63 - 1)  # rounds up to 2**63, past int64
+    assert bin_edges(np.array([-top, 0.0, top]), np.dtype(np.int64)).tolist() == [
+        -(2**63), 0, 2**63 - 1,
+    ]
+    assert bin_edges(np.array([0.5, 1.5]), np.dtype(np.float64)).tolist() == [0.5, 1.5]
