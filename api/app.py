@@ -15,12 +15,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from evalql.api import dashboard, ide
+from evalql.api import dashboard, health, ide
 from evalql.api.auth import TokenCache, TokenGate
 from evalql.api.bodies import PREFLIGHT_HEADERS, BodyGuard, ReadsBodies
 from evalql.api.context import Context
@@ -37,7 +37,9 @@ class EvalqlGraphQL(ReadsBodies, GraphQL):
     GraphiQL, and bodies read as api/bodies.py says."""
 
     def __init__(self, store: SplitStore, executor: ThreadPoolExecutor) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        # Uploads follow the GraphQL multipart request spec; BodyGuard has
+        # already refused one without a preflight-only header (CSRF).
+        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.store = store
         self.executor = executor
 
@@ -82,12 +84,6 @@ def create_app(
     executor = InstrumentedExecutor(workers or 4 * (os.cpu_count() or 1), metrics.engine.inc)
     graphql = EvalqlGraphQL(store, executor)
 
-    async def healthz(_: Request) -> JSONResponse:
-        body: dict[str, object] = {"status": "ok"}
-        if compiler is not None:
-            body["kernels"] = compiler.state()
-        return JSONResponse(body)
-
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if compiler is not None:
@@ -100,7 +96,7 @@ def create_app(
     routes = [
         *dashboard.routes(),
         Route("/graphql", graphql, methods=["GET", "POST"]),
-        Route("/healthz", healthz),
+        Route("/healthz", health.endpoint(Path(data_dir), compiler)),
         Route("/metrics", metrics.endpoint),
         *ide.routes(),
     ]

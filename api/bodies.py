@@ -19,6 +19,9 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.types.unset import UNSET
 
@@ -190,8 +193,33 @@ class ReadsBodies:
                     _decoded.reset(token)
         return await super().parse_http_body(request)  # type: ignore[misc]
 
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, Any]:
+        # Strawberry follows `map` into `operations` as given: a map that is
+        # not an object of lists of "variables.x" paths, or a path into
+        # nothing, would raise as a bug (HTTP 500) rather than a bad request.
+        try:
+            operations = await super().parse_multipart(request)  # type: ignore[misc]
+        except StarletteHTTPException as error:  # a malformed multipart body
+            raise HTTPException(error.status_code, str(error.detail)) from None
+        except MultiPartException as error:
+            raise HTTPException(400, f"a malformed multipart body: {error.message}") from None
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            raise HTTPException(
+                400, "the multipart request's map has to be a JSON object of lists of "
+                     "paths into operations, such as {\"0\": [\"variables.file\"]}"
+            ) from None
+        if not isinstance(operations, dict):
+            raise HTTPException(400, "the multipart request's operations has to be one "
+                                     "JSON object (batches are not accepted)")
+        return operations
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             return await super().run(request, context, root_value)  # type: ignore[misc]
         except HTTPException as error:
             return refusal(error.status_code, error.reason)
+        finally:
+            if isinstance(request, Request):
+                # Closes the files of a multipart form (and so removes their
+                # spooled copies) whether or not a resolver got to them.
+                await request.close()

@@ -1,4 +1,4 @@
-"""The ``evalql`` command: serve, ingest, demo, models, token (see ``parser``)."""
+"""The ``evalql`` command: serve, ingest, demo, init, models, delete, token, check."""
 
 from __future__ import annotations
 
@@ -51,6 +51,14 @@ def _open_store(args: argparse.Namespace) -> Catalog:
     from evalql.storage.catalog import Catalog
 
     return Catalog(_data_dir(args.data), create=False)
+
+
+def _open_for_writing(args: argparse.Namespace) -> Catalog:
+    """The store of a command that writes to an existing store: refused like
+    ``_open_store`` when there is none, then migrated and rid of orphans."""
+    from evalql.storage.staging import open_for_writing
+
+    return open_for_writing(_open_store(args).root)
 
 
 def _count(n: int, noun: str) -> str:
@@ -193,6 +201,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from evalql.storage.staging import open_for_writing
+
+    catalog = open_for_writing(_data_dir(args.data))
+    count = len(catalog.models())
+    state = "an empty store" if not count else f"a store of {_count(count, 'model')}"
+    print(f"{state} at {catalog.root.resolve()}, ready for 'evalql ingest' or uploads")
+    return 0
+
+
+def _parts(path: str) -> list[str]:
+    """``"m/v1/test"`` -> ``["m", "v1", "test"]``; names never hold a "/"."""
+    parts = path.split("/")
+    if not 1 <= len(parts) <= 3 or not all(parts):
+        raise Refused(f"{path!r} is not MODEL, MODEL/RUN or MODEL/RUN/SPLIT")
+    return parts
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from evalql.storage.delete import delete_model, delete_run, delete_split
+
+    parts = _parts(args.path)
+    catalog = _open_store(args)
+    remove = {1: delete_model, 2: delete_run, 3: delete_split}[len(parts)]
+    deleted = remove(catalog.root, *parts)
+    if deleted is None:
+        kind = ("model", "run", "split")[len(parts) - 1]
+        raise Refused(f"there is no {kind} {args.path} in {catalog.root.resolve()}")
+    print(deleted)
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     catalog = _open_store(args)
     models = catalog.models()
@@ -307,7 +347,21 @@ def parser() -> argparse.ArgumentParser:
     models.add_argument("--data", metavar="DIR", help=DATA_HELP)
     models.set_defaults(handler=cmd_models)
 
-    token_command.add_command(sub, _HelpFormatter, DATA_HELP, lambda a: _open_store(a).root)
+    init = command("init", "create an empty store, such as for a server that only receives "
+                           "uploads (an existing store is left as it is)")
+    init.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    init.set_defaults(handler=cmd_init)
+
+    delete = command("delete", "delete a model, a run or a split, with everything under it")
+    delete.add_argument("path", metavar="MODEL[/RUN[/SPLIT]]",
+                        help="what to delete: m (the model m), m/v1 (its run v1) or m/v1/test")
+    delete.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    delete.set_defaults(handler=cmd_delete)
+
+    token_command.add_command(
+        sub, _HelpFormatter, DATA_HELP,
+        read=lambda a: _open_store(a).root, write=lambda a: _open_for_writing(a).root,
+    )
 
     check = command("check", "verify a store: the catalog against its files and their "
                              "checksums (exit 1 when a problem remains)")

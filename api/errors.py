@@ -37,6 +37,13 @@ class DataUnavailable(UserError):
     code = "DATA_UNAVAILABLE"
 
 
+class StoreUnavailable(UserError):
+    """A write the store refused (a full disk, a permission): nothing was
+    changed, and the same request can be sent again once the store is fixed."""
+
+    code = "STORE_UNAVAILABLE"
+
+
 class CostLimit(UserError):
     """A request that would cost more than the limits allow; refused, not computed."""
 

@@ -21,6 +21,7 @@ from evalql.api.scalars import SCALARS
 from evalql.api.types.catalog import Model
 from evalql.api.types.compare import Comparison
 from evalql.api.types.inputs import SplitRef
+from evalql.api.types.mutations import Mutation
 
 Info = strawberry.Info[Context, None]
 
@@ -71,6 +72,7 @@ class Schema(strawberry.Schema):
 
 schema = Schema(
     query=Query,
+    mutation=Mutation,
     # OffLoopDocuments: large documents are parsed and validated in a thread.
     extensions=[*LIMITS, CodedErrors, OffLoopDocuments],
     config=StrawberryConfig(scalar_map=SCALARS),

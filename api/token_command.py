@@ -19,9 +19,14 @@ OpenStore = Callable[[argparse.Namespace], Path]
 
 def add_command(
     sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter],
-    data_help: str, open_store: OpenStore,
+    data_help: str, read: OpenStore, write: OpenStore,
 ) -> None:
-    """Register ``token`` and its three actions on the CLI's subparsers."""
+    """Register ``token`` and its three actions on the CLI's subparsers.
+
+    ``read`` opens the store for ``list``; ``write`` for ``add`` and
+    ``revoke``, as every write command does (migrated, orphans removed).
+    Both refuse a folder that holds no store.
+    """
     token = sub.add_parser(
         "token", help="make, list and revoke the bearer tokens of a store",
         description="Make, list and revoke the bearer tokens of a store. Once a store has "
@@ -32,20 +37,21 @@ def add_command(
     actions = token.add_subparsers(dest="action", required=True, metavar="ACTION",
                                    help="add, list or revoke")
 
-    def action(name: str, summary: str, run: Callable[[TokenStore, argparse.Namespace], int]
-               ) -> argparse.ArgumentParser:
+    def action(name: str, summary: str, run: Callable[[TokenStore, argparse.Namespace], int],
+               open_store: OpenStore) -> argparse.ArgumentParser:
         parser = actions.add_parser(name, help=summary, formatter_class=formatter,
                                     description=summary[0].upper() + summary[1:] + ".")
         parser.add_argument("--data", metavar="DIR", help=data_help)
         parser.set_defaults(handler=lambda args: run(TokenStore(open_store(args)), args))
         return parser
 
-    add = action("add", "make a token and print it, once", _add)
+    add = action("add", "make a token and print it, once", _add, write)
     add.add_argument("name", metavar="NAME", help="what the token is for, such as ci or grafana")
     add.add_argument("--role", choices=ROLES, default="read",
                      help="read: queries; write: queries and mutations")
-    action("list", "list the tokens' names, roles and creation times (never the tokens)", _list)
-    revoke = action("revoke", "delete a token: requests carrying it are refused", _revoke)
+    action("list", "list the tokens' names, roles and creation times (never the tokens)", _list,
+           read)
+    revoke = action("revoke", "delete a token: requests carrying it are refused", _revoke, write)
     revoke.add_argument("name", metavar="NAME", help="the token's name, as token list shows it")
 
 

@@ -40,6 +40,7 @@ from evalql.storage.snapshot import (
     Snapshot,
     model_row,
     read_snapshot,
+    run_row,
     split_row,
 )
 
@@ -258,12 +259,26 @@ class CatalogWriter:
         ).fetchone()
         return None if row is None else split_row(row[:-1], checksum=row[-1])
 
-    def labels_in_splits(self, model: str, excluding: tuple[str, str]) -> set[str]:
+    def run(self, model: str, name: str) -> RunInfo | None:
+        """The run ``model/name``, or None."""
+        row = self._conn.execute(
+            "SELECT model, name, created_at FROM runs WHERE model = ? AND name = ?",
+            (model, name),
+        ).fetchone()
+        return None if row is None else run_row(row)
+
+    def run_count(self, model: str) -> int:
+        """How many runs ``model`` has."""
+        found = self._conn.execute("SELECT count(*) FROM runs WHERE model = ?", (model,))
+        return int(found.fetchone()[0])
+
+    def labels_in_splits(self, model: str, excluding: tuple[str, str] | None = None) -> set[str]:
         """The union of the label dictionaries of the splits of ``model``, but
         the split ``excluding`` = (run, split), the one being written."""
+        # Names are never empty (ingest.name_problem), so ("", "") excludes nothing.
         rows = self._conn.execute(
             "SELECT labels FROM splits WHERE model = ? AND NOT (run = ? AND name = ?)",
-            (model, *excluding),
+            (model, *(excluding or ("", ""))),
         )
         return {label for (labels,) in rows for label in json.loads(labels)}
 
@@ -281,6 +296,33 @@ class CatalogWriter:
             "INSERT OR IGNORE INTO runs (model, name, created_at) VALUES (?, ?, ?)",
             (run.model, run.name, run.created_at.isoformat(timespec="microseconds")),
         )
+
+    def splits_of(self, model: str, run: str | None = None) -> list[SplitInfo]:
+        """The splits of ``model`` (of its run ``run`` only, when given)."""
+        where, args = ("model = ?", (model,)) if run is None else (
+            "model = ? AND run = ?", (model, run))
+        rows = self._conn.execute(
+            f"SELECT {SPLIT_COLUMNS}, checksum FROM splits WHERE {where}", args
+        )
+        return [split_row(row[:-1], checksum=row[-1]) for row in rows]
+
+    def remove_split(self, model: str, run: str, name: str) -> None:
+        """Delete the split's row (its file is the caller's, after the commit)."""
+        self._conn.execute(
+            "DELETE FROM splits WHERE model = ? AND run = ? AND name = ?", (model, run, name)
+        )
+
+    def remove_run(self, model: str, name: str) -> None:
+        """Delete the run and its splits' rows."""
+        self._conn.execute("DELETE FROM splits WHERE model = ? AND run = ?", (model, name))
+        self._conn.execute("DELETE FROM runs WHERE model = ? AND name = ?", (model, name))
+
+    def remove_model(self, name: str) -> None:
+        """Delete the model, its runs and their splits' rows (children first:
+        the foreign keys are enforced)."""
+        for table in ("splits", "runs"):
+            self._conn.execute(f"DELETE FROM {table} WHERE model = ?", (name,))
+        self._conn.execute("DELETE FROM models WHERE name = ?", (name,))
 
     def put_split(self, split: SplitInfo, labels: tuple[str, ...]) -> None:
         """Create or replace ``split``; ``labels`` is its own label dictionary."""

@@ -1,0 +1,186 @@
+"""Mutations: ingest an uploaded file; delete a split, a run or a model.
+
+Every mutation needs the right to write (``IsWriter``): a token with role
+write, or, on a server whose store has no token, ``--allow-writes``.
+
+Writes run one at a time on a thread of their own: queries keep the request
+threads, and two uploads never hold two tables in memory at once (across
+processes, the catalog's ``BEGIN IMMEDIATE`` serialises writers anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from evalql.api.auth import IsWriter
+from evalql.api.context import Context
+from evalql.api.errors import BadUserInput, StoreUnavailable, UserError, translated
+from evalql.api.scalars import JSON
+from evalql.api.types.catalog import Split, resolve_split
+from evalql.api.types.enums import Task
+from evalql.storage.delete import delete_model, delete_run, delete_split
+from evalql.storage.errors import StoreError, StoreIOError, StoreNotFound
+from evalql.storage.ingest import IngestOptions
+from evalql.storage.upload import ingest_upload, shown_name
+
+Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+
+log = logging.getLogger("evalql")
+
+_writer: ThreadPoolExecutor | None = None
+
+
+def _writer_thread() -> ThreadPoolExecutor:
+    # Made on first use: importing the schema (to print it, say) starts no thread.
+    global _writer
+    if _writer is None:
+        _writer = ThreadPoolExecutor(1, thread_name_prefix="evalql-write")
+    return _writer
+
+
+async def _write(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on the write thread; a storage error becomes a user-facing one."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(_writer_thread(), partial(fn, *args))
+    except StoreError as error:
+        raise _refused(error) from error
+
+
+def _refused(error: StoreError) -> UserError:
+    """The answer to a write the store refused, without the store's path
+    (it is the server's business, not the client's)."""
+    if isinstance(error, StoreIOError):
+        return StoreUnavailable(f"cannot {error.action} the store: {error.reason}")
+    if isinstance(error, StoreNotFound):
+        return StoreUnavailable("the server's store is no longer there")
+    return translated(error)
+
+
+def _column(name: str, role: str) -> Any:
+    return strawberry.argument(description=f"The column of {role} (default: {name}), as "
+                                           f"evalql ingest's --{name}-column.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        permission_classes=[IsWriter],
+        description=(
+            "Store an uploaded file of predictions as the split model/run/split and "
+            "return it, exactly as `evalql ingest` does: the same formats (chosen by the "
+            "file name's extension: .parquet, .csv, .jsonl, .arrow, ...), options and "
+            "validation, every refusal a BAD_USER_INPUT error naming the file, row and "
+            "column. Send it as a multipart request (the GraphQL multipart request spec) "
+            "with an Apollo-Require-Preflight header; the upload is spooled to disk, "
+            "never held whole in memory. A store that cannot be written (a full disk) "
+            "is STORE_UNAVAILABLE, and nothing is changed. Needs a write token, or "
+            "--allow-writes on a server whose store has no token."
+        ),
+    )
+    async def ingest(
+        self,
+        info: Info,
+        file: Upload,
+        model: str,
+        run: str,
+        split: str,
+        task: Annotated[Task | None, strawberry.argument(
+            description="The model's task; default: the existing model's, else MULTICLASS."
+        )] = None,
+        labels: Annotated[list[str] | None, strawberry.argument(
+            description="The model's labels in order; fixes them at the model's first "
+                        "ingest (default: the sorted union of the labels seen). Bounded "
+                        "by the size of the request's operations part (1 MiB)."
+        )] = None,
+        replace: Annotated[bool, strawberry.argument(
+            description="Replace the split if it exists (default: refuse)."
+        )] = False,
+        run_meta: Annotated[JSON | None, strawberry.argument(
+            description="Accepted and not stored yet: the catalog has no place for run "
+                        "metadata so far."
+        )] = None,
+        id_column: Annotated[str, _column("id", "unique row ids")] = "id",
+        actual_column: Annotated[str, _column("actual", "ground-truth labels")] = "actual",
+        predicted_column: Annotated[
+            str, _column("predicted", "predicted labels")] = "predicted",
+        confidence_column: Annotated[
+            str, _column("confidence", "confidences in [0, 1]")] = "confidence",
+        scores_column: Annotated[
+            str, _column("scores", "per-label probability lists")] = "scores",
+    ) -> Split:
+        upload = _uploaded(file)
+        existing = info.context.store.catalog.model(model)
+        default_task = existing.task if existing is not None else "multiclass"
+        options = IngestOptions(
+            task=task.value if task is not None else default_task,
+            labels=None if labels is None else tuple(labels),
+            id_column=id_column,
+            actual_column=actual_column,
+            predicted_column=predicted_column,
+            confidence_column=confidence_column,
+            scores_column=scores_column,
+            replace=replace,
+        )
+        root: Path = info.context.store.root
+        try:
+            summary = await _write(
+                ingest_upload, root, upload.file, upload.filename, model, run, split, options
+            )
+        finally:
+            await upload.close()
+        log.info("%s, uploaded as %s", summary, shown_name(upload.filename))
+        return resolve_split(info.context, model, run, split)
+
+    @strawberry.mutation(
+        permission_classes=[IsWriter],
+        description=(
+            "Delete the split model/run/split and its file, at once for every later "
+            "query (a query already reading it finishes with its data). True when it was "
+            "deleted, false when there was no such split. Its run and model stay."
+        ),
+    )
+    async def delete_split(self, info: Info, model: str, run: str, split: str) -> bool:
+        return await _write(delete_split, info.context.store.root, model, run, split) is not None
+
+    @strawberry.mutation(
+        permission_classes=[IsWriter],
+        description=(
+            "Delete the run model/run and all its splits, in one step. True when it was "
+            "deleted, false when there was no such run."
+        ),
+    )
+    async def delete_run(self, info: Info, model: str, run: str) -> bool:
+        return await _write(delete_run, info.context.store.root, model, run) is not None
+
+    @strawberry.mutation(
+        permission_classes=[IsWriter],
+        description=(
+            "Delete the model, its runs and their splits, in one step. True when it was "
+            "deleted, false when there was no such model."
+        ),
+    )
+    async def delete_model(self, info: Info, model: str) -> bool:
+        return await _write(delete_model, info.context.store.root, model) is not None
+
+
+def _uploaded(file: object) -> Any:
+    """The uploaded file Starlette handed over; a variable that is something
+    else (JSON sent where a file belongs) is refused rather than read."""
+    if not all(hasattr(file, attribute) for attribute in ("file", "filename", "close")):
+        raise BadUserInput(
+            "file has to be an uploaded file: send the request as multipart/form-data "
+            "(the GraphQL multipart request spec), with the file mapped to "
+            "variables.file"
+        )
+    return file
