@@ -124,6 +124,11 @@ class Catalog:
         """The catalog's schema version (0: written before versions existed)."""
         return self.cached("schema_version", schema.version)
 
+    def setting(self, key: str) -> str | None:
+        """A setting the store keeps about itself, such as ``objects``
+        (``storage.schema``'s table settings); None when unset."""
+        return self.cached("settings", schema.read_settings).get(key)
+
     def cached(self, key: str, build: Callable[[sqlite3.Connection], T]) -> T:
         """``build(connection)``, computed again only after the catalog changes.
 
@@ -323,6 +328,18 @@ class CatalogWriter:
         for table in ("splits", "runs"):
             self._conn.execute(f"DELETE FROM {table} WHERE model = ?", (name,))
         self._conn.execute("DELETE FROM models WHERE name = ?", (name,))
+
+    def setting(self, key: str) -> str | None:
+        """A setting of the store, as this transaction sees it; None when unset."""
+        return schema.read_settings(self._conn).get(key)
+
+    def put_setting(self, key: str, value: str) -> None:
+        """Set (or change) a setting of the store."""
+        self._conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def put_split(self, split: SplitInfo, labels: tuple[str, ...]) -> None:
         """Create or replace ``split``; ``labels`` is its own label dictionary."""

@@ -15,6 +15,7 @@ the columns a migration adds are read only when present (``has_column``).
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable
 
 from evalql.storage.errors import StoreError
@@ -56,7 +57,18 @@ def _to_1(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE splits ADD COLUMN checksum TEXT")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_to_1,)
+def _to_2(conn: sqlite3.Connection) -> None:
+    """Version 2: table ``settings``, what a store remembers about itself, one
+    row a key: ``store_id``, a random id made here (it names the store's own
+    folder on object storage, see ``storage.objects``), and ``objects``, the
+    s3:// location new split files go to, once a command is given one."""
+    conn.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES ('store_id', ?)", (uuid.uuid4().hex,)
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_to_1, _to_2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -115,3 +127,10 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
 def has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
     # PRAGMA table_info cannot take a bound parameter; table is one of ours.
     return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+
+
+def read_settings(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every setting of the store (table ``settings``); none before version 2."""
+    if not has_table(conn, "settings"):
+        return {}
+    return dict(conn.execute("SELECT key, value FROM settings").fetchall())

@@ -65,9 +65,16 @@ def split_columns(root: Path) -> list[str]:
 
 def test_a_new_store_is_at_the_current_schema_version_in_rollback_journal_mode(root: Path) -> None:
     Catalog(root)
-    assert pragma(root, "user_version") == SCHEMA_VERSION == 1
+    assert pragma(root, "user_version") == SCHEMA_VERSION == 2
     assert pragma(root, "journal_mode") == "delete"
     assert split_columns(root)[-1] == "checksum"
+
+
+def test_every_store_gets_an_id_of_its_own_and_no_objects_location(tmp_path: Path) -> None:
+    first, second = Catalog(tmp_path / "a"), Catalog(tmp_path / "b")
+    ids = {first.setting("store_id"), second.setting("store_id")}
+    assert len(ids) == 2 and all(len(i) == 32 for i in ids)
+    assert first.setting("objects") is None
 
 
 def test_a_store_written_before_schema_versions_opens_for_reading_unchanged(
@@ -78,6 +85,7 @@ def test_a_store_written_before_schema_versions_opens_for_reading_unchanged(
     info = catalog.split("m", "r", "s")
     assert info is not None and info.checksum is None and catalog.models()[0].name == "m"
     assert SplitStore(old_store).load(info).n_rows == 4
+    assert catalog.setting("store_id") is None  # no settings table before version 2
     catalog.close()
     assert (old_store / CATALOG_FILE).read_bytes() == before
     assert pragma(old_store, "user_version") == 0
@@ -91,6 +99,7 @@ def test_the_first_write_migrates_an_old_store(old_store: Path) -> None:
     assert catalog.split("m", "r", "s").checksum is None  # ingested before checksums
     assert catalog.split("m", "r", "s2").checksum.startswith("sha256:")
     assert SplitStore(old_store).load(catalog.split("m", "r", "s")).n_rows == 4
+    assert len(catalog.setting("store_id")) == 32
 
 
 def test_a_failed_first_write_leaves_an_old_store_at_its_old_version(old_store: Path) -> None:
