@@ -214,3 +214,51 @@ def submatrix(counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """
     index = np.append(np.asarray(labels, dtype=np.intp), counts.shape[0] - 1)
     return counts[np.ix_(index, index)]
+
+
+def f_beta(c: LabelCounts, beta: float) -> np.ndarray:
+    """(1 + β²) TP / (β² (TP + FN) + TP + FP) per label, from counts as scikit-learn does.
+
+    β weighs recall β times as much as precision: β = 1 is F1, β = 0 is the
+    precision and β = inf the recall (scikit-learn's ``fbeta_score``). The
+    arrays of ``c`` may have leading axes (many resamples at once); the result
+    has their shape.
+
+    Notes
+    -----
+    NaN exactly when the denominator is 0: TP + FP + FN = 0 for β > 0, the
+    precision's TP + FP = 0 for β = 0, the recall's TP + FN = 0 for β = inf.
+    Raises ValueError for a negative or NaN β.
+    """
+    if not beta >= 0:
+        raise ValueError(f"beta has to be at least 0, got {beta!r}")
+    if np.isposinf(beta):
+        return recall(c)
+    b2 = beta * beta
+    # scikit-learn's own denominator, term for term, so floats agree exactly
+    return divide((1 + b2) * c.tp, b2 * (c.tp + c.fn) + (c.tp + c.fp))
+
+
+def specificity(c: LabelCounts) -> np.ndarray:
+    """TN / (TN + FP) per label: the true negative rate, recall of "not this label".
+
+    TN counts every row of the view that is neither actual nor predicted c,
+    unlabeled rows included; an unlabeled row predicted c is a false positive
+    (SPEC). Equal to scikit-learn's ``recall_score(y_true != c, y_pred != c)``
+    on the view's rows.
+
+    Notes
+    -----
+    NaN when the label has no negatives (TN + FP = 0: every row is actually c).
+    """
+    return divide(c.tn, c.tn + c.fp)
+
+
+def false_positive_rate(c: LabelCounts) -> np.ndarray:
+    """FP / (FP + TN) per label: 1 - specificity.
+
+    Notes
+    -----
+    NaN when the label has no negatives (FP + TN = 0), as ``specificity``.
+    """
+    return divide(c.fp, c.fp + c.tn)

@@ -409,3 +409,32 @@ def threshold_for_precision(steps: PrecisionSteps, min_precision: float) -> np.f
     if lowest == steps.thresholds.shape[0] - 1:
         return np.float32(0.0)
     return steps.thresholds[lowest]
+
+
+def threshold_for_recall(
+    steps: PrecisionSteps, min_recall: float, support: int
+) -> np.float32 | None:
+    """The highest threshold at which the label's recall is at least ``min_recall``.
+
+    Recall at a threshold is the label's kept TP over its ``support`` (every
+    row whose actual label it is: predictions of other labels and
+    abstentions are its false negatives). Recall only grows as the threshold
+    falls, so the highest qualifying threshold keeps the fewest predictions,
+    hence the best precision among the thresholds that reach the recall. The
+    counts only change at the label's distinct confidences, so the answer is
+    one of them, and exact.
+
+    Returns the float32 threshold; 1.0 (the highest threshold there is) when
+    ``min_recall`` is at most 0; None when no threshold reaches it, including
+    a label without support.
+
+    Example: steps thresholds ``[0.9, 0.8, 0.3]``, tp ``[1, 2, 3]`` and a
+    support of 4 give 0.8 for a minimum of 0.5, and None for 0.9.
+    """
+    if support == 0:
+        return None
+    if min_recall <= 0:
+        return np.float32(1.0)
+    recall = divide(steps.tp, support)
+    reaching = np.flatnonzero(recall >= min_recall)
+    return steps.thresholds[reaching[0]] if reaching.size else None

@@ -213,10 +213,42 @@ def _warm_ranking() -> None:
         ranking.top_k_hits(scores, actual, 1, rows)
 
 
+def _warm_calibration() -> None:
+    from evalql.engine import calibration
+
+    actual, predicted, confidence = _columns()
+    scores = np.full((4, 2), 0.5, dtype=np.float32)
+    _readonly(scores)
+    for rows in (None, _mask()):
+        calibration.reliability_from_confidence(actual, predicted, confidence, 1, 2, 0.5,
+                                                None, rows)
+        calibration.reliability_from_scores(scores, actual, 2, None, rows)
+        calibration.score_losses(scores, actual, None, rows)
+
+
+def _warm_score_curves() -> None:
+    from evalql.engine.score_curves import steps_from_scores
+
+    actual = _columns()[0]
+    scores = np.full((4, 1), 0.5, dtype=np.float32)
+    _readonly(scores)
+    for rows in (None, _mask()):
+        steps_from_scores(scores, actual, 0, rows)
+
+
+def _warm_resample() -> None:
+    from evalql.engine.resample import resample_counts
+
+    # Few rows draw every row as a categorical draw; many, Poisson variates too.
+    for rows in (4, 1000):
+        resample_counts(np.array([[rows, 0], [0, 0]]), None, 1, 0)
+
+
 # In the order a metrics page asks for them: its counts (by scan, then from
 # the index), then curves, drill-down, comparisons, histograms and
-# breakdowns, multilabel (its counts first) and ranking. A group is named
-# after its module below ``evalql.engine`` (``group_of``).
+# breakdowns, multilabel (its counts first), ranking, then calibration, score
+# curves and bootstrap resamples. A group is named after its module below
+# ``evalql.engine`` (``group_of``).
 GROUPS: dict[str, Callable[[], None]] = {
     "confusion": _warm_confusion,
     "index": _warm_index,
@@ -232,6 +264,9 @@ GROUPS: dict[str, Callable[[], None]] = {
     "multilabel.curves": _warm_multilabel_curves,
     "multilabel.ranking": _warm_multilabel_ranking,
     "ranking": _warm_ranking,
+    "calibration": _warm_calibration,
+    "score_curves": _warm_score_curves,
+    "resample": _warm_resample,
 }
 
 

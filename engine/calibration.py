@@ -1,0 +1,292 @@
+"""Calibration: do the model's probabilities mean what they say?
+
+Two kinds of evidence, each counted in one pass over the rows (kernels count,
+Python divides):
+
+- proper scoring rules on the ``(N, K)`` score vectors: the Brier score and
+  the log loss, as scikit-learn's ``brier_score_loss`` and ``log_loss`` with
+  ``labels=range(K)``;
+- the reliability diagram: rows binned by a probability into equal-width
+  bins over [0, 1], each bin's mean probability against how often the event
+  happened, and the expected calibration error (ECE) summing the gaps. The
+  probability and the event are a row's top-1 confidence and "the predicted
+  label is right" (the top-label diagram), or, for a binary model with
+  scores, the score of the positive label and "the actual label is the
+  positive one": ``sklearn.calibration.calibration_curve(y, p, n_bins=bins,
+  strategy="uniform")``.
+
+Which rows count: rows without ground truth cannot be judged and are left
+out, as are rows whose actual label is outside the class filter (as for
+accuracy). The top-label diagram from confidences also leaves out rows
+without a kept prediction (predicted None, or confidence below the
+threshold): they claim nothing.
+
+Bins are scikit-learn's: edges ``linspace(0, 1, bins + 1)``, closed on the
+right (a probability equal to an inner edge falls in the lower bin), the
+first bin taking 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evalql.engine.arrays import columns, frozen, row_mask
+from evalql.engine.confusion import as_threshold
+from evalql.engine.histogram import bin_scale, in_view
+from evalql.engine.jit import inline_jit, jit, sum_rows
+from evalql.engine.metrics import divide
+
+# Scores are stored as float32; scikit-learn clips float32 probabilities to
+# [eps, 1 - eps] with float32's eps before taking logs.
+LOG_LOSS_EPS = float(np.finfo(np.float32).eps)
+
+
+@inline_jit
+def upper_bin_of(p, edges, scale):
+    """The bin of ``p``: how many inner edges lie strictly below it, as
+    ``np.searchsorted(edges[1:-1], p)`` (scikit-learn's ``calibration_curve``)."""
+    bins = edges.shape[0] - 1
+    b = min(max(np.int64(p * scale), 0), bins - 1)
+    while b > 0 and p <= edges[b]:
+        b -= 1
+    while b < bins - 1 and p > edges[b + 1]:
+        b += 1
+    return b
+
+
+@jit
+def _top_label_bins(actual, predicted, confidence, threshold, actual_ok, n_labels, edges, scale,
+                    mask, use_mask, lo, hi):
+    bins = edges.shape[0] - 1
+    counts = np.zeros((2, bins), dtype=np.int64)  # rows, rows right
+    sums = np.zeros(bins, dtype=np.float64)  # confidence
+    for i in range(lo, hi):
+        if actual[i] < 0 or not in_view(i, actual, actual_ok, n_labels, mask, use_mask):
+            continue
+        if predicted[i] < 0 or confidence[i] < threshold:
+            continue
+        b = upper_bin_of(confidence[i], edges, scale)
+        counts[0, b] += 1
+        counts[1, b] += predicted[i] == actual[i]
+        sums[b] += confidence[i]
+    return counts, sums
+
+
+@jit
+def _score_bins(scores, actual, positive, actual_ok, edges, scale, mask, use_mask, lo, hi):
+    # positive >= 0: p = that label's score, the event "actual is positive";
+    # positive < 0: p = the top score, the event "its label (the first
+    # highest) is the actual one".
+    bins = edges.shape[0] - 1
+    n_labels = scores.shape[1]
+    counts = np.zeros((2, bins), dtype=np.int64)
+    sums = np.zeros(bins, dtype=np.float64)
+    for i in range(lo, hi):
+        if actual[i] < 0 or not in_view(i, actual, actual_ok, n_labels, mask, use_mask):
+            continue
+        if positive >= 0:
+            top = positive
+            p = scores[i, positive]
+        else:
+            top = 0
+            p = scores[i, 0]
+            for k in range(1, n_labels):
+                if scores[i, k] > p:
+                    top = k
+                    p = scores[i, k]
+        b = upper_bin_of(p, edges, scale)
+        counts[0, b] += 1
+        counts[1, b] += top == actual[i]
+        sums[b] += p
+    return counts, sums
+
+
+@jit
+def _score_losses(scores, actual, actual_ok, eps, mask, use_mask, lo, hi):
+    # Rows judged, and the sums over them of sum_k (p_k - y_k)^2 and of
+    # -log(clip(p_actual)).
+    n_labels = scores.shape[1]
+    rows = 0
+    brier = 0.0
+    log_loss = 0.0
+    for i in range(lo, hi):
+        a = actual[i]
+        if a < 0 or not in_view(i, actual, actual_ok, n_labels, mask, use_mask):
+            continue
+        rows += 1
+        for k in range(n_labels):
+            gap = np.float64(scores[i, k]) - (1.0 if k == a else 0.0)
+            brier += gap * gap
+        p = min(max(np.float64(scores[i, a]), eps), 1.0 - eps)
+        log_loss -= np.log(p)
+    return np.array([rows]), np.array([brier, log_loss])
+
+
+@dataclass(frozen=True)
+class ReliabilityBins:
+    """Per bin: rows, rows where the event happened, and their probabilities' sum."""
+
+    edges: np.ndarray  # float64, bins + 1
+    count: np.ndarray  # int64
+    hits: np.ndarray  # int64
+    probability_sum: np.ndarray  # float64
+
+    @property
+    def low(self) -> np.ndarray:
+        return self.edges[:-1]
+
+    @property
+    def high(self) -> np.ndarray:
+        return self.edges[1:]
+
+    def mean_probability(self) -> np.ndarray:
+        """Mean probability (top-1 confidence) per bin: ``calibration_curve``'s
+        ``prob_pred``. NaN for an empty bin."""
+        return divide(self.probability_sum, self.count)
+
+    def accuracy(self) -> np.ndarray:
+        """How often the event happened per bin: ``calibration_curve``'s
+        ``prob_true``. NaN for an empty bin."""
+        return divide(self.hits, self.count)
+
+
+def expected_calibration_error(bins: ReliabilityBins) -> float:
+    """ECE: sum over bins of |accuracy - mean probability| x rows / all rows.
+
+    Computed as sum |hits - probability sum| / N, the same sum without a
+    division per bin. 0 for a perfectly calibrated model, at most 1.
+
+    Notes
+    -----
+    NaN when no row counts (N = 0). Empty bins add nothing.
+    """
+    gap = np.abs(bins.hits - bins.probability_sum).sum()
+    return float(divide(gap, bins.count.sum()))
+
+
+def calibration_edges(bins: int) -> np.ndarray:
+    """``bins`` equal-width bins over [0, 1], exactly scikit-learn's edges."""
+    if bins < 1:
+        raise ValueError(f"bins has to be at least 1, got {bins}")
+    return np.linspace(0.0, 1.0, bins + 1)
+
+
+def judged_labels(n_labels: int, labels: np.ndarray | None) -> np.ndarray:
+    """Which actual labels count, as kernels take it (``in_view``'s ``actual_ok``):
+    the class filter's labels (every label without one), never None."""
+    ok = np.zeros(n_labels + 1, dtype=np.bool_)
+    ok[: n_labels] = labels is None
+    if labels is not None:
+        ok[np.asarray(labels, dtype=np.intp)] = True
+    return frozen(ok, np.bool_)
+
+
+def reliability_from_confidence(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    n_labels: int,
+    bins: int,
+    threshold: float = 0.0,
+    labels: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+) -> ReliabilityBins:
+    """The top-label reliability diagram of a view, from its confidences.
+
+    Rows with an actual label (in ``labels``, the class filter, when given)
+    and a prediction kept at ``threshold`` are binned by their confidence;
+    the event is "predicted = actual". Equal to ``calibration_curve(predicted
+    == actual, confidence, n_bins=bins)`` on those rows for every non-empty bin.
+    """
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    flags, use_mask = row_mask(mask, actual.shape[0])
+    edges = calibration_edges(bins)
+    counts, sums = sum_rows(
+        _top_label_bins, actual.shape[0], actual, predicted, confidence,
+        as_threshold(threshold), judged_labels(n_labels, labels), n_labels,
+        frozen(edges, np.float64), bin_scale(edges), flags, use_mask,
+    )
+    return ReliabilityBins(edges, counts[0], counts[1], sums)
+
+
+def reliability_from_scores(
+    scores: np.ndarray,
+    actual: np.ndarray,
+    bins: int,
+    labels: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+    positive: int | None = None,
+) -> ReliabilityBins:
+    """The reliability diagram from the ``(N, K)`` score vectors.
+
+    Without ``positive``, the top-label diagram: a row's probability is its
+    highest score and the event "that label (the first, on ties) is the
+    actual one". With ``positive`` (the label code of a binary model's
+    positive class), scikit-learn's binary diagram: ``calibration_curve(actual
+    == positive, scores[:, positive], n_bins=bins)``. Rows with an actual
+    label in ``labels`` (every label without a filter) count; the threshold
+    does not apply, scores being the model's full answer.
+    """
+    scores, actual = _scored(scores, actual)
+    flags, use_mask = row_mask(mask, actual.shape[0])
+    edges = calibration_edges(bins)
+    counts, sums = sum_rows(
+        _score_bins, actual.shape[0], scores, actual, -1 if positive is None else positive,
+        judged_labels(scores.shape[1], labels), frozen(edges, np.float64), bin_scale(edges),
+        flags, use_mask,
+    )
+    return ReliabilityBins(edges, counts[0], counts[1], sums)
+
+
+@dataclass(frozen=True)
+class ScoreLosses:
+    """Brier score and log loss of the rows with ground truth (NaN without rows)."""
+
+    rows: int
+    brier: float
+    log_loss: float
+
+
+def score_losses(
+    scores: np.ndarray,
+    actual: np.ndarray,
+    labels: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+) -> ScoreLosses:
+    """The multiclass Brier score and log loss of a view with scores.
+
+    Brier: the mean over rows of sum_k (p_k - y_k)², y the one-hot actual
+    label, halved when K = 2, so that it is the binary Brier score of either
+    label (scikit-learn's ``brier_score_loss(..., labels=range(K))`` with
+    ``scale_by_half="auto"``; with K = 1, the single column is scored as a
+    binary positive-class probability, unhalved, as scikit-learn does).
+    Log loss: the mean of -log(p_actual), p clipped to [eps, 1 - eps] with
+    float32's eps (``log_loss(..., labels=range(K))`` on the stored float32
+    scores; summed here in float64). Scores are taken as given, not
+    renormalised.
+
+    Notes
+    -----
+    Both NaN when no row counts: every row unlabeled, or outside the class
+    filter, or an empty view.
+    """
+    scores, actual = _scored(scores, actual)
+    flags, use_mask = row_mask(mask, actual.shape[0])
+    rows, sums = sum_rows(
+        _score_losses, actual.shape[0], scores, actual, judged_labels(scores.shape[1], labels),
+        LOG_LOSS_EPS, flags, use_mask,
+    )
+    n = int(rows[0])
+    half = 0.5 if scores.shape[1] == 2 else 1.0
+    return ScoreLosses(
+        rows=n, brier=float(divide(half * sums[0], n)), log_loss=float(divide(sums[1], n))
+    )
+
+
+def _scored(scores: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scores, actual = frozen(scores, np.float32), frozen(actual, np.int32)
+    if scores.ndim != 2 or scores.shape[0] != actual.shape[0]:
+        raise ValueError("scores have to be an (N, K) matrix with N = len(actual)")
+    return scores, actual
