@@ -7,9 +7,9 @@ A degraded server still answers queries (reads never write); what it cannot
 do is ingest. Under ``evalql serve`` the body also says how far the kernels
 have compiled (``"kernels": {"ready": 3, "total": 14}``).
 
-The check touches the disk, so its answer is kept for a second: a load
-balancer polling /healthz many times a second costs one check a second, and
-/healthz answers from memory in between.
+The check touches the disk, so it runs in a thread at most once a second and
+/healthz answers from its latest result: a load balancer polling many times
+a second costs one check a second, and no answer waits for the disk.
 """
 
 from __future__ import annotations
@@ -32,29 +32,36 @@ CHECK_SECONDS = 1.0
 
 
 class StoreHealth:
-    """``store_health(root)``, run in a thread at most once a second; callers
-    arriving while it runs share that run."""
+    """``store_health(root)`` in a thread, at most once a second.
+
+    Only the first call waits for a check; later ones answer at once with the
+    latest result and, when it is over a second old, start the next check in
+    the background. So /healthz never waits on the disk or on a busy thread
+    pool, and its answer is at most about a second behind the store.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._answer: tuple[bool, str | None] = (True, None)
+        self._answer: tuple[bool, str | None] | None = None
         self._checked = -float("inf")
-        self._running: asyncio.Future[tuple[bool, str | None]] | None = None
+        self._running: asyncio.Task[None] | None = None
 
     async def state(self) -> tuple[bool, str | None]:
         """``(ok, reason)``; the reason names no path (/healthz is open to anyone)."""
-        if time.monotonic() - self._checked < CHECK_SECONDS:
-            return self._answer
-        if self._running is None or self._running.get_loop() is not asyncio.get_running_loop():
-            self._running = asyncio.ensure_future(self._check())
-        return await asyncio.shield(self._running)
+        if self._running is not None and self._running.get_loop() is not asyncio.get_running_loop():
+            self._running = None  # left behind by an event loop that is gone (tests)
+        if time.monotonic() - self._checked >= CHECK_SECONDS and self._running is None:
+            self._running = asyncio.create_task(self._check())
+        if self._answer is None:
+            await asyncio.shield(self._running)  # type: ignore[arg-type]
+        assert self._answer is not None
+        return self._answer
 
-    async def _check(self) -> tuple[bool, str | None]:
+    async def _check(self) -> None:
         try:
             ok, reason = await asyncio.to_thread(store_health, self.root)
             self._answer = (ok, None if reason is None else self._without_path(reason))
             self._checked = time.monotonic()
-            return self._answer
         finally:
             self._running = None
 
