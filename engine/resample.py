@@ -6,30 +6,41 @@ Multinomial(N, counts / N). So a resample costs O(cells), whatever N is,
 and a resample's per-label TP, support and predicted counts are sums of
 cells.
 
-A multinomial draw here is exact and costs about one random variate per
-cell (NumPy's ``multinomial`` spends a binomial, several times dearer, on each):
+Every multinomial draw here is exact, by whichever of three ways costs
+least for the view's N rows and m cells (``choose_method``):
 
-1. Poissonization: X_i ~ Poisson(mu p_i), independent, mu = N - 2 sqrt(N).
-   Given their total T, (X_i) is Multinomial(T, p).
-2. When T > N (about 2% of draws) the cells are drawn again: conditioning
-   on T <= N leaves step 1's multinomial as it is.
-3. The N - T rows still missing are added one at a time, each to cell i
-   with probability p_i (inversion through a guide table over the integer
-   cumulative counts: O(1) expected per row).
-
-So the result is Multinomial(N, p) exactly. With few rows (N at most twice
-the number of cells) step 1 is skipped and all N rows are drawn as in step 3.
-Poisson variates are NumPy's algorithms (transformed rejection, PTRS, for
-means of 10 and more; multiplication of uniforms below), with each cell's
-constants computed once for all resamples.
+- ROWS: each of the N rows lands in cell i with probability p_i (inversion
+  through a guide table over the integer cumulative counts: O(1) expected
+  per row). For few rows.
+- BINOMIALS: cell by cell, Binomial(rows left, p_i / mass left), as NumPy's
+  ``multinomial``: m - 1 binomial variates, each costly to set up. For few
+  cells.
+- POISSON: about one cheap variate per cell, for many rows and many cells:
+  1. X_i ~ Poisson(mu p_i), independent, mu = N - 2 sqrt(N): given their
+     total T, (X_i) is Multinomial(T, p);
+  2. when T > N (about 2% of draws) the cells are drawn again: conditioning
+     on T <= N leaves step 1's multinomial as it is;
+  3. the N - T rows still missing are added as in ROWS.
+  Poisson variates are NumPy's algorithms (transformed rejection, PTRS, for
+  means of 10 and more; multiplication of uniforms below), each cell's
+  constants computed once for all resamples.
 
 Randomness comes from NumPy Generators, one per block of ``BLOCK``
 resamples seeded by ``(seed, block)``: the resamples are the same for a seed
 whatever the number of cores running the blocks.
 
-Cells that add to the same per-label counts are merged before drawing (a
-class filter's outside cells all add nothing, say): the merged counts are
-the multinomial of the merged probabilities, so this is exact too.
+Cells that add the same to what is read are merged before drawing: the
+merged counts are the multinomial of the merged probabilities, so this is
+exact too, and each resample costs O(merged cells). Three ways to merge
+(``MERGES``), by what the statistic reads:
+
+- CELLS: per-label TP, support and predictions (every average); the cells a
+  class filter leaves out all add nothing and become one;
+- PAIRS: per-label TP and support + predictions, which is all F1 reads
+  (2 TP / (support + predicted)): cells (a, p) and (p, a) become one, about
+  halving the cells;
+- POOLED: TP, support and predictions summed over the labels, all a micro
+  average reads: at most five cells, whatever K.
 """
 
 from __future__ import annotations
@@ -44,6 +55,14 @@ from evalql.engine.jit import CORES, chunk_bounds, inline_jit, jit, map_ranges
 
 BLOCK = 32  # resamples per random stream
 
+# How a resample is drawn (module docstring), and what one step of each
+# costs, in nanoseconds measured on the bench machine (only ratios matter).
+ROWS, BINOMIALS, POISSON = 0, 1, 2
+COST_ROW, COST_BINOMIAL, COST_POISSON = 12.0, 90.0, 45.0
+
+
+MERGES = ("CELLS", "PAIRS", "POOLED")
+
 
 @dataclass(frozen=True)
 class Resamples:
@@ -51,13 +70,16 @@ class Resamples:
 
     ``labels`` are the codes of the class filter, in its order; ``tp`` are
     the diagonal cells, ``actual`` the row sums (TP + FN, the support) and
-    ``predicted`` the column sums (TP + FP).
+    ``predicted`` the column sums (TP + FP). Merged by PAIRS, only
+    ``actual + predicted`` is each label's (each alone is not); POOLED, the
+    arrays have one column, the sums over the labels.
     """
 
     labels: np.ndarray
     tp: np.ndarray
     actual: np.ndarray
     predicted: np.ndarray
+    merge: str
 
 
 @inline_jit
@@ -81,8 +103,9 @@ def _poisson(generator, lam, enlam, loglam, a, b, invalpha, vr):
             return k
         if k < 0 or (us < 0.013 and v > us):
             continue
+        # numpy's log(v) + log(invalpha) - log(a / us² + b), in one log
         bound = -lam + k * loglam - math.lgamma(k + 1.0)
-        if v == 0.0 or math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= bound:
+        if v == 0.0 or math.log(v * invalpha / (a / (us * us) + b)) <= bound:
             return k
 
 
@@ -98,79 +121,108 @@ def _category(generator, cumulative, guide, n_rows):
 
 
 @jit
-def _resample_block(generator, rows, cols, cumulative, guide, lam, enlam, loglam, a, b,
-                    invalpha, vr, n_rows, poissonize, n_labels, count):
-    # ``count`` resamples; ``rows``/``cols`` give each merged cell's label
-    # position (-1 for none) as an actual and as a predicted label.
+def _resample_block(generator, rows, cols, tps, counts, cumulative, guide, lam, enlam, loglam,
+                    a, b, invalpha, vr, method, n_labels, count):
+    # ``count`` resamples; ``rows``, ``cols`` and ``tps`` give the label
+    # position (-1 for none) whose support, predictions and TP each merged
+    # cell adds to.
     tp = np.zeros((count, n_labels), dtype=np.int64)
     actual = np.zeros((count, n_labels), dtype=np.int64)
     predicted = np.zeros((count, n_labels), dtype=np.int64)
-    cells = lam.shape[0]
+    cells = counts.shape[0]
+    n_rows = cumulative[cells - 1] if cells > 0 else 0
     drawn = np.zeros(cells, dtype=np.int64)
     for r in range(count):
-        total = n_rows + 1 if poissonize else 0
-        while total > n_rows:
-            total = 0
-            for i in range(cells):
-                x = _poisson(generator, lam[i], enlam[i], loglam[i], a[i], b[i], invalpha[i],
-                             vr[i])
+        if method == BINOMIALS:
+            left = n_rows
+            for i in range(cells - 1):
+                # p_i over the mass of cells i.. , from integer counts
+                x = generator.binomial(left, counts[i] / (n_rows - cumulative[i] + counts[i]))
                 drawn[i] = x
-                total += x
-        for _ in range(n_rows - total):
-            drawn[_category(generator, cumulative, guide, n_rows)] += 1
+                left -= x
+            if cells > 0:
+                drawn[cells - 1] = left
+        else:
+            total = n_rows + 1 if method == POISSON else 0
+            while total > n_rows:
+                total = 0
+                for i in range(cells):
+                    x = _poisson(generator, lam[i], enlam[i], loglam[i], a[i], b[i],
+                                 invalpha[i], vr[i])
+                    drawn[i] = x
+                    total += x
+            for _ in range(n_rows - total):
+                drawn[_category(generator, cumulative, guide, n_rows)] += 1
         for i in range(cells):
             x = drawn[i]
             drawn[i] = 0
             if rows[i] >= 0:
                 actual[r, rows[i]] += x
-                if rows[i] == cols[i]:
-                    tp[r, rows[i]] += x
             if cols[i] >= 0:
                 predicted[r, cols[i]] += x
+            if tps[i] >= 0:
+                tp[r, tps[i]] += x
     return tp, actual, predicted
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Merged cells: the label positions each adds to (-1: none) and its rows."""
+
+    rows: np.ndarray  # adds to this position's support
+    cols: np.ndarray  # to this position's predictions
+    tps: np.ndarray  # to this position's TP
+    counts: np.ndarray
+    width: int  # positions: the labels, or 1 when pooled
+
+
+def merged_cells(counts: np.ndarray, labels: np.ndarray, merge: str = "CELLS") -> Cells:
+    """The matrix's non-empty cells merged by what they add to (module docstring).
+
+    A cell (a, p) adds to the support of a when a is in ``labels``, to the
+    predictions of p when p is, and to the TP of a when a = p; positions are
+    indices into ``labels``.
+
+    Example: K = 2, labels ``[0]``: cells (1, 1), (1, None) and (None, 1)
+    all become the one cell that adds nothing; merged by PAIRS, (0, 1) and
+    (1, 0) become one cell adding to the support of label 0.
+    """
+    if merge not in MERGES:
+        raise ValueError(f"merge has to be one of {MERGES}, got {merge!r}")
+    position = np.full(counts.shape[0], -1, dtype=np.int64)
+    position[np.asarray(labels, dtype=np.intp)] = np.arange(len(labels))
+    actual, predicted = np.nonzero(counts)
+    rows, cols = position[actual], position[predicted]
+    diagonal = (actual == predicted) & (rows >= 0)
+    width = len(labels)
+    if merge == "POOLED":
+        rows, cols, width = np.minimum(rows, 0), np.minimum(cols, 0), 1
+    elif merge == "PAIRS":  # only the sum of the two positions' counts is read
+        rows, cols = np.minimum(rows, cols), np.maximum(rows, cols)
+    side = width + 1
+    key = ((rows + 1) * side + cols + 1) * 2 + diagonal
+    sums = np.bincount(key, weights=counts[actual, predicted], minlength=2 * side * side)
+    keys = np.flatnonzero(sums)
+    rows, cols = keys // 2 // side - 1, keys // 2 % side - 1
+    return Cells(rows=rows, cols=cols, tps=np.where(keys % 2 == 1, rows, -1),
+                 counts=np.rint(sums[keys]).astype(np.int64), width=width)
 
 
 @dataclass(frozen=True)
 class _Plan:
     """The merged cells and every constant the kernel reads, computed once."""
 
-    rows: np.ndarray
-    cols: np.ndarray
+    cells: Cells
     cumulative: np.ndarray
     guide: np.ndarray
     poisson: tuple[np.ndarray, ...]  # lam, enlam, loglam, a, b, invalpha, vr
-    n_rows: int
-    poissonize: bool
-    n_labels: int
+    method: int
 
     def kernel_args(self) -> tuple:
-        return (self.rows, self.cols, self.cumulative, self.guide, *self.poisson, self.n_rows,
-                self.poissonize, self.n_labels)
-
-
-def merged_cells(
-    counts: np.ndarray, labels: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(rows, cols, merged)``: the matrix's cells merged by what they add to.
-
-    A cell (a, p) adds to the support of a when a is in ``labels``, to the
-    predictions of p when p is, and to the TP of a when a = p. ``rows`` and
-    ``cols`` are those positions in ``labels`` (-1 outside), ``merged`` the
-    summed counts; empty cells are dropped.
-
-    Example: K = 2, labels ``[0]``: cells (1, 1), (1, None) and (None, 1)
-    all become the one cell (-1, -1).
-    """
-    size = counts.shape[0]
-    position = np.full(size, -1, dtype=np.int64)
-    position[np.asarray(labels, dtype=np.intp)] = np.arange(len(labels))
-    actual, predicted = np.nonzero(counts)
-    width = len(labels) + 1
-    key = (position[actual] + 1) * width + (position[predicted] + 1)
-    sums = np.bincount(key, weights=counts[actual, predicted], minlength=width * width)
-    merged_keys = np.flatnonzero(sums)
-    merged = np.rint(sums[merged_keys]).astype(np.int64)
-    return merged_keys // width - 1, merged_keys % width - 1, merged
+        c = self.cells
+        return (frozen(c.rows, np.int64), frozen(c.cols, np.int64), frozen(c.tps, np.int64),
+                frozen(c.counts, np.int64), self.cumulative, self.guide, *self.poisson,
+                self.method, c.width)
 
 
 def _poisson_constants(lam: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -183,27 +235,38 @@ def _poisson_constants(lam: np.ndarray) -> tuple[np.ndarray, ...]:
         b - 2)
 
 
-def _plan(counts: np.ndarray, labels: np.ndarray) -> _Plan:
-    rows, cols, merged = merged_cells(counts, labels)
-    n_rows = int(merged.sum())
-    cells = merged.shape[0]
-    poissonize = n_rows > 2 * cells
-    mean = max(n_rows - 2.0 * math.sqrt(n_rows), 0.0) if poissonize else 0.0
-    cumulative = np.cumsum(merged)
-    starts = np.arange(cells, dtype=np.int64) * n_rows // max(cells, 1)
+def choose_method(n_rows: int, cells: int) -> int:
+    """The cheapest way to draw a resample of ``n_rows`` rows over ``cells``
+    cells: ROWS, BINOMIALS or POISSON (module docstring), by their cost models.
+
+    Example: 10M rows over 10,000 cells is POISSON; over 5 cells, BINOMIALS;
+    100 rows over 50 cells, ROWS.
+    """
+    costs = {
+        ROWS: COST_ROW * n_rows,
+        BINOMIALS: COST_BINOMIAL * cells,
+        POISSON: COST_POISSON * cells + COST_ROW * 2 * math.sqrt(n_rows),
+    }
+    return min(costs, key=lambda method: costs[method])
+
+
+def _plan(cells: Cells) -> _Plan:
+    n_rows, size = int(cells.counts.sum()), cells.counts.shape[0]
+    method = choose_method(n_rows, size)
+    mean = max(n_rows - 2.0 * math.sqrt(n_rows), 0.0) if method == POISSON else 0.0
+    cumulative = np.cumsum(cells.counts)
+    starts = np.arange(size, dtype=np.int64) * n_rows // max(size, 1)
     guide = np.searchsorted(cumulative, starts, side="right")
-    lam = merged * (mean / n_rows) if n_rows else np.zeros(0)
-    constants = _poisson_constants(lam)
+    lam = cells.counts * (mean / n_rows) if n_rows else np.zeros(0)
     return _Plan(
-        rows=frozen(rows, np.int64), cols=frozen(cols, np.int64),
-        cumulative=frozen(cumulative, np.int64), guide=frozen(guide, np.int64),
-        poisson=tuple(frozen(c, np.float64) for c in constants), n_rows=n_rows,
-        poissonize=poissonize, n_labels=len(labels),
+        cells=cells, cumulative=frozen(cumulative, np.int64), guide=frozen(guide, np.int64),
+        poisson=tuple(frozen(c, np.float64) for c in _poisson_constants(lam)), method=method,
     )
 
 
 def resample_counts(
-    counts: np.ndarray, labels: np.ndarray | None, resamples: int, seed: int
+    counts: np.ndarray, labels: np.ndarray | None, resamples: int, seed: int,
+    merge: str = "CELLS",
 ) -> Resamples:
     """Per-label counts of ``resamples`` bootstrap resamples of a view's rows.
 
@@ -213,23 +276,26 @@ def resample_counts(
     labels : the class filter's codes (None: every label).
     resamples : how many resamples, at least 1.
     seed : a non-negative integer; the same seed gives the same resamples.
+    merge : CELLS, PAIRS or POOLED: what the counts are needed for (module
+        docstring); the fewer cells, the cheaper.
 
     Returns
     -------
-    Resamples, arrays of shape ``(resamples, len(labels))``. An empty view
-    resamples to zeros.
+    Resamples, arrays of shape ``(resamples, len(labels))`` (one column when
+    POOLED). An empty view resamples to zeros.
 
     Each resample resamples all N rows of the view (every cell, None's
     included), as scikit-learn's metrics on a resampled ``y_true``/``y_pred``
-    would see them. Cost: about one Poisson variate per non-empty cell and
-    2 sqrt(N) categorical draws per resample.
+    would see them. Cost per resample: the least of N row draws, a binomial
+    per merged cell, or a Poisson variate per merged cell and 2 sqrt(N) row
+    draws (``choose_method``).
     """
     if resamples < 1:
         raise ValueError(f"resamples has to be at least 1, got {resamples}")
     if seed < 0:
         raise ValueError(f"seed has to be a non-negative integer, got {seed}")
     codes = np.arange(counts.shape[0] - 1) if labels is None else np.asarray(labels)
-    plan = _plan(np.asarray(counts), codes)
+    plan = _plan(merged_cells(np.asarray(counts), codes, merge))
     blocks = -(-resamples // BLOCK)
 
     def run(lo: int, hi: int) -> list[tuple[np.ndarray, ...]]:
@@ -243,4 +309,4 @@ def resample_counts(
     parts = [p for chunk in map_ranges(run, chunk_bounds(blocks, min(CORES, blocks)))
              for p in chunk]
     tp, actual, predicted = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    return Resamples(labels=codes, tp=tp, actual=actual, predicted=predicted)
+    return Resamples(labels=codes, tp=tp, actual=actual, predicted=predicted, merge=merge)

@@ -239,9 +239,9 @@ def _warm_score_curves() -> None:
 def _warm_resample() -> None:
     from evalql.engine.resample import resample_counts
 
-    # Few rows draw every row as a categorical draw; many, Poisson variates too.
-    for rows in (4, 1000):
-        resample_counts(np.array([[rows, 0], [0, 0]]), None, 1, 0)
+    # Row by row (few rows), binomials (few cells), Poisson variates (many of both).
+    for counts in (np.ones((2, 2)), np.full((2, 2), 1000), np.full((10, 10), 100)):
+        resample_counts(counts.astype(np.int64), None, 1, 0)
 
 
 # In the order a metrics page asks for them: its counts (by scan, then from

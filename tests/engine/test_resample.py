@@ -33,8 +33,7 @@ def test_every_resample_keeps_the_rows_and_the_cells_they_can_land_in(
     codes = list(range(counts.shape[0] - 1)) if labels is None else labels
     r = resample_counts(counts, labels, 40, seed)
     assert r.tp.shape == r.actual.shape == r.predicted.shape == (40, len(codes))
-    rows, cols, merged = merged_cells(counts, np.array(codes))
-    assert merged.sum() == counts.sum()
+    assert merged_cells(counts, np.array(codes)).counts.sum() == counts.sum()
     # a label's TP, support and predictions come only from cells holding rows
     for i, c in enumerate(codes):
         assert (r.tp[:, i] == 0).all() or counts[c, c] > 0
@@ -49,26 +48,67 @@ def test_every_resample_keeps_the_rows_and_the_cells_they_can_land_in(
             assert (r.actual.sum(axis=1) == counts.sum()).all()
 
 
+def table(cells: resample.Cells) -> dict[tuple[int, int, int], int]:
+    return {(int(a), int(p), int(t)): int(n)
+            for a, p, t, n in zip(cells.rows, cells.cols, cells.tps, cells.counts, strict=True)}
+
+
 def test_merged_cells_sum_cells_that_add_to_the_same_counts() -> None:
     counts = np.array([[5, 1, 2], [3, 4, 0], [6, 7, 8]])
-    rows, cols, merged = merged_cells(counts, np.array([0]))
-    table = {(int(a), int(p)): int(n) for a, p, n in zip(rows, cols, merged, strict=True)}
-    assert table == {(0, 0): 5, (0, -1): 3, (-1, 0): 9, (-1, -1): 19}
+    assert table(merged_cells(counts, np.array([0]))) == {
+        (0, 0, 0): 5, (0, -1, -1): 3, (-1, 0, -1): 9, (-1, -1, -1): 19}
+    # (0, 1) and (1, 0) add 1 to the support + predictions of both labels
+    assert table(merged_cells(counts, np.array([0, 1]), "PAIRS")) == {
+        (0, 0, 0): 5, (1, 1, 1): 4, (0, 1, -1): 4, (-1, 0, -1): 8, (-1, 1, -1): 7,
+        (-1, -1, -1): 8}
+    # summed over labels: the diagonal, both sides, one side, neither
+    assert table(merged_cells(counts, np.array([0, 1]), "POOLED")) == {
+        (0, 0, 0): 9, (0, 0, -1): 4, (0, -1, -1): 2, (-1, 0, -1): 13, (-1, -1, -1): 8}
+    with pytest.raises(ValueError, match="merge has to be one of"):
+        merged_cells(counts, np.array([0]), "ROWS")
 
 
-@pytest.mark.parametrize("rows", [6, 5000])  # categorical draws only; Poisson variates too
-def test_resampled_counts_have_the_multinomial_mean_and_variance(rows: int) -> None:
+def multinomial_view(method: int) -> np.ndarray:
+    """A confusion matrix whose resamples are drawn by ``method``."""
+    if method == resample.POISSON:  # many rows over many cells
+        return np.random.default_rng(1).integers(10, 60, (8, 8))
     p = np.array([[0.5, 0.1, 0.02], [0.05, 0.2, 0.03], [0.04, 0.06, 0.0]])
-    counts = np.rint(p * rows).astype(np.int64)
+    return np.rint(p * (6 if method == resample.ROWS else 5000)).astype(np.int64)
+
+
+@pytest.mark.parametrize("method", [resample.ROWS, resample.BINOMIALS, resample.POISSON])
+def test_resampled_counts_have_the_multinomial_mean_and_variance(method: int) -> None:
+    counts = multinomial_view(method)
     n = counts.sum()
-    r = resample_counts(counts, None, 4000, 11)
+    assert resample.choose_method(int(n), int(np.count_nonzero(counts))) == method
+    r = resample_counts(counts, None, 2000, 11)
     cells = {"tp0": (r.tp[:, 0], counts[0, 0]), "support1": (r.actual[:, 1], counts[1].sum()),
              "predicted0": (r.predicted[:, 0], counts[:, 0].sum())}
     for name, (drawn, k) in cells.items():
         share = k / n
-        # 4,000 draws: the mean within 5 standard errors, the variance within 10%
-        assert abs(drawn.mean() - k) < 5 * np.sqrt(n * share * (1 - share) / 4000), name
-        assert drawn.var() == pytest.approx(n * share * (1 - share), rel=0.1), name
+        # 2,000 draws: the mean within 5 standard errors, the variance within
+        # 15% (4.7 of its standard errors)
+        assert abs(drawn.mean() - k) < 5 * np.sqrt(n * share * (1 - share) / 2000), name
+        assert drawn.var() == pytest.approx(n * share * (1 - share), rel=0.15), name
+
+
+def test_pairs_keep_each_labels_support_plus_predictions_and_pooled_their_sums() -> None:
+    counts = multinomial_view(resample.POISSON)
+    labels = np.array([3, 0, 6])
+    cells = resample_counts(counts, labels, 500, 3)
+    pairs = resample_counts(counts, labels, 500, 3, "PAIRS")
+    pooled = resample_counts(counts, labels, 500, 3, "POOLED")
+    assert pooled.tp.shape == (500, 1) and pairs.merge == "PAIRS"
+    both = {name: r.actual + r.predicted for name, r in (("cells", cells), ("pairs", pairs))}
+    for i, c in enumerate(labels):  # the same distribution: means and spreads agree
+        expected = counts[c].sum() + counts[:, c].sum()
+        for name, drawn in both.items():
+            assert drawn[:, i].mean() == pytest.approx(expected, rel=0.01), name
+        assert pairs.tp[:, i].mean() == pytest.approx(counts[c, c], rel=0.02)
+        assert both["pairs"][:, i].std() == pytest.approx(both["cells"][:, i].std(), rel=0.2)
+    pooled_support = counts[labels].sum()
+    assert pooled.actual[:, 0].mean() == pytest.approx(pooled_support, rel=0.01)
+    assert pooled.tp[:, 0].mean() == pytest.approx(counts[labels, labels].sum(), rel=0.02)
 
 
 def test_the_poisson_variates_follow_numpys_algorithms() -> None:
