@@ -31,6 +31,7 @@ from sklearn.metrics import (
 from evalql.engine.agreement import (
     balanced_accuracy,
     cohen_kappa,
+    disagreement,
     f_beta_average,
     f_beta_averages,
     judged_matrix,
@@ -157,6 +158,23 @@ def test_kappa_weights_are_scikit_learns() -> None:
     assert kappa_weights(3, "QUADRATIC").tolist() == [[0, 1, 4], [1, 0, 1], [4, 1, 0]]
     with pytest.raises(ValueError, match="weights has to be one of"):
         kappa_weights(3, "CUBIC")
+    with pytest.raises(ValueError, match="weights has to be one of"):
+        cohen_kappa(np.ones((3, 3), dtype=np.int64), None, "CUBIC")
+
+
+@SETTINGS
+@given(size=st.integers(1, 8), data=st.data(), weights=st.sampled_from(list(SKLEARN_WEIGHTS)))
+def test_kappa_sums_equal_the_sums_over_the_weight_matrix(
+    size: int, data: st.DataObject, weights: str
+) -> None:
+    matrix = np.array(data.draw(st.lists(st.integers(0, 10**6), min_size=size * size,
+                                         max_size=size * size))).reshape(size, size)
+    w = kappa_weights(size, weights)
+    rows, cols = matrix.sum(axis=1), matrix.sum(axis=0)
+    observed, expected = disagreement(matrix, weights)
+    assert observed == np.sum(w * matrix)  # exact
+    if rows.sum():
+        assert expected == pytest.approx(cols @ w @ rows / rows.sum(), rel=1e-12, abs=1e-9)
 
 
 def test_weighted_kappa_orders_the_filter_then_the_other_labels_then_none() -> None:
