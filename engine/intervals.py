@@ -17,6 +17,7 @@ from statistics import NormalDist
 import numpy as np
 
 from evalql.engine.agreement import f_beta_averages
+from evalql.engine.averaging import AVERAGES
 from evalql.engine.metrics import LabelCounts
 from evalql.engine.resample import resample_counts
 
@@ -116,6 +117,8 @@ def f_beta_interval(
     skewed, but for all but tiny views it does.
     """
     _check_level(level)
+    if average not in AVERAGES:  # refused before the resampling, not after
+        raise ValueError(f"average has to be one of {AVERAGES}, got {average!r}")
     if int(np.asarray(counts).sum()) == 0:
         return None
     drawn = resample_counts(counts, labels, resamples, seed, cheapest_merge(average, beta))

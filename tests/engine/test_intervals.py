@@ -129,6 +129,8 @@ def test_edge_views() -> None:
     assert got is not None and (got.low, got.high) == (1.0, 1.0)
     with pytest.raises(ValueError, match="level"):
         f1_interval(unlabeled, level=1.5)
+    with pytest.raises(ValueError, match="average has to be one of"):
+        f1_interval(unlabeled, average="SAMPLES")
 
 
 def test_a_thousand_labels() -> None:
