@@ -141,11 +141,3 @@ class ThresholdIndex:
     def counts_at(self, threshold: np.float32) -> np.ndarray:
         """The (K+1)x(K+1) confusion counts at ``threshold`` (already float32)."""
         return _counts_at(self.offsets, self.sorted_conf, self.n_labels, np.float32(threshold))
-
-    def cell(self, actual: int, predicted: int) -> slice:
-        """The run of cell (actual, predicted) in ``order``; -1 means None."""
-        size = self.n_labels + 1
-        a = actual if actual >= 0 else self.n_labels
-        p = predicted if predicted >= 0 else self.n_labels
-        c = a * size + p
-        return slice(int(self.offsets[c]), int(self.offsets[c + 1]))

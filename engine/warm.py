@@ -148,9 +148,16 @@ def _warm_breakdown() -> None:
 def _label_sets() -> LabelSets:
     from evalql.engine.multilabel.columns import LabelSets
 
-    sets = LabelSets.from_lists([[0], []], [[0], [0]], [[0.9], [0.1]])
-    _readonly(sets.actual_offsets, sets.actual_codes, sets.predicted_offsets,
-              sets.predicted_codes, sets.predicted_confidence)
+    # Two rows in CSR form: actual {0}, predicted {0: 0.9}; actual {},
+    # predicted {0: 0.1}.
+    sets = LabelSets(
+        actual_offsets=np.array([0, 1, 1], np.int64),
+        actual_codes=np.zeros(1, np.int32),
+        predicted_offsets=np.array([0, 1, 2], np.int64),
+        predicted_codes=np.zeros(2, np.int32),
+        predicted_confidence=np.array([0.9, 0.1], np.float32),
+    )
+    _readonly(*vars(sets).values())
     return sets
 
 
@@ -176,7 +183,6 @@ def _warm_multilabel_rows() -> None:
     sets = _label_sets()
     for rows in (None, _mask(2)):
         ml_rows.match_rows(sets, 0.5, 1, ml_rows.RowTests(exact=True), rows)
-        ml_rows.label_outcomes(sets, 0.5, 0, rows)
     ml_rows.label_confidence(sets, 0)
     ml_rows.top_confidence(sets, 0.5)
 

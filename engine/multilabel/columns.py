@@ -40,47 +40,13 @@ class LabelSetColumns(Protocol):
 
 @dataclass(frozen=True)
 class LabelSets:
-    """A concrete ``LabelSetColumns``, with a builder from Python lists.
-
-    ``LabelSets.from_lists([[0, 2], []], [[2, 1], []], [[0.9, 0.3], []])`` is two
-    rows: actual {0, 2} predicted {2: 0.9, 1: 0.3}; then nothing and nothing.
-    """
+    """A concrete ``LabelSetColumns``: the five CSR arrays as they are."""
 
     actual_offsets: np.ndarray
     actual_codes: np.ndarray
     predicted_offsets: np.ndarray
     predicted_codes: np.ndarray
     predicted_confidence: np.ndarray
-
-    @classmethod
-    def from_lists(
-        cls,
-        actual: Sequence[Sequence[int]],
-        predicted: Sequence[Sequence[int]],
-        confidence: Sequence[Sequence[float]] | None = None,
-    ) -> LabelSets:
-        """Rows of label codes; ``confidence`` defaults to 1.0 for every prediction."""
-        if confidence is None:
-            confidence = [[1.0] * len(row) for row in predicted]
-        return cls(
-            actual_offsets=_offsets(actual),
-            actual_codes=_flat(actual, np.int32),
-            predicted_offsets=_offsets(predicted),
-            predicted_codes=_flat(predicted, np.int32),
-            predicted_confidence=_flat(confidence, np.float32),
-        )
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.actual_offsets) - 1
-
-
-def _offsets(rows: Sequence[Sequence[object]]) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum([len(row) for row in rows], dtype=np.int64)])
-
-
-def _flat(rows: Sequence[Sequence[float]], dtype: type[np.generic]) -> np.ndarray:
-    return np.array([value for row in rows for value in row], dtype=dtype)
 
 
 def csr_arrays(columns: LabelSetColumns) -> tuple[np.ndarray, ...]:

@@ -192,16 +192,12 @@ class MultilabelSummary:
 
     @property
     def hamming_score(self) -> float:
-        """1 - Hamming loss: agreements / (total x |S|).
+        """1 - Hamming loss: agreements / (total x |S|), where scikit-learn's
+        ``hamming_loss`` is disagreements / (total x |S|).
 
         NaN when there is no decision (no row or no label).
         """
         return float(divide(self.agreements, self.decisions))
-
-    @property
-    def hamming_loss(self) -> float:
-        """disagreements / (total x |S|), scikit-learn's ``hamming_loss``. NaN as above."""
-        return float(divide(self.disagreements, self.decisions))
 
     @property
     def accuracy(self) -> float:
@@ -225,7 +221,7 @@ class MultilabelCounts:
     ``tp[c]``: rows with c actual and kept; ``support[c]``: rows with c actual;
     ``predicted[c]``: rows with c kept. FP = predicted - TP, FN = support - TP,
     TN = total - TP - FP - FN, all per label. ``matrix`` is the multilabel
-    confusion matrix (see ``multilabel_confusion``) when it was asked for.
+    confusion matrix (see ``multilabel_counts``) when it was asked for.
     """
 
     tp: np.ndarray  # int64 (K,)
@@ -274,15 +270,18 @@ def multilabel_counts(
     labels : optional class filter S (codes, in display order); the row-level
         summary (and the matrix) then look at the indicator columns in S only.
         Per-label counts always cover all K labels.
-    matrix : also build the (K+1)x(K+1) matrix of ``multilabel_confusion`` in
-        the same pass (a metrics page wants both; O(K^2) memory per thread,
-        so leave it off for very many labels).
+    matrix : also build the (K+1)x(K+1) confusion matrix in the same pass
+        (a metrics page wants both; O(K^2) memory per thread, so leave it off
+        for very many labels).
 
     Returns
     -------
     MultilabelCounts, whose ``label_counts()`` feeds ``engine.metrics`` and
     ``engine.averaging``, whose ``summary`` holds the row-level numbers and
-    whose ``matrix`` is the confusion matrix or None.
+    whose ``matrix`` is the confusion matrix (int64, rows actual, columns
+    kept-predicted, index K for None) or None. With a class filter S the rows
+    and columns of labels outside S are 0 (``engine.metrics.submatrix`` then
+    cuts them out).
 
     Notes
     -----
@@ -304,10 +303,28 @@ def multilabel_counts(
     ``accuracy_score``) but is not "predicted", so it adds to ``correct`` and
     not to ``answered_correct``.
 
+    The matrix: ``matrix[i][j]`` is read "rows where i is actual and j is
+    kept-predicted". For every row of the view, with A its actual set and P
+    its kept predicted set (both restricted to S):
+
+    - each pair (i in A, j in P) adds 1 to ``[i][j]``; so the diagonal
+      ``[c][c]`` is TP of c, and ``[i][j]``, i != j, counts rows where j was
+      predicted alongside or instead of i;
+    - A empty, P not: each j in P adds 1 to ``[None][j]`` (a false positive of
+      j on a row without any actual label);
+    - P empty, A not: each i in A adds 1 to ``[i][None]`` (a false negative of
+      i on a row the model left without any prediction);
+    - both empty: 1 to ``[None][None]``.
+
+    A row adds ``|A| x |P|`` (or ``max(|A|, |P|, 1)`` when one is empty)
+    entries, so row sums are not supports and the total is not N, unlike the
+    multiclass matrix. There are no ratios in it, hence no 0/0.
+
     Example: actual ``[[0, 1], []]``, predicted ``[[1, 2], [2]]`` with
     confidences ``[[0.9, 0.3], [0.8]]``, t = 0.5, K = 3 gives tp ``[0, 1, 0]``,
     support ``[1, 1, 0]``, predicted ``[0, 1, 1]``; 2 rows, 2 predicted, 0 exact,
-    Hamming score 4/6.
+    Hamming score 4/6; and the matrix
+    ``[[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]]``.
     """
     arrays = csr_arrays(columns)
     n_rows = len(arrays[0]) - 1
@@ -345,51 +362,6 @@ def package_counts(
         tp=tp, support=support, predicted=predicted, labels=codes, summary=summary,
         matrix=matrix,
     )
-
-
-def multilabel_confusion(
-    columns: LabelSetColumns,
-    threshold: float,
-    n_labels: int,
-    mask: np.ndarray | None = None,
-    labels: np.ndarray | Sequence[int] | None = None,
-) -> np.ndarray:
-    """Which labels are predicted in place of which: a (K+1)x(K+1) count matrix.
-
-    Arguments as for ``multilabel_counts``. Index K stands for None, and
-    ``counts[i][j]`` is read "rows where i is actual and j is kept-predicted".
-
-    Returns
-    -------
-    counts : int64 array of shape ``(K + 1, K + 1)``, rows actual, columns
-        predicted. With a class filter S the rows and columns of labels outside
-        S are 0 (``engine.metrics.submatrix`` then cuts them out).
-
-    Notes
-    -----
-    For every row of the view, with A its actual set and P its kept predicted
-    set (both restricted to S):
-
-    - each pair (i in A, j in P) adds 1 to ``[i][j]``; so the diagonal
-      ``[c][c]`` is TP of c, and ``[i][j]``, i != j, counts rows where j was
-      predicted alongside or instead of i;
-    - A empty, P not: each j in P adds 1 to ``[None][j]`` (a false positive of
-      j on a row without any actual label);
-    - P empty, A not: each i in A adds 1 to ``[i][None]`` (a false negative of
-      i on a row the model left without any prediction);
-    - both empty: 1 to ``[None][None]``.
-
-    A row adds ``|A| x |P|`` (or ``max(|A|, |P|, 1)`` when one is empty)
-    entries, so row sums are not supports and the total is not N, unlike the
-    multiclass matrix. There are no ratios here, hence no 0/0.
-
-    Example: actual ``[[0, 1], []]``, predicted ``[[1, 2], [2]]`` with
-    confidences ``[[0.9, 0.3], [0.8]]``, t = 0.5, K = 3 gives
-    ``[[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]]``.
-    """
-    counts = multilabel_counts(columns, threshold, n_labels, mask, labels, matrix=True)
-    assert counts.matrix is not None
-    return counts.matrix
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,7 @@
 ``match_rows`` flags the rows passing ``RowTests`` (a label actual or not,
 kept or not, either set empty, exact match) for
 ``engine.select.select_flagged`` to page; ``label_confidence`` and
-``top_confidence`` are the keys that order them; ``label_outcomes`` is one
-label's TP / FP / FN / TN on every row.
+``top_confidence`` are the keys that order them.
 """
 
 from __future__ import annotations
@@ -25,39 +24,6 @@ from evalql.engine.multilabel.columns import (
     joined,
 )
 from evalql.engine.multilabel.counts import filter_indicator, row_counts
-
-# Per (row, label) outcome codes of ``label_outcomes``; -1 is a row outside the view.
-OUTCOMES = ("TP", "FP", "FN", "TN")
-TP, FP, FN, TN = range(4)
-OUTSIDE = -1
-
-
-@jit
-def _label_outcomes(
-    actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence,
-    threshold, label, mask, use_mask, lo, hi,
-):
-    # The outcomes of rows lo .. hi-1.
-    out = np.empty(hi - lo, dtype=np.int8)
-    for i in range(lo, hi):
-        if use_mask and not mask[i]:
-            out[i - lo] = OUTSIDE
-            continue
-        is_actual = False
-        for j in range(actual_offsets[i], actual_offsets[i + 1]):
-            if actual_codes[j] == label:
-                is_actual = True
-                break
-        is_kept = False
-        for j in range(predicted_offsets[i], predicted_offsets[i + 1]):
-            if predicted_codes[j] == label:
-                is_kept = confidence[j] >= threshold
-                break
-        if is_actual:
-            out[i - lo] = TP if is_kept else FN
-        else:
-            out[i - lo] = FP if is_kept else TN
-    return out
 
 
 @inline_jit
@@ -157,7 +123,8 @@ class RowTests:
     - ``exact``: A equals P (True) or not (False).
 
     A label outside S is in no set: ``actual_has`` of it matches no row.
-    Example: the cell (i, None) of ``multilabel_confusion`` is
+    Example: the rows behind the cell (i, None) of the confusion matrix
+    (``multilabel_counts(..., matrix=True)``) are
     ``RowTests(actual_has=i, predicted_empty=True)``; label c's false
     positives are ``RowTests(actual_lacks=c, predicted_has=c)``.
     """
@@ -217,88 +184,6 @@ def match_rows(
         _match_sets, n_rows, *arrays, as_threshold(threshold), n_labels, selected,
         frozen(checks, np.int64), flags, use_mask,
     ))
-
-
-def exact_match_rows(
-    columns: LabelSetColumns,
-    threshold: float,
-    n_labels: int,
-    mask: np.ndarray | None = None,
-    labels: np.ndarray | Sequence[int] | None = None,
-) -> np.ndarray:
-    """Per row: is the kept predicted set equal to the actual set (on S)?
-
-    Returns a bool array of length N, False for rows outside the mask, so the
-    CORRECT rows are ``flatnonzero(result)`` and the INCORRECT ones
-    ``flatnonzero(mask & ~result)``. Its sum is ``summary.correct`` of
-    ``multilabel_counts`` with the same arguments. A row with neither actual
-    nor kept labels is an exact match.
-    """
-    return match_rows(columns, threshold, n_labels, RowTests(exact=True), mask, labels)
-
-
-def cell_rows(
-    columns: LabelSetColumns,
-    threshold: float,
-    n_labels: int,
-    actual: int,
-    predicted: int,
-    mask: np.ndarray | None = None,
-    labels: np.ndarray | Sequence[int] | None = None,
-) -> np.ndarray:
-    """Row positions (ascending, int64) behind one cell of ``multilabel_confusion``.
-
-    ``actual`` and ``predicted`` are label codes, -1 for None: (i, j) are the
-    rows with i actual and j kept; (i, -1) the rows with i actual and no kept
-    label; (-1, j) the rows with no actual label and j kept; (-1, -1) the rows
-    with neither. A row adds at most 1 to a cell (a row's codes are distinct),
-    so the length of the result is the cell's count at the same arguments.
-    """
-    tests = RowTests(
-        actual_has=actual if actual >= 0 else None,
-        actual_empty=True if actual < 0 else None,
-        predicted_has=predicted if predicted >= 0 else None,
-        predicted_empty=True if predicted < 0 else None,
-    )
-    inside = match_rows(columns, threshold, n_labels, tests, mask, labels)
-    return np.flatnonzero(inside).astype(np.int64)
-
-
-def label_outcomes(
-    columns: LabelSetColumns, threshold: float, label: int, mask: np.ndarray | None = None
-) -> np.ndarray:
-    """The outcome of one label on every row: an int8 array of length N.
-
-    Values are ``TP`` (0), ``FP`` (1), ``FN`` (2), ``TN`` (3) and ``OUTSIDE``
-    (-1) for rows outside the mask. Counting each value gives the label's
-    ``label_counts`` entries at the same threshold and mask.
-    """
-    arrays = csr_arrays(columns)
-    n_rows = len(arrays[0]) - 1
-    flags, use_mask = row_mask(mask, n_rows)
-    return joined(map_rows(
-        _label_outcomes, n_rows, *arrays, as_threshold(threshold), np.int32(label), flags,
-        use_mask,
-    ))
-
-
-def label_outcome_rows(
-    columns: LabelSetColumns,
-    threshold: float,
-    label: int,
-    outcome: str,
-    mask: np.ndarray | None = None,
-) -> np.ndarray:
-    """Row positions (ascending, int64) where ``label`` has ``outcome``.
-
-    ``outcome`` is one of "TP", "FP", "FN", "TN". Example: for actual
-    ``[[0], [1], []]`` and predicted ``[[0], [0], []]`` (all kept), label 0 has
-    TP at ``[0]``, FP at ``[1]`` and TN at ``[2]``.
-    """
-    if outcome not in OUTCOMES:
-        raise ValueError(f"outcome has to be one of {OUTCOMES}, got {outcome!r}")
-    outcomes = label_outcomes(columns, threshold, label, mask)
-    return np.flatnonzero(outcomes == OUTCOMES.index(outcome)).astype(np.int64)
 
 
 def label_confidence(columns: LabelSetColumns, label: int) -> np.ndarray:

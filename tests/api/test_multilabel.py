@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
-from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
     hamming_loss,
-    precision_recall_fscore_support,
     roc_auc_score,
 )
 from sklearn.preprocessing import MultiLabelBinarizer
@@ -23,6 +20,7 @@ from starlette.testclient import TestClient
 from evalql.api.app import create_app
 from evalql.api.views import label_set_index
 from evalql.storage.ingest import IngestOptions, ingest_table
+from tests.oracle import sklearn_prf
 
 LABELS = ["billing", "bug", "refund", "urgent"]
 
@@ -87,12 +85,10 @@ def test_multilabel_metrics_equal_scikit_learn(served, t, labels, channel) -> No
     assert m["hammingScore"] == pytest.approx(1 - hamming_loss(y[:, columns], p[:, columns]))
     assert m["accuracy"] == m["hammingScore"]
     assert m["subsetAccuracy"] == pytest.approx(accuracy_score(y[:, columns], p[:, columns]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        for key, average, metric in (("macro", "macro", 2), ("micro", "micro", 2), ("weighted", "weighted", 0)):
-            expected = precision_recall_fscore_support(y, p, labels=columns, average=average)[metric]
-            assert m[key] == pytest.approx(expected), key
-        per = precision_recall_fscore_support(y, p, labels=columns, average=None)
+    for key, average, metric in (("macro", "macro", 2), ("micro", "micro", 2), ("weighted", "weighted", 0)):
+        expected = sklearn_prf(y, p, columns, average)[metric]
+        assert m[key] == pytest.approx(expected), key
+    per = sklearn_prf(y, p, columns, None)
     for i, row in enumerate(m["perLabel"]):
         assert row["support"] == per[3][i]
         assert row["tp"] + row["fp"] + row["fn"] + row["tn"] == keep.sum()

@@ -3,14 +3,9 @@ walk through every page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
-import pytest
 from hypothesis import strategies as st
 
-from evalql.engine import jit
 from evalql.engine.select import ANY_RELATION, NO_CURSOR, OTHER_LABEL, SAME_LABEL, Predicate
 from tests.engine.strategies import View
 
@@ -44,15 +39,6 @@ def naive_rows(view: View, predicate: Predicate, descending: bool, mask=None) ->
         found.append(i)
     sign = -1 if descending else 1
     return sorted(found, key=lambda i: (sign * float(view.confidence[i]), i))
-
-
-@contextmanager
-def rows_cut_into(ranges: int) -> Iterator[None]:
-    """Scans cut into ``ranges`` ranges of rows whatever their number, so that
-    merging the ranges' heaps is exercised on small inputs and on one core."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jit, "n_chunks", lambda n_rows: ranges)
-        yield
 
 
 def walk(select, limit: int) -> tuple[list[int], list[int]]:

@@ -8,8 +8,10 @@ confidence stored as float32(0.7) meets a threshold of 0.7) or anywhere in
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -18,7 +20,12 @@ from hypothesis.extra import numpy as hnp
 from evalql.engine.confusion import confusion_counts
 from tests.naive import abstain
 
+# CI also runs tests/engine as plain Python (NUMBA_DISABLE_JIT=1, .ci/run),
+# where the point is to run every kernel line: a few examples do that.
+JIT_DISABLED = bool(numba.config.DISABLE_JIT) or os.environ.get("NUMBA_DISABLE_JIT") == "1"
 SETTINGS = settings(max_examples=150, deadline=None)
+# For tests whose examples cost more (paging walks, several kernels at once).
+FEW = settings(max_examples=60, deadline=None)
 
 ROUND_VALUES = (0.0, 0.25, 0.5, 0.7, 1.0)
 # float32-exact versions of the round values, so hnp.arrays accepts them.
@@ -62,6 +69,11 @@ def views(draw: st.DrawFn, min_rows: int = 0, max_rows: int = 300) -> View:
         threshold=draw(THRESHOLDS),
         n_labels=n_labels,
     )
+
+
+def masks(n_rows: int) -> st.SearchStrategy[np.ndarray | None]:
+    """No row mask, or a random one."""
+    return st.none() | hnp.arrays(np.bool_, n_rows)
 
 
 @st.composite

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from evalql.engine.averaging import AVERAGED_METRICS, AVERAGES, average
 from evalql.engine.metrics import PER_LABEL, label_counts, summary
-from tests.engine.oracle import sklearn_prf
 from tests.engine.strategies import SETTINGS, View, class_filters, names, views
+from tests.oracle import assert_averages_match
 
 
 @SETTINGS
@@ -22,14 +22,7 @@ def test_macro_micro_and_weighted_averages_match_scikit_learn(
 ) -> None:
     labels = data.draw(class_filters(view.n_labels))
     c = label_counts(view.counts(), labels)
-    y_true, y_pred = names(view.actual), names(view.answers())
-    for how in AVERAGES:
-        expected = sklearn_prf(y_true, y_pred, names(labels), how.lower())
-        for metric, value in zip(AVERAGED_METRICS, expected[:3], strict=True):
-            assert average(metric, c, how) == pytest.approx(value, rel=0, abs=1e-12), (
-                metric,
-                how,
-            )
+    assert_averages_match(c, names(view.actual), names(view.answers()), names(labels))
 
 
 @SETTINGS
@@ -121,3 +114,17 @@ def test_unknown_metric_or_average_is_refused_with_the_valid_options() -> None:
         average("f1", c, "SAMPLES")
     with pytest.raises(ValueError, match="metric has to be one of"):
         average("accuracy", c, "MACRO")
+
+
+def test_a_class_filter_without_labels_averages_to_zero() -> None:
+    counts = View(
+        actual=np.array([0, 1], dtype=np.int32),
+        predicted=np.array([0, 0], dtype=np.int32),
+        confidence=np.ones(2, dtype=np.float32),
+        threshold=0.0,
+        n_labels=2,
+    ).counts()
+    nothing = label_counts(counts, np.array([], dtype=np.intp))
+    for metric in AVERAGED_METRICS:
+        for how in AVERAGES:
+            assert average(metric, nothing, how) == 0.0, (metric, how)

@@ -3,16 +3,12 @@ against plain NumPy and the confusion counts of each slice's rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from evalql.engine import jit
-from evalql.engine.arrays import columns, frozen, row_mask
+from evalql.engine.arrays import frozen
 from evalql.engine.breakdown import (
     _binned_counts,
     _code_counts,
@@ -26,9 +22,8 @@ from evalql.engine.breakdown import (
 )
 from evalql.engine.confusion import as_threshold, confusion_counts
 from evalql.engine.histogram import bin_scale
-from evalql.engine.jit import chunk_bounds
-
-FEW = settings(max_examples=60, deadline=None)
+from tests.engine.ranges import assert_summed, random_columns, rows_cut_into
+from tests.engine.strategies import FEW
 
 
 def test_groups_count_rows_and_confusion_matrices() -> None:
@@ -66,37 +61,24 @@ def test_groups_count_rows_and_confusion_matrices() -> None:
 def test_every_cut_of_the_rows_into_ranges_gives_the_same_counts(
     n: int, chunks: int, seed: int
 ) -> None:
-    # Calls the kernels range by range, so merging the ranges' results is
-    # exercised even on one core; the mask leaves the first ranges without a
-    # row, whose bounds the merge must ignore.
-    rng = np.random.default_rng(seed)
-    k = 3
-    actual, predicted, confidence = columns(
-        rng.integers(-1, k, n), rng.integers(-1, k, n), rng.random(n)
-    )
+    rng, k = np.random.default_rng(seed), 3
+    c = random_columns(rng, n, k)
     codes = frozen(rng.integers(-1, 4, n), np.int32)
     values = frozen(np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)), np.float64)
     valid = frozen(rng.random(n) > 0.1, np.bool_)
-    mask = row_mask((rng.random(n) > 0.3) & (np.arange(n) > n // 2), n)
-    every = frozen(np.ones(k + 1), np.bool_)
     edges = frozen(np.linspace(-1, 1, 5), np.float64)
     threshold = as_threshold(0.5)
-    bounds = chunk_bounds(n, chunks)
-
-    def summed(kernel: Callable[..., Any], *args: Any) -> None:
-        parts = [kernel(*args, lo, hi) for lo, hi in bounds]
-        np.testing.assert_array_equal(sum(parts), kernel(*args, 0, n))
-
-    summed(_code_counts, codes, 4, actual, every, k, *mask)
-    summed(_binned_counts, values, valid, True, edges, bin_scale(edges), actual, every, k, *mask)
-    summed(_confusion_by_code, codes, 4, actual, predicted, confidence, threshold, k, *mask)
-    summed(_confusion_by_bin, values, valid, True, edges, bin_scale(edges), actual, predicted,
-           confidence, threshold, k, *mask)
-    seen = values[valid & mask[0] & ~np.isnan(values)]
+    assert_summed(_code_counts, n, chunks, codes, 4, c.actual, c.every, k, *c.mask)
+    assert_summed(_binned_counts, n, chunks, values, valid, True, edges, bin_scale(edges),
+                  c.actual, c.every, k, *c.mask)
+    assert_summed(_confusion_by_code, n, chunks, codes, 4, c.actual, c.predicted, c.confidence,
+                  threshold, k, *c.mask)
+    assert_summed(_confusion_by_bin, n, chunks, values, valid, True, edges, bin_scale(edges),
+                  c.actual, c.predicted, c.confidence, threshold, k, *c.mask)
+    seen = values[valid & c.mask[0] & ~np.isnan(values)]
     expected = (seen.min(), seen.max()) if len(seen) else None
-    with pytest.MonkeyPatch.context() as patch:  # value_range cut into `chunks` ranges
-        patch.setattr(jit, "n_chunks", lambda n_rows: chunks)
-        assert value_range(values, valid, actual, every, mask[0]) == expected
+    with rows_cut_into(chunks):
+        assert value_range(values, valid, c.actual, c.every, c.mask[0]) == expected
 
 
 def test_integer_bin_edges_are_the_bounds_a_filter_means_clamped_to_int64() -> None:
@@ -108,3 +90,31 @@ def test_integer_bin_edges_are_the_bounds_a_filter_means_clamped_to_int64() -> N
         -(2**63), 0, 2**63 - 1,
     ]
     assert bin_edges(np.array([0.5, 1.5]), np.dtype(np.float64)).tolist() == [0.5, 1.5]
+
+
+def test_the_docstring_examples_hold_and_no_actual_column_keeps_every_row() -> None:
+    # No actual column (a split breaking down rows it has no labels for).
+    codes = np.array([0, 1, 1, -1], dtype=np.int32)
+    assert code_counts(codes, 2, None, None).tolist() == [1, 2, 1]
+    values = np.array([3, 1, 7])
+    assert value_range(values, np.array([True, True, False]), None, None) == (1, 3)
+    assert binned_counts(np.array([1, 2, 5]), None, np.array([1.0, 3.0, 5.0]), None,
+                         None).tolist() == [2, 1, 0]
+
+
+def test_columns_of_another_length_are_refused() -> None:
+    n, k = 4, 2
+    actual = predicted = np.zeros(n, dtype=np.int32)
+    confidence = np.ones(n, dtype=np.float32)
+    every = np.ones(k + 1, dtype=bool)
+    values, edges = np.arange(n), np.array([0.0, 2.0, 4.0])
+    with pytest.raises(ValueError, match="valid has to be as long as the values"):
+        value_range(values, np.ones(n + 1, dtype=bool), actual, every)
+    with pytest.raises(ValueError, match="actual has to be as long as the values"):
+        binned_counts(values, None, edges, actual[:2], every)
+    with pytest.raises(ValueError, match="values have to be as long as the columns"):
+        confusion_by_bin(values[:2], None, edges, actual, predicted, confidence, 0.5, k)
+    with pytest.raises(ValueError, match="codes have to be as long as the columns"):
+        confusion_by_code(codes=np.zeros(n + 1, np.int32), n_codes=1, actual=actual,
+                          predicted=predicted, confidence=confidence, threshold=0.5,
+                          n_labels=k)

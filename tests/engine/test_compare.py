@@ -6,7 +6,7 @@ import numpy as np
 
 from evalql.engine.compare import FIXED, REGRESSED, Columns, changed_rows, count_changes
 from evalql.engine.select import NO_CURSOR
-from tests.engine.pages import rows_cut_into
+from tests.engine.ranges import rows_cut_into
 
 
 def test_changes_are_counted_and_listed_by_position() -> None:

@@ -1,18 +1,9 @@
-"""engine.confusion against the naive reference and a NumPy bincount reference.
-
-Also run as plain Python with NUMBA_DISABLE_JIT=1 (the last test), so the
-kernels' lines are exercised outside Numba too.
-"""
+"""engine.confusion against the naive reference and a NumPy bincount reference."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -24,15 +15,13 @@ from evalql.engine.confusion import (
     _confusion_counts,
     as_threshold,
     confusion_counts,
+    kept_predictions,
     label_totals,
 )
 from evalql.engine.jit import CORES, chunk_bounds, map_ranges, n_chunks
 from evalql.engine.metrics import Totals
 from tests.engine.strategies import ROUND_VALUES, SETTINGS, View, views
 from tests.naive import naive_confusion
-
-ROOT = Path(__file__).resolve().parents[2]
-JIT_DISABLED = bool(numba.config.DISABLE_JIT) or os.environ.get("NUMBA_DISABLE_JIT") == "1"
 
 
 def bincount_confusion(view: View, mask: np.ndarray | None = None) -> np.ndarray:
@@ -175,24 +164,6 @@ def test_as_threshold_rounds_to_float32() -> None:
     assert isinstance(as_threshold(0.7), np.float32)
 
 
-@pytest.mark.skipif(not JIT_DISABLED, reason="only meaningful with NUMBA_DISABLE_JIT=1")
-def test_with_the_jit_disabled_the_kernels_are_plain_python_functions() -> None:
-    assert not isinstance(_confusion_counts, numba.core.dispatcher.Dispatcher)
-
-
-@pytest.mark.skipif(JIT_DISABLED, reason="already running as plain Python")
-def test_kernels_pass_these_tests_as_plain_python_with_the_jit_disabled() -> None:
-    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
-    command = "-m pytest tests/engine/test_confusion.py -q -p no:cacheprovider -rs".split()
-    result = subprocess.run(
-        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    # Only this test is skipped there: the plain-Python check above did run.
-    skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
-    assert len(skipped) == 1 and "already running as plain Python" in skipped[0], result.stdout
-
-
 @SETTINGS
 @given(views(), st.booleans())
 def test_label_totals_equal_the_sums_of_the_confusion_matrix(view: View, masked: bool) -> None:
@@ -203,3 +174,11 @@ def test_label_totals_equal_the_sums_of_the_confusion_matrix(view: View, masked:
     )
     for name in ("tp", "actual", "predicted", "abstained"):
         np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+
+
+def test_kept_predictions_follow_the_kernels_rule() -> None:
+    # The docstring's example, and the rule at large against the matrix.
+    assert kept_predictions([0, 1, -1], [0.9, 0.2, 1.0], 0.5).tolist() == [True, False, False]
+    view = large_view(n_rows=500, n_labels=3, threshold=0.7, seed=4)
+    kept = kept_predictions(view.predicted, view.confidence, view.threshold)
+    assert kept.sum() == view.counts()[:, :-1].sum()

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from evalql.engine.confusion import confusion_counts
 from evalql.engine.curves import (
@@ -18,14 +17,10 @@ from evalql.engine.curves import (
 )
 from evalql.engine.index import ThresholdIndex
 from evalql.engine.metrics import Totals
-from tests.engine.strategies import SETTINGS, THRESHOLDS, View, views
+from tests.engine.strategies import SETTINGS, THRESHOLDS, View, masks, views
 
 # Sorted thresholds, with repeats and round values that meet confidences exactly.
 THRESHOLD_LISTS = st.lists(THRESHOLDS, min_size=1, max_size=12).map(sorted)
-
-
-def masks(n: int) -> st.SearchStrategy[np.ndarray]:
-    return hnp.arrays(np.bool_, n)
 
 
 def assert_totals_equal(counts: ThresholdCounts, j: int, matrix: np.ndarray) -> None:
@@ -40,15 +35,18 @@ def scan(view: View, t: float, mask: np.ndarray | None = None) -> np.ndarray:
 
 @SETTINGS
 @given(data=st.data(), view=views(), thresholds=THRESHOLD_LISTS)
-def test_one_scan_gives_the_totals_of_every_threshold_with_and_without_a_mask(
+def test_one_scan_gives_the_totals_and_matrices_of_every_threshold_as_one_scan_each(
     data: st.DataObject, view: View, thresholds: list[float]
 ) -> None:
-    mask = data.draw(st.none() | masks(len(view.actual)))
-    counts = threshold_counts(
-        view.actual, view.predicted, view.confidence, np.array(thresholds), view.n_labels, mask
-    )
+    mask = data.draw(masks(len(view.actual)))
+    columns = (view.actual, view.predicted, view.confidence, np.array(thresholds), view.n_labels)
+    counts = threshold_counts(*columns, mask)
+    matrices = confusion_counts_at(*columns, mask)
+    assert matrices.shape == (len(thresholds), view.n_labels + 1, view.n_labels + 1)
     for j, t in enumerate(thresholds):
-        assert_totals_equal(counts, j, scan(view, t, mask))
+        expected = scan(view, t, mask)
+        assert_totals_equal(counts, j, expected)
+        np.testing.assert_array_equal(matrices[j], expected)
 
 
 @SETTINGS
@@ -60,20 +58,6 @@ def test_the_index_gives_the_totals_of_every_threshold(
     counts = index_threshold_counts(index, np.array(thresholds))
     for j, t in enumerate(thresholds):
         assert_totals_equal(counts, j, scan(view, t))
-
-
-@SETTINGS
-@given(data=st.data(), view=views(), thresholds=THRESHOLD_LISTS)
-def test_whole_matrices_at_several_thresholds_equal_one_scan_each(
-    data: st.DataObject, view: View, thresholds: list[float]
-) -> None:
-    mask = data.draw(st.none() | masks(len(view.actual)))
-    matrices = confusion_counts_at(
-        view.actual, view.predicted, view.confidence, np.array(thresholds), view.n_labels, mask
-    )
-    assert matrices.shape == (len(thresholds), view.n_labels + 1, view.n_labels + 1)
-    for j, t in enumerate(thresholds):
-        np.testing.assert_array_equal(matrices[j], scan(view, t, mask))
 
 
 def test_a_grid_threshold_equal_to_a_confidence_keeps_that_prediction() -> None:
@@ -116,3 +100,4 @@ def test_an_empty_view_has_zero_counts_at_every_threshold() -> None:
     empty = np.zeros(0, dtype=np.int32)
     counts = threshold_counts(empty, empty, np.zeros(0, np.float32), grid(3), 2)
     assert counts.totals(1).actual.sum() == 0 and counts.kept.shape == (3, 3)
+

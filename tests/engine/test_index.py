@@ -24,9 +24,13 @@ def test_index_counts_equal_scan_counts_at_any_threshold(view: View) -> None:
 def test_each_cell_run_is_ordered_by_confidence_then_position(view: View) -> None:
     index = ThresholdIndex.build(view.actual, view.predicted, view.confidence, view.n_labels)
     assert sorted(index.order.tolist()) == list(range(len(view.actual)))
+    size = view.n_labels + 1
+    # int64 cell offsets; an int32 row number and a float32 confidence a row
+    assert index.nbytes == 8 * (size * size + 1) + 8 * len(view.actual)
     for a in range(-1, view.n_labels):
         for p in range(-1, view.n_labels):
-            rows = index.order[index.cell(a, p)]
+            cell = (a % size) * size + p % size  # None (-1) is index K
+            rows = index.order[index.offsets[cell]:index.offsets[cell + 1]]
             assert np.all(view.actual[rows] == a) and np.all(view.predicted[rows] == p)
             keys = [(-float(view.confidence[r]), int(r)) for r in rows]
             assert keys == sorted(keys)

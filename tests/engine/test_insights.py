@@ -47,3 +47,13 @@ def test_a_high_abstention_rate_is_reported_as_info() -> None:
     found = insights(counts, label_counts(counts, np.arange(2)), summary(counts), 0)
     [abstention] = [f for f in found if f.kind == "abstention"]
     assert abstention.value == 0.5 and abstention.rows == 50 and abstention.severity == "info"
+
+
+def test_many_rows_without_ground_truth_are_reported_as_info() -> None:
+    # 30 rows, 6 of them unlabeled (20%): above the 5% share, over enough rows.
+    counts = np.array([[24, 0], [6, 0]])
+    found = insights(counts, label_counts(counts, np.arange(1)), summary(counts), 6)
+    [unlabeled] = [f for f in found if f.kind == "unlabeled"]
+    assert unlabeled.value == 0.2 and unlabeled.rows == 6 and unlabeled.severity == "info"
+    few = insights(counts, label_counts(counts, np.arange(1)), summary(counts), 1)
+    assert [f for f in few if f.kind == "unlabeled"] == []

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from sklearn.metrics import accuracy_score, confusion_matrix, multilabel_confusion_matrix
+from sklearn.metrics import accuracy_score, confusion_matrix
 
 from evalql.engine.metrics import (
     PER_LABEL,
@@ -25,9 +25,9 @@ from evalql.engine.metrics import (
     submatrix,
     summary,
 )
-from tests.engine.oracle import sklearn_prf
 from tests.engine.strategies import NONE_NAME, SETTINGS, View, class_filters, names, views
 from tests.naive import naive_summary
+from tests.oracle import assert_outcomes_match, assert_per_label_matches
 
 # Two different sentinels: with one, a row with actual None and predicted None
 # would look correct to accuracy_score, and SPEC says it never is.
@@ -50,44 +50,16 @@ def crafted_view() -> View:
 
 @SETTINGS
 @given(data=st.data(), view=views(min_rows=1))
-def test_per_label_precision_recall_f1_and_support_match_scikit_learn(
-    data: st.DataObject, view: View
-) -> None:
+def test_per_label_counts_and_values_match_scikit_learn(data: st.DataObject, view: View) -> None:
     labels = data.draw(class_filters(view.n_labels))
     c = label_counts(view.counts(), labels)
-    expected = sklearn_prf(names(view.actual), names(view.answers()), names(labels), None)
-    undefined = {
-        "precision": c.tp + c.fp == 0,
-        "recall": c.tp + c.fn == 0,
-        "f1": c.tp + c.fp + c.fn == 0,
-    }
-    for metric, sklearn_values in zip(("precision", "recall", "f1"), expected[:3], strict=True):
-        values = PER_LABEL[metric](c)
-        # null exactly where the counts make it 0/0, where sklearn says 0.0
-        np.testing.assert_array_equal(np.isnan(values), undefined[metric], err_msg=metric)
-        np.testing.assert_allclose(
-            np.nan_to_num(values), sklearn_values, rtol=0, atol=1e-12, err_msg=metric
-        )
-    np.testing.assert_array_equal(c.support, expected[3])
-
-
-@SETTINGS
-@given(data=st.data(), view=views(min_rows=1))
-def test_per_label_tp_fp_fn_tn_match_multilabel_confusion_matrix(
-    data: st.DataObject, view: View
-) -> None:
-    labels = data.draw(class_filters(view.n_labels))
-    c = label_counts(view.counts(), labels)
-    mcm = multilabel_confusion_matrix(
-        names(view.actual), names(view.answers()), labels=names(labels)
-    )
-    np.testing.assert_array_equal(c.tn, mcm[:, 0, 0])
-    np.testing.assert_array_equal(c.fp, mcm[:, 0, 1])
-    np.testing.assert_array_equal(c.fn, mcm[:, 1, 0])
-    np.testing.assert_array_equal(c.tp, mcm[:, 1, 1])
+    y_true, y_pred = names(view.actual), names(view.answers())
+    assert_outcomes_match(c, y_true, y_pred, names(labels))
     np.testing.assert_array_equal(c.predicted, c.tp + c.fp)
+    # per-label accuracy: (TP + TN) / every row of the view
     n = view.actual.shape[0]
-    np.testing.assert_allclose(accuracy(c), (mcm[:, 0, 0] + mcm[:, 1, 1]) / n, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(accuracy(c), (c.tp + c.tn) / n, rtol=0, atol=1e-12)
+    assert_per_label_matches(c, y_true, y_pred, names(labels))
 
 
 def test_a_label_never_predicted_has_null_precision_but_a_zero_f1() -> None:
@@ -107,10 +79,7 @@ def test_a_label_never_predicted_has_null_precision_but_a_zero_f1() -> None:
     assert math.isnan(r[2]) and not math.isnan(p[2])  # no support
     # F1 from counts: 2TP / (2TP + FP + FN) is 0, not null, when TP = 0
     assert f[1] == 0.0 and f[2] == 0.0
-    expected = sklearn_prf(names(view.actual), names(view.answers()), ["L0", "L1", "L2"], None)
-    np.testing.assert_allclose(np.nan_to_num(p), expected[0], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(np.nan_to_num(r), expected[1], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(f, expected[2], rtol=0, atol=1e-12)
+    assert_per_label_matches(c, names(view.actual), names(view.answers()), ["L0", "L1", "L2"])
 
 
 def test_unlabeled_predictions_are_false_positives_and_abstentions_false_negatives() -> None:
@@ -265,3 +234,11 @@ def test_divide_fills_zero_denominators_with_nan_without_a_warning() -> None:
     result = divide([1, 0, 3], [2, 0, 0])
     assert result[0] == 0.5 and np.isnan(result[1:]).all()
     assert math.isnan(float(divide(0, 0))) and float(divide(3, 4)) == 0.75
+
+
+def test_a_multiclass_summary_answers_the_multilabel_ratios_too() -> None:
+    # One label a row: the exact-match ratio is the accuracy, and the Hamming
+    # score is for multilabel views only.
+    s = summary(crafted_view().counts())
+    assert s.subset_accuracy == s.accuracy == 0.5
+    assert math.isnan(s.hamming_score)

@@ -24,7 +24,7 @@ from evalql.engine.ranking import (
     threshold_for_precision,
     top_k_hits,
 )
-from tests.engine.strategies import CONFIDENCES, SETTINGS, View, views
+from tests.engine.strategies import CONFIDENCES, SETTINGS, View, masks, views
 
 
 @st.composite
@@ -33,10 +33,6 @@ def scored_views(draw: st.DrawFn) -> tuple[View, np.ndarray]:
     view = draw(views())
     shape = (len(view.actual), view.n_labels)
     return view, draw(hnp.arrays(np.float32, shape, elements=CONFIDENCES))
-
-
-def masks(n: int) -> st.SearchStrategy[np.ndarray | None]:
-    return st.none() | hnp.arrays(np.bool_, n)
 
 
 def assert_matches_scikit_learn(
@@ -194,3 +190,11 @@ def test_top_k_with_a_class_filter_counts_only_its_rows() -> None:
     actual = np.array([0, 0, 1], dtype=np.int32)
     assert top_k_hits(scores, actual, 1, selected=np.array([0])) == (1, 2)
     assert top_k_hits(scores, actual, 1, selected=np.array([1])) == (0, 1)
+
+
+def test_scores_that_are_not_one_row_a_label_are_refused() -> None:
+    actual = np.zeros(3, dtype=np.int32)
+    with pytest.raises(ValueError, match=r"scores have to be an \(N, K\) matrix"):
+        rank_by_scores(np.zeros((2, 2), np.float32), actual, np.array([0]))
+    with pytest.raises(ValueError, match=r"scores have to be an \(N, K\) matrix"):
+        top_k_hits(np.zeros(3, np.float32), actual, 1)

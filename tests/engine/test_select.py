@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from evalql.engine.select import (
     NO_CURSOR,
+    SAME_LABEL,
     Predicate,
+    _heap_push_bounded,
     confidence_bits,
     select_by_scan,
     select_flagged,
 )
-from tests.engine.pages import naive_rows, predicates, rows_cut_into, walk
-from tests.engine.strategies import View, views
-
-FEW = settings(max_examples=60, deadline=None)
+from tests.engine.pages import naive_rows, predicates, walk
+from tests.engine.ranges import rows_cut_into
+from tests.engine.strategies import FEW, View, views
 
 
 @FEW
@@ -90,3 +91,26 @@ def test_rank_order_sorts_by_the_given_bits_then_position() -> None:
         codes, codes, confidence, rank, 0.0, Predicate.every(1), False, NO_CURSOR, 10
     )
     assert page.rows.tolist() == [1, 3, 0, 2]
+
+
+@FEW
+@given(st.lists(st.integers(-(2**62), 2**62), unique=True, max_size=40), st.integers(1, 8))
+def test_a_bounded_heap_keeps_the_smallest_keys_whatever_their_order(
+    keys: list[int], cap: int
+) -> None:
+    heap = np.empty(cap, dtype=np.int64)
+    size = np.int64(0)
+    for key in keys:
+        size = _heap_push_bounded(heap, size, np.int64(key))
+    assert sorted(heap[:size].tolist()) == sorted(keys)[:cap]
+    if size:  # a max-heap: its top is the largest key it keeps
+        assert heap[0] == max(heap[:size])
+
+
+def test_predicates_matching_differently_have_different_fingerprints() -> None:
+    every = Predicate.every(2)
+    assert every.fingerprint() == Predicate.every(2).fingerprint()
+    no_none = Predicate(every.actual_ok, np.array([True, True, False]))
+    same_label = Predicate(every.actual_ok, every.predicted_ok, SAME_LABEL)
+    prints = {p.fingerprint() for p in (every, no_none, same_label)}
+    assert len(prints) == 3

@@ -4,7 +4,7 @@ rows a naive filter-and-sort finds, in the same order, and agrees with the scan.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from evalql.engine.confusion import confusion_counts
@@ -18,9 +18,7 @@ from evalql.engine.select import (
 )
 from evalql.engine.select_index import select_from_index
 from tests.engine.pages import naive_rows, predicates, walk
-from tests.engine.strategies import View, views
-
-FEW = settings(max_examples=60, deadline=None)
+from tests.engine.strategies import FEW, View, views
 
 
 @FEW

@@ -1,6 +1,6 @@
 """What the multilabel engine tests share: random views (rows of label sets
-at a threshold), their scikit-learn indicator matrices, and a vectorised
-reference on large random inputs.
+at a threshold), their scikit-learn indicator matrices, CSR columns built
+from Python lists, and a vectorised reference on large random inputs.
 
 scikit-learn sees a view as MultiLabelBinarizer(classes=labels) matrices of
 the actual sets (Y) and the kept predicted sets (P); a class filter S is
@@ -10,33 +10,59 @@ the row-level ones.
 
 from __future__ import annotations
 
-import os
-import warnings
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import numba
 import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from evalql.engine.jit import chunk_bounds
-from evalql.engine.multilabel.columns import LabelSets
-from evalql.engine.multilabel.counts import multilabel_counts
-from tests.engine.strategies import CONFIDENCES, ROUND_VALUES, THRESHOLDS
+from evalql.engine.arrays import row_mask
+from evalql.engine.confusion import as_threshold
+from evalql.engine.jit import CORES, n_chunks
+from evalql.engine.multilabel.columns import LabelSets, csr_arrays, filter_flags
+from evalql.engine.multilabel.counts import MultilabelCounts, multilabel_counts
+from tests.engine.strategies import (
+    CONFIDENCES,
+    JIT_DISABLED,
+    ROUND_VALUES,
+    THRESHOLDS,
+    class_filters,
+    masks,
+)
 from tests.naive import kept
 
-ROOT = Path(__file__).resolve().parents[3]
-JIT_DISABLED = bool(numba.config.DISABLE_JIT) or os.environ.get("NUMBA_DISABLE_JIT") == "1"
 # As plain Python the point is to run every kernel line, which a few examples do.
 SETTINGS = settings(max_examples=25 if JIT_DISABLED else 100, deadline=None)
 
+
+def label_sets(
+    actual: Sequence[Sequence[int]],
+    predicted: Sequence[Sequence[int]],
+    confidence: Sequence[Sequence[float]] | None = None,
+) -> LabelSets:
+    """CSR columns from rows of label codes; ``confidence`` defaults to 1.0.
+
+    ``label_sets([[0, 2], []], [[2, 1], []], [[0.9, 0.3], []])`` is two rows:
+    actual {0, 2} predicted {2: 0.9, 1: 0.3}; then nothing and nothing.
+    """
+    if confidence is None:
+        confidence = [[1.0] * len(row) for row in predicted]
+
+    def offsets(rows: Sequence[Sequence[object]]) -> np.ndarray:
+        return np.cumsum([0, *(len(row) for row in rows)], dtype=np.int64)
+
+    def flat(rows: Sequence[Sequence[float]], dtype: type[np.generic]) -> np.ndarray:
+        return np.array([value for row in rows for value in row], dtype=dtype)
+
+    return LabelSets(
+        actual_offsets=offsets(actual),
+        actual_codes=flat(actual, np.int32),
+        predicted_offsets=offsets(predicted),
+        predicted_codes=flat(predicted, np.int32),
+        predicted_confidence=flat(confidence, np.float32),
+    )
 
 
 @dataclass(frozen=True)
@@ -51,11 +77,19 @@ class MultilabelView:
 
     @property
     def sets(self) -> LabelSets:
-        return LabelSets.from_lists(self.actual, self.predicted, self.confidence)
+        return label_sets(self.actual, self.predicted, self.confidence)
 
     @property
     def n_rows(self) -> int:
         return len(self.actual)
+
+    def rows(self, mask: np.ndarray | None = None) -> list[int]:
+        """The rows in the view: those the mask keeps, every row without one."""
+        return [i for i in range(self.n_rows) if mask is None or mask[i]]
+
+    def chosen(self, labels: list[int] | None = None) -> set[int]:
+        """The class filter S as a set: every label without one."""
+        return set(range(self.n_labels)) if labels is None else set(labels)
 
     def kept(self) -> list[list[int]]:
         """The predicted sets after dropping labels below the threshold."""
@@ -76,8 +110,14 @@ class MultilabelView:
 
     def counts(
         self, mask: np.ndarray | None = None, labels: list[int] | None = None, matrix: bool = False
-    ):
+    ) -> MultilabelCounts:
         return multilabel_counts(self.sets, self.threshold, self.n_labels, mask, labels, matrix)
+
+    def matrix(self, mask: np.ndarray | None = None, labels: list[int] | None = None) -> np.ndarray:
+        """The (K+1)x(K+1) confusion matrix, as a metrics page counts it."""
+        matrix = self.counts(mask, labels, matrix=True).matrix
+        assert matrix is not None
+        return matrix
 
 
 @st.composite
@@ -93,19 +133,34 @@ def multilabel_views(draw: st.DrawFn, min_rows: int = 0, max_rows: int = 40) -> 
     return MultilabelView(actual, predicted, confidence, draw(THRESHOLDS), n_labels)
 
 
-@st.composite
-def masks(draw: st.DrawFn, n_rows: int) -> np.ndarray | None:
-    """No mask, or a random row mask."""
-    if draw(st.booleans()):
-        return None
-    return draw(hnp.arrays(np.bool_, n_rows))
+def filters(
+    view: MultilabelView, optional: bool = True
+) -> st.SearchStrategy[tuple[list[int] | None, np.ndarray | None]]:
+    """A class filter for ``view`` (or, when ``optional``, none) and a row mask
+    (or none)."""
+    labels = class_filters(view.n_labels)
+    return st.tuples(st.none() | labels if optional else labels, masks(view.n_rows))
 
 
-def sklearn_prf(y: np.ndarray, p: np.ndarray, labels: list[int], average: str | None) -> tuple:
-    """scikit-learn with zero_division at its default; its 0/0 warning is expected."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        return precision_recall_fscore_support(y, p, labels=labels, average=average)
+@dataclass(frozen=True)
+class KernelInputs:
+    """A view's columns as its kernels take them, with a mask that leaves out
+    every third row and the class filter of every other label."""
+
+    arrays: tuple[np.ndarray, ...]
+    threshold: np.float32
+    selected: np.ndarray
+    mask: tuple[np.ndarray, bool]
+
+
+def kernel_inputs(view: MultilabelView) -> KernelInputs:
+    n = view.n_rows
+    return KernelInputs(
+        arrays=csr_arrays(view.sets),
+        threshold=as_threshold(view.threshold),
+        selected=filter_flags(np.arange(0, view.n_labels, 2), view.n_labels),
+        mask=row_mask(np.arange(n) % 3 != 0, n),
+    )
 
 
 def columns(matrix: np.ndarray, labels: list[int]) -> np.ndarray:
@@ -115,16 +170,9 @@ def columns(matrix: np.ndarray, labels: list[int]) -> np.ndarray:
     return picked.ravel() if len(labels) == 1 else picked
 
 
-def rows_in_view(view: MultilabelView, mask: np.ndarray | None) -> int:
-    return view.n_rows if mask is None else int(mask.sum())
-
-
-# --- per label and averages against scikit-learn -----------------------------
-
-
 def random_sets(n_rows: int, n_labels: int, seed: int) -> tuple[LabelSets, np.ndarray, np.ndarray]:
-    """About two labels a row on each side, with indicator matrices Y and the
-    predicted confidences (0 where not predicted) as a vectorised reference."""
+    """About two labels a row on each side, with the indicator matrix Y and the
+    predicted confidences (-1 where not predicted) as a vectorised reference."""
     rng = np.random.default_rng(seed)
     y = rng.random((n_rows, n_labels)) < 2 / n_labels
     predicted = rng.random((n_rows, n_labels)) < 2 / n_labels
@@ -147,23 +195,26 @@ def random_sets(n_rows: int, n_labels: int, seed: int) -> tuple[LabelSets, np.nd
     return sets, y, np.where(predicted, confidence, np.float32(-1))
 
 
-def each_range(
-    kernel: Callable[..., Any], n: int, chunks: int, *args: Any
-) -> tuple[list[Any], Any]:
-    """``kernel`` over ``chunks`` ranges of rows ``0..n`` one by one, and over all
-    of them at once: merging the ranges' results is then exercised even on a
-    machine with one core, and with more ranges than rows."""
-    return [kernel(*args, lo, hi) for lo, hi in chunk_bounds(n, chunks)], kernel(*args, 0, n)
+# Above one range's rows, so a scan runs in one range a core; as plain Python
+# fewer rows make the same comparison in a few seconds.
+LARGE_ROWS = 30_000 if JIT_DISABLED else 100_003
 
 
-def assert_summed(kernel: Callable[..., Any], n: int, chunks: int, *args: Any) -> None:
-    """The ranges' results, added up array by array, are the whole's."""
-    parts, whole = each_range(kernel, n, chunks, *args)
-    for i, one in enumerate(whole):
-        np.testing.assert_array_equal(sum(part[i] for part in parts), one)
+@dataclass(frozen=True)
+class LargeView:
+    """``LARGE_ROWS`` random rows of 7 labels, with a vectorised reference:
+    the indicator matrices of the actual (``y``) and kept (``p``) sets."""
+
+    sets: LabelSets
+    y: np.ndarray
+    p: np.ndarray
+    confidence: np.ndarray  # (N, 7), -1 where a label is not predicted
+    mask: np.ndarray
+    n_labels: int = 7
 
 
-def assert_joined(kernel: Callable[..., Any], n: int, chunks: int, *args: Any) -> None:
-    """The ranges' per-row results, joined in order, are the whole's."""
-    parts, whole = each_range(kernel, n, chunks, *args)
-    np.testing.assert_array_equal(np.concatenate(parts), whole)
+def large_view(threshold: float) -> LargeView:
+    sets, y, confidence = random_sets(LARGE_ROWS, n_labels=7, seed=7)
+    assert JIT_DISABLED or n_chunks(LARGE_ROWS) == CORES
+    mask = np.random.default_rng(8).random(LARGE_ROWS) < 0.6
+    return LargeView(sets, y, confidence >= np.float32(threshold), confidence, mask)

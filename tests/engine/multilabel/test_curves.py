@@ -7,10 +7,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalql.engine.arrays import frozen, row_mask
+from evalql.engine.arrays import frozen
 from evalql.engine.curves import as_thresholds, bucket_lookup
 from evalql.engine.histogram import bin_scale
-from evalql.engine.multilabel.columns import csr_arrays, filter_flags
 from evalql.engine.multilabel.counts import multilabel_counts
 from evalql.engine.multilabel.curves import (
     _multilabel_curve,
@@ -21,12 +20,12 @@ from evalql.engine.multilabel.curves import (
 from tests.engine.multilabel.sets import (
     SETTINGS,
     MultilabelView,
-    assert_summed,
-    each_range,
-    masks,
+    filters,
+    kernel_inputs,
     multilabel_views,
 )
-from tests.engine.strategies import THRESHOLDS, class_filters
+from tests.engine.ranges import assert_summed
+from tests.engine.strategies import THRESHOLDS
 
 
 @SETTINGS
@@ -34,8 +33,7 @@ from tests.engine.strategies import THRESHOLDS, class_filters
 def test_counts_at_many_thresholds_equal_the_counts_at_each(
     data: st.DataObject, view: MultilabelView
 ) -> None:
-    labels = data.draw(st.none() | class_filters(view.n_labels))
-    mask = data.draw(masks(view.n_rows))
+    labels, mask = data.draw(filters(view))
     thresholds = np.sort(np.array(data.draw(st.lists(THRESHOLDS, min_size=1, max_size=6))))
     curve = multilabel_threshold_counts(view.sets, thresholds, view.n_labels, mask, labels)
     for j, t in enumerate(thresholds):
@@ -51,9 +49,8 @@ def test_counts_at_many_thresholds_equal_the_counts_at_each(
 def test_the_pair_histogram_bins_every_predicted_pair_of_the_filters_labels(
     data: st.DataObject, view: MultilabelView
 ) -> None:
-    labels = data.draw(st.none() | class_filters(view.n_labels))
-    mask = data.draw(masks(view.n_rows))
-    chosen = set(range(view.n_labels)) if labels is None else set(labels)
+    labels, mask = data.draw(filters(view))
+    chosen = view.chosen(labels)
     edges = np.linspace(0, 1, 5).astype(np.float32)
     count, correct = pair_histogram(view.sets, edges, view.n_labels, mask, labels)
     expected = np.zeros((2, 4), dtype=np.int64)
@@ -73,14 +70,10 @@ def test_the_pair_histogram_bins_every_predicted_pair_of_the_filters_labels(
 def test_every_cut_of_the_rows_into_ranges_gives_the_same_curve_and_histogram(
     view: MultilabelView, chunks: int
 ) -> None:
-    n = view.n_rows
-    arrays = csr_arrays(view.sets)
-    mask = row_mask(np.arange(n) % 3 != 0, n)
-    selected = filter_flags(np.arange(0, view.n_labels, 2), view.n_labels)
+    n, k = view.n_rows, kernel_inputs(view)
     t = as_thresholds(np.sort([0.0, 0.5, view.threshold, 1.0]))
-    assert_summed(_multilabel_curve, n, chunks, *arrays, t, bucket_lookup(t), view.n_labels,
-                  selected, *mask)
+    assert_summed(_multilabel_curve, n, chunks, *k.arrays, t, bucket_lookup(t), view.n_labels,
+                  k.selected, *k.mask)
     edges = frozen(np.linspace(0, 1, 4), np.float32)
-    pairs = (*arrays, edges, bin_scale(edges), view.n_labels, selected, *mask)
-    parts, whole = each_range(_pair_histogram, n, chunks, *pairs)
-    np.testing.assert_array_equal(sum(parts), whole)
+    assert_summed(_pair_histogram, n, chunks, *k.arrays, edges, bin_scale(edges), view.n_labels,
+                  k.selected, *k.mask)

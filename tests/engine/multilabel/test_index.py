@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalql.engine import jit
 from evalql.engine.multilabel import index as multilabel_index
-from evalql.engine.multilabel.columns import LabelSets
 from evalql.engine.multilabel.counts import multilabel_counts
 from evalql.engine.multilabel.curves import multilabel_threshold_counts
 from evalql.engine.multilabel.index import LabelSetIndex
-from tests.engine.multilabel.sets import (
-    SETTINGS,
-    MultilabelView,
-    multilabel_views,
-)
+from tests.engine.multilabel.sets import SETTINGS, MultilabelView, label_sets, multilabel_views
+from tests.engine.ranges import rows_cut_into
 from tests.engine.strategies import THRESHOLDS
 
 
@@ -28,10 +22,17 @@ from tests.engine.strategies import THRESHOLDS
 def test_the_index_counts_exactly_what_a_scan_counts_at_any_threshold(
     data: st.DataObject, view: MultilabelView, block: int, ranges: int
 ) -> None:
-    with pytest.MonkeyPatch.context() as patch:  # built in `ranges` ranges side by side
-        patch.setattr(jit, "n_chunks", lambda n_rows: ranges)
+    with rows_cut_into(ranges):  # built in `ranges` ranges side by side
         index = LabelSetIndex.build(view.sets, view.n_labels, block=block)
     assert index is not None and index.block == block
+    # The docstring's memory: 8 bytes a prediction (confidence, row), 8 a row
+    # with a prediction, 8 a row that can be exact, the int32 checkpoints of
+    # K + 1 counts, and the int64 offsets of the K label runs.
+    checkpoints = len(index.checkpoints) + len(index.top_checkpoints)
+    assert index.nbytes == (
+        8 * len(view.sets.predicted_codes) + 8 * len(index.top_rows) + 8 * len(index.lo)
+        + 4 * (view.n_labels + 1) * checkpoints + 8 * (view.n_labels + 1)
+    )
     thresholds = np.sort(np.array(data.draw(st.lists(THRESHOLDS, min_size=1, max_size=4))))
     for t in thresholds:
         got = index.counts_at(float(t))
@@ -47,4 +48,4 @@ def test_the_index_counts_exactly_what_a_scan_counts_at_any_threshold(
 
 def test_an_index_whose_checkpoints_would_not_fit_is_not_built(monkeypatch) -> None:
     monkeypatch.setattr(multilabel_index, "INDEX_CHECKPOINT_BYTES", 16)
-    assert LabelSetIndex.build(LabelSets.from_lists([[0]], [[0]]), 40) is None
+    assert LabelSetIndex.build(label_sets([[0]], [[0]]), 40) is None

@@ -13,12 +13,8 @@ from evalql.engine.multilabel.counts import multilabel_counts
 from evalql.engine.multilabel.ranking import label_precision_steps, rank_label_sets
 from evalql.engine.multilabel.rows import label_confidence
 from evalql.engine.ranking import average_precision, roc_auc
-from tests.engine.multilabel.sets import (
-    SETTINGS,
-    MultilabelView,
-    masks,
-    multilabel_views,
-)
+from tests.engine.multilabel.sets import SETTINGS, MultilabelView, multilabel_views
+from tests.engine.strategies import masks
 
 
 @SETTINGS
