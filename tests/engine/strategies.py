@@ -21,11 +21,12 @@ from evalql.engine.confusion import confusion_counts
 from tests.naive import abstain
 
 # CI also runs tests/engine as plain Python (NUMBA_DISABLE_JIT=1, .ci/run),
-# where the point is to run every kernel line: a few examples do that.
+# where the point is to run every kernel line: fewer examples do that, and
+# keep that run within a few minutes on two cores.
 JIT_DISABLED = bool(numba.config.DISABLE_JIT) or os.environ.get("NUMBA_DISABLE_JIT") == "1"
-SETTINGS = settings(max_examples=150, deadline=None)
+SETTINGS = settings(max_examples=50 if JIT_DISABLED else 150, deadline=None)
 # For tests whose examples cost more (paging walks, several kernels at once).
-FEW = settings(max_examples=60, deadline=None)
+FEW = settings(max_examples=25 if JIT_DISABLED else 60, deadline=None)
 
 ROUND_VALUES = (0.0, 0.25, 0.5, 0.7, 1.0)
 # float32-exact versions of the round values, so hnp.arrays accepts them.
