@@ -11,7 +11,7 @@ warnings stay errors.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,11 +23,20 @@ from evalql.engine.averaging import AVERAGED_METRICS, AVERAGES, average
 from evalql.engine.metrics import PER_LABEL, LabelCounts
 
 
-def sklearn_prf(y_true: Any, y_pred: Any, labels: Sequence[Any], average: str | None) -> tuple:
-    """``precision_recall_fscore_support`` with ``zero_division`` at its default."""
+def quietly(metric: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """scikit-learn's answer, its warnings about 0/0 (the value it then
+    reports, 0.0 by default) and absent or lone classes silenced."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
-        return precision_recall_fscore_support(y_true, y_pred, labels=labels, average=average)
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        warnings.filterwarnings("ignore", "A single label was found")
+        warnings.filterwarnings("ignore", "No positive class found in y_true")
+        return metric(*args, **kwargs)
+
+
+def sklearn_prf(y_true: Any, y_pred: Any, labels: Sequence[Any], average: str | None) -> tuple:
+    """``precision_recall_fscore_support`` with ``zero_division`` at its default."""
+    return quietly(precision_recall_fscore_support, y_true, y_pred, labels=labels, average=average)
 
 
 def assert_outcomes_match(c: LabelCounts, y_true: Any, y_pred: Any, labels: Sequence[Any]) -> None:

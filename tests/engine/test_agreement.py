@@ -11,13 +11,11 @@ table does (tests/engine/test_metrics.py).
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (
     balanced_accuracy_score,
     cohen_kappa_score,
@@ -52,18 +50,10 @@ from evalql.engine.metrics import (
     submatrix,
 )
 from tests.engine.strategies import NONE_NAME, SETTINGS, View, class_filters, names, views
+from tests.oracle import quietly
 
 SKLEARN_WEIGHTS = {"NONE": None, "LINEAR": "linear", "QUADRATIC": "quadratic"}
 BETAS = st.sampled_from([0.0, 0.5, 1.0, 2.0, math.inf]) | st.floats(0, 10)
-
-
-def quietly(metric, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
-    """scikit-learn's answer, its warnings about 0/0 and absent or lone classes silenced."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
-        warnings.filterwarnings("ignore", "A single label was found")
-        return metric(*args, **kwargs)
 
 
 def judged(view: View, labels: list[int]) -> tuple[list[str], list[str]]:

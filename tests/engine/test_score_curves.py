@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from evalql.engine import score_curves
@@ -21,6 +18,7 @@ from evalql.engine.score_curves import (
     vertex_indices,
 )
 from tests.engine.strategies import CONFIDENCES, SETTINGS, View, views
+from tests.oracle import quietly
 
 POINTS = st.sampled_from([2, 3, 5, 101]) | st.integers(2, 400)
 
@@ -34,12 +32,9 @@ def scored_views(draw: st.DrawFn) -> tuple[View, np.ndarray]:
 
 def sklearn_curves(y: np.ndarray, score: np.ndarray) -> tuple:
     """Both curves, scikit-learn's warnings about a missing class silenced."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        warnings.filterwarnings("ignore", "No positive class found in y_true")
-        roc = roc_curve(y, score, drop_intermediate=False)
-        pr = precision_recall_curve(y, score)
-    return roc, pr
+    return quietly(roc_curve, y, score, drop_intermediate=False), quietly(
+        precision_recall_curve, y, score
+    )
 
 
 def assert_curves_match(steps: LabelSteps, y: np.ndarray, score: np.ndarray, points: int) -> None:
