@@ -19,7 +19,7 @@ import numpy as np
 from evalql.engine.agreement import f_beta_averages
 from evalql.engine.averaging import AVERAGES
 from evalql.engine.metrics import LabelCounts
-from evalql.engine.resample import resample_counts
+from evalql.engine.resample import estimated_seconds, resample_counts
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,16 @@ def cheapest_merge(average: str, beta: float) -> str:
     if average == "MICRO":
         return "POOLED"
     return "PAIRS" if average == "MACRO" and beta == 1 else "CELLS"
+
+
+def f_beta_interval_seconds(
+    counts: np.ndarray, labels: np.ndarray | None, average: str, resamples: int,
+    beta: float = 1.0,
+) -> float:
+    """What ``f_beta_interval`` will take on one core, by the resampling cost
+    model (``engine.resample.estimated_seconds``): for a caller to refuse a
+    request too costly to answer."""
+    return estimated_seconds(counts, labels, resamples, cheapest_merge(average, beta))
 
 
 def f1_interval(

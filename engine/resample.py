@@ -242,12 +242,33 @@ def choose_method(n_rows: int, cells: int) -> int:
     Example: 10M rows over 10,000 cells is POISSON; over 5 cells, BINOMIALS;
     100 rows over 50 cells, ROWS.
     """
-    costs = {
+    costs = _costs(n_rows, cells)
+    return min(costs, key=lambda method: costs[method])
+
+
+def _costs(n_rows: int, cells: int) -> dict[int, float]:
+    # nanoseconds a resample costs, by method
+    return {
         ROWS: COST_ROW * n_rows,
         BINOMIALS: COST_BINOMIAL * cells,
         POISSON: COST_POISSON * cells + COST_ROW * 2 * math.sqrt(n_rows),
     }
-    return min(costs, key=lambda method: costs[method])
+
+
+def estimated_seconds(
+    counts: np.ndarray, labels: np.ndarray | None, resamples: int, merge: str = "CELLS"
+) -> float:
+    """What ``resample_counts`` will take on one core, by the cost model.
+
+    For a caller to refuse a request before paying for it: at 1,000 labels
+    a matrix has up to a million cells, and 1,000 resamples of it cost
+    minutes. Example: 1,000 resamples of a 10M-row view over 10,000 cells
+    are about half a second (cores split it).
+    """
+    codes = np.arange(counts.shape[0] - 1) if labels is None else np.asarray(labels)
+    cells = merged_cells(np.asarray(counts), codes, merge)
+    costs = _costs(int(cells.counts.sum()), cells.counts.shape[0])
+    return resamples * min(costs.values()) * 1e-9
 
 
 def _plan(cells: Cells) -> _Plan:

@@ -16,6 +16,7 @@ from evalql.engine.averaging import average
 from evalql.engine.intervals import (
     f1_interval,
     f_beta_interval,
+    f_beta_interval_seconds,
     normal_quantile,
     percentile_interval,
     wilson_interval,
@@ -131,6 +132,14 @@ def test_edge_views() -> None:
         f1_interval(unlabeled, level=1.5)
     with pytest.raises(ValueError, match="average has to be one of"):
         f1_interval(unlabeled, average="SAMPLES")
+
+
+def test_the_cost_estimate_follows_the_average() -> None:
+    counts = np.random.default_rng(2).integers(0, 1000, (51, 51))
+    macro, micro, weighted = (f_beta_interval_seconds(counts, None, how, 1000)
+                              for how in ("MACRO", "MICRO", "WEIGHTED"))
+    assert micro < macro < weighted
+    assert f_beta_interval_seconds(counts, None, "MACRO", 1000, beta=2.0) == weighted
 
 
 def test_a_thousand_labels() -> None:

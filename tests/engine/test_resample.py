@@ -134,6 +134,18 @@ def test_the_same_seed_gives_the_same_resamples_on_any_number_of_cores(
     assert not np.array_equal(first.tp, other.tp)
 
 
+def test_the_estimated_cost_grows_with_cells_and_resamples_and_falls_with_merging() -> None:
+    rng = np.random.default_rng(4)
+    small, large = rng.integers(0, 100, (11, 11)), rng.integers(0, 100, (101, 101))
+    assert resample.estimated_seconds(small, None, 1000) < resample.estimated_seconds(
+        large, None, 1000)
+    assert resample.estimated_seconds(large, None, 100) < resample.estimated_seconds(
+        large, None, 1000)
+    merges = [resample.estimated_seconds(large, None, 1000, m) for m in resample.MERGES]
+    assert merges == sorted(merges, reverse=True)  # CELLS, PAIRS, POOLED
+    assert resample.estimated_seconds(np.zeros((3, 3), np.int64), None, 1000) == 0
+
+
 def test_empty_views_and_bad_arguments() -> None:
     r = resample_counts(np.zeros((3, 3), dtype=np.int64), None, 3, 0)
     assert r.tp.shape == (3, 2) and not r.tp.any()
