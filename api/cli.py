@@ -1,4 +1,4 @@
-"""The ``evalql`` command: serve, ingest, demo, init, models, delete, token, check."""
+"""The ``evalql`` command: serve, ingest, demo, init, models, delete, token, check, report."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evalql.api import report as report_command
 from evalql.api import token_command
 from evalql.api.settings import ServeSettings, from_arguments
 from evalql.api.settings import add_arguments as add_serve_options
@@ -361,6 +362,9 @@ def parser() -> argparse.ArgumentParser:
     token_command.add_command(
         sub, _HelpFormatter, DATA_HELP,
         read=lambda a: _open_store(a).root, write=lambda a: _open_for_writing(a).root,
+    )
+    report_command.add_command(
+        sub, _HelpFormatter, DATA_HELP, read=lambda a: _open_store(a).root, refused=Refused
     )
 
     check = command("check", "verify a store: the catalog against its files and their "
