@@ -429,13 +429,15 @@ def add_command(
     report.add_argument("--run", required=True, metavar="NAME", help="run name (required)")
     report.add_argument("--split", required=True, metavar="NAME", help="split name (required)")
     report.add_argument("--threshold", type=float, default=0.0, metavar="T",
-                        help="predictions with confidence below T count as None")
+                        help="predictions with confidence below T count as None "
+                             "(default: %(default)s, every prediction kept)")
     report.add_argument("--labels", metavar="A,B",
                         help="class filter: the labels to report, in this order "
                              "(default: every label)")
-    report.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE",
+    report.add_argument("--where", action="append", metavar="COLUMN=VALUE",
                         help="keep the rows whose metadata COLUMN equals VALUE; repeat it: "
-                             "values of one column are alternatives, columns must all hold")
+                             "values of one column are alternatives, columns must all hold "
+                             "(default: every row)")
     report.add_argument("--format", choices=FORMATS, default="table", help="output format")
     report.add_argument("--level", type=float, default=0.95,
                         help="confidence level of the precision and recall intervals")
@@ -447,7 +449,7 @@ def add_command(
         try:
             made = build_report(
                 root, args.model, args.run, args.split, args.threshold, labels,
-                parse_where(args.where), args.level,
+                parse_where(args.where or ()), args.level,
             )
         except ReportError as error:
             raise refused(str(error)) from error

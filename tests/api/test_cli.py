@@ -192,7 +192,8 @@ def _subcommands() -> dict[str, argparse.ArgumentParser]:
 
 def test_every_option_has_help_text_and_shows_its_default() -> None:
     commands = _subcommands()
-    assert sorted(commands) == ["check", "delete", "demo", "ingest", "init", "models", "serve", "token"]
+    assert sorted(commands) == ["check", "delete", "demo", "ingest", "init", "models", "report", "serve",
+                               "token"]
     for name, command in commands.items():
         text = " ".join(command.format_help().split())
         for action in command._actions:
