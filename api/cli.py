@@ -62,6 +62,30 @@ def _open_for_writing(args: argparse.Namespace) -> Catalog:
     return open_for_writing(_open_store(args).root)
 
 
+OBJECTS_HELP = (
+    "s3://bucket/prefix for the store's split files (the catalog stays in DIR); the "
+    "store remembers it. Credentials and endpoint: the AWS_* variables "
+    "(default: $EVALQL_OBJECTS, else where the store's setting says, else DIR)"
+)
+
+
+def _objects(args: argparse.Namespace) -> str | None:
+    """``--objects``, else ``$EVALQL_OBJECTS``, in canonical form; None when
+    neither is given (an empty variable counts as not given)."""
+    from evalql.storage.objects import OBJECTS_VARIABLE, parse_location
+
+    text = args.objects or os.environ.get(OBJECTS_VARIABLE, "").strip()
+    return parse_location(text) if text else None
+
+
+def _remember_objects(catalog: Catalog, location: str | None) -> None:
+    """A write command given ``--objects``: the store remembers it."""
+    if location is not None:
+        from evalql.storage.objects import remember
+
+        remember(catalog, location)
+
+
 def _count(n: int, noun: str) -> str:
     """``_count(1, "row")`` -> ``"1 row"``; ``_count(2000, "row")`` -> ``"2,000 rows"``."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
@@ -116,6 +140,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _check_port(args.host, args.port)
     catalog = _open_store(args)
     settings = _serve_settings(args)
+    objects = _objects(args)
     # Our own lines (store, URLs, kernel compile progress) in uvicorn's format, on stderr.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     root = catalog.root.resolve()
@@ -123,6 +148,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = _base_url(args.host, args.port)
     log.info("GraphiQL: %s/graphql   dashboard: %s/", base, base)
     _log_access(catalog.root, settings)
+    _log_objects(catalog, objects)
 
     from evalql.api.warmup import KernelCompiler
 
@@ -157,6 +183,34 @@ def _log_access(root: Path, settings: ServeSettings) -> None:
                  settings.host, writes)
 
 
+def _log_objects(catalog: Catalog, given: str | None) -> None:
+    """Where split files go and whether it can be reached, in a line or two.
+
+    ``--objects`` is recorded, so uploads through the API go there too; a
+    store that cannot be written (a full disk) keeps serving, and an
+    unreachable bucket only makes its splits DATA_UNAVAILABLE until it can
+    be reached, so neither stops the server.
+    """
+    from evalql.storage.errors import StoreError
+    from evalql.storage.object_cache import CACHE_DIR
+    from evalql.storage.objects import OBJECTS_SETTING, probe
+
+    if given is not None:
+        try:
+            _remember_objects(catalog, given)
+        except StoreError as error:
+            log.warning("Cannot record --objects %s in the store: %s", given, error)
+    location = given or catalog.setting(OBJECTS_SETTING)
+    if location is None:
+        return
+    log.info("Split files on %s; read through local copies in %s", location,
+             catalog.root.resolve() / CACHE_DIR)
+    problem = probe(location)
+    if problem is not None:
+        log.warning("Cannot reach %s (%s): its splits answer DATA_UNAVAILABLE until it can "
+                    "be reached", location, problem)
+
+
 def _labels(text: str | None) -> tuple[str, ...] | None:
     """``--labels "a, b"`` -> ``("a", "b")``: spaces around each label are not part of it."""
     return None if text is None else tuple(label.strip() for label in text.split(","))
@@ -174,6 +228,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         confidence_column=args.confidence_column,
         scores_column=args.scores_column,
         replace=args.replace,
+        objects=_objects(args),
     )
     try:
         summary = ingest_file(
@@ -191,10 +246,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from evalql.storage.demo import build_demo
 
     root = _data_dir(args.data)
+    objects = _objects(args)
     if args.if_empty and not Catalog(root).is_empty():
         return 0
     try:
-        summaries = build_demo(root, progress=_progress())
+        summaries = build_demo(root, progress=_progress(), objects=objects)
     finally:
         _clear_progress()
     for summary in summaries:
@@ -205,7 +261,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from evalql.storage.staging import open_for_writing
 
+    objects = _objects(args)
     catalog = open_for_writing(_data_dir(args.data))
+    _remember_objects(catalog, objects)
     count = len(catalog.models())
     state = "an empty store" if not count else f"a store of {_count(count, 'model')}"
     print(f"{state} at {catalog.root.resolve()}, ready for 'evalql ingest' or uploads")
@@ -224,7 +282,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
     from evalql.storage.delete import delete_model, delete_run, delete_split
 
     parts = _parts(args.path)
+    objects = _objects(args)
     catalog = _open_store(args)
+    _remember_objects(catalog, objects)
     remove = {1: delete_model, 2: delete_run, 3: delete_split}[len(parts)]
     deleted = remove(catalog.root, *parts)
     if deleted is None:
@@ -253,7 +313,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from evalql.storage.check import check_store
 
     try:
-        report = check_store(_data_dir(args.data), repair=args.repair, progress=_progress())
+        report = check_store(
+            _data_dir(args.data), repair=args.repair, progress=_progress(),
+            objects_location=_objects(args),
+        )
     finally:
         _clear_progress()
     for line in report.lines():
@@ -302,6 +365,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", metavar="DIR", help=DATA_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    serve.add_argument("--objects", metavar="S3_URI", help=OBJECTS_HELP)
     add_serve_options(serve)
     serve.set_defaults(handler=cmd_serve)
 
@@ -317,6 +381,7 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("--split", required=True, metavar="NAME",
                         help="split name, such as test (required)")
     ingest.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    ingest.add_argument("--objects", metavar="S3_URI", help=OBJECTS_HELP)
     ingest.add_argument("--task", choices=["multiclass", "multilabel"], default="multiclass",
                         help="one label a row, or a list of labels a row")
     ingest.add_argument(
@@ -340,6 +405,7 @@ def parser() -> argparse.ArgumentParser:
 
     demo = command("demo", "(re)create the demo store (creates the store)")
     demo.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    demo.add_argument("--objects", metavar="S3_URI", help=OBJECTS_HELP)
     demo.add_argument("--if-empty", action="store_true",
                       help="only when the store holds no model (default: always rebuild)")
     demo.set_defaults(handler=cmd_demo)
@@ -351,12 +417,15 @@ def parser() -> argparse.ArgumentParser:
     init = command("init", "create an empty store, such as for a server that only receives "
                            "uploads (an existing store is left as it is)")
     init.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    init.add_argument("--objects", metavar="S3_URI", help=OBJECTS_HELP)
     init.set_defaults(handler=cmd_init)
 
     delete = command("delete", "delete a model, a run or a split, with everything under it")
     delete.add_argument("path", metavar="MODEL[/RUN[/SPLIT]]",
                         help="what to delete: m (the model m), m/v1 (its run v1) or m/v1/test")
     delete.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    delete.add_argument("--objects", metavar="S3_URI",
+                        help=OBJECTS_HELP + "; a split's object is deleted where it was written")
     delete.set_defaults(handler=cmd_delete)
 
     token_command.add_command(
@@ -370,6 +439,10 @@ def parser() -> argparse.ArgumentParser:
     check = command("check", "verify a store: the catalog against its files and their "
                              "checksums (exit 1 when a problem remains)")
     check.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    check.add_argument("--objects", metavar="S3_URI",
+                       help="also look for orphan objects of this store under this s3:// "
+                            "location (default: $EVALQL_OBJECTS; always: the store's setting "
+                            "and wherever its splits are)")
     check.add_argument("--repair", action="store_true",
                        help="migrate the catalog and remove orphan files first; "
                             "never deletes a split (default: only report)")

@@ -7,10 +7,20 @@ left in ``tmp/`` or ``splits/``. ``--repair`` migrates the catalog to the
 current schema and removes orphans; it never deletes a split or marks one
 destroyed, since a missing or damaged file might yet be restored (the server
 answers DATA_UNAVAILABLE for that split only, meanwhile).
+
+Splits on object storage (``storage.objects``) are checked the same way: each
+object is read whole and checked against its checksum (so ``check`` downloads
+every object once). Orphan objects are those in the store's own folder
+(``.../store-<id>/splits/``) of every location its splits use, its
+``objects`` setting and ``--objects``, that the catalog does not list and no
+live ingest holds; they are listed, and ``--repair`` removes them. Orphan
+objects are left to ``check --repair`` rather than every write, which would
+list the bucket each time.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +28,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from evalql.storage import schema
+from evalql.storage import objects, schema
 from evalql.storage.catalog import Catalog
+from evalql.storage.errors import StoreError
 from evalql.storage.ingest import file_checksum
 from evalql.storage.model import SplitInfo
-from evalql.storage.staging import find_orphans, prepare_for_writing
+from evalql.storage.staging import find_orphans, prepare_for_writing, unless_live
 
 Progress = Callable[[str], None]
 
@@ -62,9 +73,14 @@ class _Findings:
     repaired: list[str] = field(default_factory=list)
 
 
-def check_store(root: Path, repair: bool = False, progress: Progress | None = None) -> CheckReport:
+def check_store(
+    root: Path, repair: bool = False, progress: Progress | None = None,
+    objects_location: str | None = None,
+) -> CheckReport:
     """Verify the store at ``root`` (StoreNotFound when there is none); with
-    ``repair``, first migrate its catalog and remove its orphans."""
+    ``repair``, first migrate its catalog and remove its orphans.
+    ``objects_location`` (``--objects``) is one more object storage location
+    whose store folder is searched for orphans."""
     catalog = Catalog(root, create=False)
     found = _Findings()
     if repair:
@@ -75,6 +91,7 @@ def check_store(root: Path, repair: bool = False, progress: Progress | None = No
             f"orphan {path}: not in the catalog and no running ingest holds it"
             for path in find_orphans(catalog)
         )
+    _orphan_objects(catalog, objects_location, repair, found)
     splits = catalog.snapshot().all_splits()
     unchecked = 0
     for number, split in enumerate(splits, 1):
@@ -119,9 +136,53 @@ def _check_version(catalog: Catalog, found: _Findings) -> None:
         )
 
 
+def _orphan_objects(
+    catalog: Catalog, location: str | None, repair: bool, found: _Findings
+) -> None:
+    """List (or, with ``repair``, remove) the objects in the store's folders
+    that the catalog does not list and no live ingest holds."""
+    store_id = catalog.setting(objects.STORE_ID_SETTING)
+    if store_id is None:
+        return  # a catalog before version 2 has no object storage
+    folders = {
+        split.path.rsplit("/splits/", 1)[0]
+        for split in catalog.snapshot().all_splits() if objects.is_object_path(split.path)
+    }
+    for where in (catalog.setting(objects.OBJECTS_SETTING), location):
+        if where is not None:
+            folders.add(objects.store_folder(objects.parse_location(where), store_id))
+    for folder in sorted(folders):
+        try:
+            listed = objects.list_files(f"{folder}/splits")
+        except StoreError as error:
+            found.problems.append(f"cannot look for orphan objects: {error}")
+            continue
+        paths = catalog.paths()
+        for uri in listed:
+            if uri in paths:
+                continue
+            with unless_live(catalog.root, objects.ingest_id_of(uri)) as free:
+                # Read again once the lock is ours: an ingest may have just committed it.
+                if not free or uri in catalog.paths():
+                    continue
+                if not repair:
+                    found.problems.append(
+                        f"orphan {uri}: not in the catalog and no running ingest holds it"
+                    )
+                    continue
+                try:
+                    objects.remove(uri)
+                except StoreError as error:
+                    found.problems.append(f"orphan {uri}: {error}")
+                else:
+                    found.repaired.append(f"removed orphan {uri}")
+
+
 def _check_split(root: Path, split: SplitInfo) -> str | None:
     """What is wrong with the split's file, or None."""
     name = f"split {split.model}/{split.run}/{split.name}"
+    if objects.is_object_path(split.path):
+        return _check_object(name, split)
     path = root / split.path
     if not path.is_file():
         return f"{name}: its file {split.path} is missing"
@@ -135,12 +196,33 @@ def _check_split(root: Path, split: SplitInfo) -> str | None:
         return f"{name}: cannot read {split.path}: {error.strerror}"
 
 
-def _readable(path: Path, split: SplitInfo) -> str | None:
+def _check_object(name: str, split: SplitInfo) -> str | None:
+    """What is wrong with the split's object, or None: it is read whole and
+    checked against its checksum (or, without one, read as Arrow)."""
+    digest, data = hashlib.sha256(), pa.BufferOutputStream()
+    try:
+        for chunk in objects.read_chunks(split.path):
+            digest.update(chunk)
+            if split.checksum is None:
+                data.write(chunk)
+    except FileNotFoundError:
+        return f"{name}: its object {split.path} is missing"
+    except (OSError, StoreError) as error:
+        return f"{name}: cannot read {split.path}: {objects.reason(error)}"
+    if split.checksum is None:
+        return _readable(pa.BufferReader(data.getvalue()), split)
+    if f"sha256:{digest.hexdigest()}" != split.checksum:
+        return f"{name}: {split.path} does not match its checksum (the object is damaged)"
+    return None
+
+
+def _readable(path: Path | pa.NativeFile, split: SplitInfo) -> str | None:
     """For a file without a checksum: whether Arrow reads it and its row count
     is the catalog's."""
     name = f"split {split.model}/{split.run}/{split.name}"
     try:
-        with pa.memory_map(str(path)) as source:
+        source = path if isinstance(path, pa.NativeFile) else pa.memory_map(str(path))
+        with source:
             rows = ipc.open_file(source).read_all().num_rows
     except (pa.ArrowException, ValueError) as error:
         return f"{name}: cannot read {split.path}: {' '.join(str(error).split())}"

@@ -11,6 +11,8 @@ are unlinked only after the commit; a file whose unlink fails, or that a
 killed process never got to, is an orphan that the next write command
 removes (``storage.staging``). A query already reading a split keeps its
 data: the file is memory-mapped, and on Linux a mapping outlives the unlink.
+A split on object storage has its object and its local copy removed the same
+way; an object left behind is an orphan that ``evalql check --repair`` removes.
 
 A model whose labels were derived from its splits (no ``--labels``) gets the
 union of the labels of the splits it has left, as an ingest that replaces a
@@ -20,7 +22,6 @@ empty, until it is deleted itself.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from pathlib import Path
 from evalql.storage.catalog import CatalogWriter
 from evalql.storage.errors import store_io
 from evalql.storage.model import SplitInfo
+from evalql.storage.object_cache import remove_split_file
 from evalql.storage.staging import open_for_writing
 
 
@@ -109,8 +111,7 @@ def _delete(root: Path, remove: Remove) -> Deleted | None:
         for split in deleted.splits:
             # After the commit, so a failure here cannot undo the delete: a
             # file left behind is an orphan that the next write removes.
-            with contextlib.suppress(OSError):
-                (catalog.root / split.path).unlink(missing_ok=True)
+            remove_split_file(catalog.root, split.path)
     return deleted
 
 

@@ -242,14 +242,17 @@ def tag_tables(seed: int = 7) -> list[tuple[str, str, str, pa.Table]]:
     return tables
 
 
-def build_demo(root: Path, progress: Callable[[str], None] | None = None) -> list[IngestSummary]:
-    """(Re)create the demo models under the store at ``root``; one summary per split."""
+def build_demo(
+    root: Path, progress: Callable[[str], None] | None = None, objects: str | None = None,
+) -> list[IngestSummary]:
+    """(Re)create the demo models under the store at ``root``; one summary per
+    split. ``objects``: an s3:// location for the split files (``--objects``)."""
     # Imported here so the generator works (and is testable) on its own.
     from evalql.storage.ingest import IngestOptions, ingest_table
 
     options = {
-        MODEL: IngestOptions(labels=LABELS, replace=True),
-        TAGS_MODEL: IngestOptions(task="multilabel", labels=TAGS, replace=True),
+        MODEL: IngestOptions(labels=LABELS, replace=True, objects=objects),
+        TAGS_MODEL: IngestOptions(task="multilabel", labels=TAGS, replace=True, objects=objects),
     }
     summaries = []
     for model, run, split, table in [*demo_tables(), *tag_tables()]:

@@ -8,13 +8,19 @@ so the store is exactly as before. A crash can at worst leave an unreferenced
 file; the ingest's lock (``storage.staging``) dies with it, and the next
 command that writes removes the file.
 
+A store with object storage (``storage.objects``) stages the file locally
+the same way, then uploads it to its bucket before the committing
+transaction, and records the object's URI as the split's path. A failed
+commit removes the object; a crash between the upload and the commit leaves
+at worst an orphan object, which ``evalql check`` lists and ``--repair``
+removes.
+
 An OSError or SQLite error while writing the store (a full disk, a
 permission) becomes one ``StoreIOError`` line; the store is left as it was.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -29,9 +35,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
+from evalql.storage import objects
 from evalql.storage.catalog import Catalog, CatalogWriter
 from evalql.storage.errors import IngestError, StoreNotFound, store_io
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+from evalql.storage.object_cache import remove_split_file
 from evalql.storage.readers import read_table
 from evalql.storage.staging import Staging, open_for_writing
 from evalql.storage.validate import (
@@ -71,6 +79,9 @@ class IngestOptions:
     confidence_column: str = "confidence"
     scores_column: str = "scores"
     replace: bool = False
+    # --objects: the s3://bucket/prefix new split files go to, which the store
+    # then remembers; None: where the store's setting says (else its folder).
+    objects: str | None = None
     # Not a flag: the model's labels when an earlier ingest fixed them, looked
     # up by ingest so a later split's scores need not repeat --labels.
     model_labels: tuple[str, ...] | None = None
@@ -130,6 +141,8 @@ def ingest_table(
     """Store ``table`` as the split ``model/run/split``; ``source`` names it in errors."""
     started = time.perf_counter()
     _check_request(model, run, split, options, source)
+    if options.objects is not None:
+        options = replace(options, objects=objects.parse_location(options.objects))
     _say(progress, "validating")
     _pause("validate")
     if options.scores_column in table.column_names:
@@ -141,12 +154,13 @@ def ingest_table(
         catalog = open_for_writing(Path(root))
         with catalog.transaction() as tx:  # a fast, early refusal before writing
             _check_against_catalog(tx, valid, names, options, source)
+            folder = objects.target_folder(tx, options.objects)
         _say(progress, "writing")
         with Staging(catalog.root) as staging:
             checksum = _write_staged(staging.staged, valid)
             _pause("write")
             info = _commit_staged(
-                catalog, staging, valid, names, options, source, checksum, progress
+                catalog, staging, valid, names, options, source, checksum, progress, folder
             )
     return IngestSummary(
         model, run, split, valid.n_rows, len(valid.labels), info.version > 1,
@@ -327,25 +341,41 @@ def _codes(labels: pa.Array, dictionary: pa.Array) -> pa.Array:
 def _commit_staged(
     catalog: Catalog, staging: Staging, valid: ValidTable, names: tuple[str, str, str],
     options: IngestOptions, source: str, checksum: str, progress: Progress | None,
+    folder: str | None,
 ) -> SplitInfo:
-    """Move the staged file into splits/ and record it. On any failure
-    ``staging`` removes the file and the transaction rolls back."""
-    os.replace(staging.staged, staging.final)
-    _fsync_directory(staging.final.parent)
-    _say(progress, "committing")
-    path = staging.final.relative_to(catalog.root).as_posix()
-    with catalog.transaction() as tx:
-        _check_against_catalog(tx, valid, names, options, source)
-        old = tx.split(*names)
-        info = _record(tx, valid, names, options, path, checksum, old)
-        _pause("commit")
-    staging.committed()
+    """Move the staged file into splits/ (or upload it to the store ``folder``
+    on object storage) and record it. On any failure ``staging`` removes the
+    local file, an uploaded object is removed, and the transaction rolls back."""
+    if folder is None:
+        os.replace(staging.staged, staging.final)
+        _fsync_directory(staging.final.parent)
+        path = staging.final.relative_to(catalog.root).as_posix()
+    else:
+        path = objects.split_uri(folder, staging.id)
+    try:
+        if folder is not None:
+            _say(progress, "uploading")
+            objects.upload(staging.staged, path)
+        _say(progress, "committing")
+        with catalog.transaction() as tx:
+            _check_against_catalog(tx, valid, names, options, source)
+            old = tx.split(*names)
+            info = _record(tx, valid, names, options, path, checksum, old)
+            if options.objects is not None:  # the store remembers where its files go
+                tx.put_setting(objects.OBJECTS_SETTING, options.objects)
+            _pause("commit")
+    except BaseException:
+        if folder is not None:
+            remove_split_file(catalog.root, path)
+        raise
+    if folder is None:
+        staging.committed()  # keep the file the catalog lists; an uploaded one's copy goes
     if old is not None:
         # A server may still have the old file memory-mapped: on POSIX the
-        # mapping outlives the unlink; where unlinking fails, the orphan sweep
-        # of a later ingest retries. Either way the ingest itself succeeded.
-        with contextlib.suppress(OSError):
-            (catalog.root / old.path).unlink(missing_ok=True)
+        # mapping outlives the unlink; where removing fails, the orphan sweep
+        # of a later ingest (or check --repair, for an object) retries.
+        # Either way the ingest itself succeeded.
+        remove_split_file(catalog.root, old.path)
     return info
 
 

@@ -172,6 +172,15 @@ def _files_by_id(root: Path) -> dict[str, list[Path]]:
 
 
 @contextlib.contextmanager
+def unless_live(root: Path, ingest_id: str) -> Iterator[bool]:
+    """True, with ingest ``ingest_id``'s lock held for the block, when no live
+    ingest holds it: what decides whether a file of that ingest kept
+    elsewhere (an object on object storage) is an orphan."""
+    with _try_lock(Path(root) / TMP_DIR / f"{ingest_id}{LOCK_SUFFIX}") as free:
+        yield free
+
+
+@contextlib.contextmanager
 def _try_lock(path: Path) -> Iterator[bool]:
     """True (and the lock held for the block) when no live ingest holds
     ``path``; a missing lock file is free too: its ingest is over."""
