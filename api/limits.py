@@ -5,9 +5,9 @@ asks for is done, so no request can stall the others. ``LIMITS`` lists them
 all with what each bounds and how an excess is answered; the README's table
 ("Security and Operations") is its output: ``python -m evalql.api.limits``.
 
-Some bounds are still also written where they are enforced (api/views.py,
-api/types/rows.py, slices.py, metrics.py); ``tests/api/test_limits.py``
-checks those copies against this list until they import from here.
+Every module that enforces a bound imports it from here (and the dense
+matrix test is ``is_dense``); ``tests/api/test_limits.py`` checks that no
+other module of api/ declares one.
 """
 
 from __future__ import annotations
@@ -102,6 +102,41 @@ def check_length(argument: str, length: int, most: int, noun: str, why: str = ""
 
         reason = f" ({why})" if why else ""
         raise BadUserInput(f"{argument} has {length:,} {noun}; the limit is {most:,}{reason}")
+
+
+def check_within(argument: str, value: int, low: int, high: int, why: str = "") -> None:
+    """Refuse an integer argument outside ``low..high``.
+
+    ``check_within("first", 1001, 1, MAX_FIRST)`` raises BAD_USER_INPUT
+    "first has to be within 1..1000, got 1001".
+    """
+    if not low <= value <= high:
+        from evalql.api.errors import BadUserInput
+
+        reason = f" ({why})" if why else ""
+        raise BadUserInput(f"{argument} has to be within {low}..{high}{reason}, got {value}")
+
+
+def is_dense(n_labels: int, matrices: int = 1) -> bool:
+    """Whether ``matrices`` dense (K+1)x(K+1) confusion matrices of ``n_labels``
+    labels fit ``MAX_MATRIX_CELLS``: ``is_dense(3)`` is True (16 cells)."""
+    return matrices * (n_labels + 1) ** 2 <= MAX_MATRIX_CELLS
+
+
+def matrices_within(n_labels: int) -> int:
+    """How many dense matrices of ``n_labels`` labels fit ``MAX_MATRIX_CELLS``."""
+    return MAX_MATRIX_CELLS // (n_labels + 1) ** 2
+
+
+def check_dense(n_labels: int) -> None:
+    """Refuse (COST_LIMIT) a dense confusion matrix of too many labels."""
+    if not is_dense(n_labels):
+        from evalql.api.errors import CostLimit
+
+        raise CostLimit(
+            f"a {n_labels}-label confusion matrix is over the limit of "
+            f"{MAX_MATRIX_CELLS:,} cells for a dense view"
+        )
 
 
 def markdown_table() -> str:

@@ -120,23 +120,11 @@ class InstrumentedExecutor(ThreadPoolExecutor):
 
 
 def _background_queues() -> dict[str, int]:
-    """Index builds waiting in the background executors, by executor.
+    """Index builds waiting in the background executor, by kind of index
+    (api/split_cache.py owns the background work)."""
+    from evalql.api import split_cache
 
-    Read where they live today (api/loaders.py, api/views.py); an executor
-    that has moved or been renamed is left out rather than breaking /metrics.
-    """
-    from evalql.api import loaders, views
-
-    executors = {
-        "threshold-index": getattr(loaders, "_BUILDER", None),
-        "label-set-index": getattr(views, "_INDEXER", None),
-    }
-    queue = "_work_queue"  # ThreadPoolExecutor's queue of submitted work
-    return {
-        name: getattr(executor, queue).qsize()
-        for name, executor in executors.items()
-        if isinstance(executor, ThreadPoolExecutor) and hasattr(executor, queue)
-    }
+    return split_cache.queue_lengths()
 
 
 def _cached_bytes(store: SplitStore) -> dict[str, int]:

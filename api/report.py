@@ -37,12 +37,6 @@ if TYPE_CHECKING:  # the engine and storage load in build_report: `evalql --help
 
 FORMATS = ("table", "json", "csv")
 
-# The API's limit for a dense view (api/views' MAX_MATRIX_CELLS): past it the
-# per-label sums come from an O(K) scan instead of a (K+1)^2 matrix. Either
-# way the numbers are the same.
-_MAX_MATRIX_CELLS = 4_000_000
-
-
 class ReportError(Exception):
     """The report as asked cannot be made (unknown model, run, split or label,
     a malformed argument); the CLI prints it as one line."""
@@ -167,6 +161,7 @@ def _count(
     selected: bool, mask: np.ndarray | None,
 ) -> tuple[LabelCounts, Summary | MultilabelSummary]:
     """Per-label counts of ``codes`` and the row summary: one pass over the rows."""
+    from evalql.api.limits import is_dense
     from evalql.engine.confusion import confusion_counts, label_totals
     from evalql.engine.metrics import Totals, label_counts, summary
     from evalql.engine.multilabel.counts import multilabel_counts
@@ -179,7 +174,9 @@ def _count(
         )
         return counted.label_counts(codes), counted.summary
     arrays = (columns.actual, columns.predicted, columns.confidence)
-    if (k + 1) ** 2 <= _MAX_MATRIX_CELLS:
+    # Past the API's dense-view limit (api/limits.py) the per-label sums come
+    # from an O(K) scan instead of a (K+1)^2 matrix; the numbers are the same.
+    if is_dense(k):
         totals = Totals.of_matrix(confusion_counts(*arrays, threshold, k, mask))
     else:
         totals = label_totals(*arrays, threshold, k, mask)

@@ -72,7 +72,7 @@ from evalql.engine.multilabel.rows import (  # noqa: E402
 )
 from evalql.engine.select import NO_CURSOR, confidence_bits, select_flagged  # noqa: E402
 from evalql.engine.warm import GROUPS, warm  # noqa: E402
-from evalql.storage.datasets import SplitData, SplitStore  # noqa: E402
+from evalql.storage.datasets import MultilabelColumns, SplitData, SplitStore  # noqa: E402
 from evalql.storage.ingest import IngestOptions, ingest_file  # noqa: E402
 
 GENERATOR_VERSION = 1
@@ -183,8 +183,8 @@ def load_split(store: Path) -> SplitData:
 
 def time_engine(data: SplitData, repeats: int) -> tuple[list[tuple[str, Timing]], float]:
     """The engine's scenarios, and the seconds the index took to build."""
-    sets, k = data.multilabel, data.n_labels
-    assert sets is not None
+    sets, k = data.columns, data.n_labels
+    assert isinstance(sets, MultilabelColumns)
     email = pc.equal(data.metadata.column("channel").cast(pa.string()), "email")
     mask = email.to_numpy(zero_copy_only=False)
     mask.flags.writeable = False
@@ -280,8 +280,8 @@ def page(client: Client, fresh: Thresholds, where: list | None, repeats: int) ->
 
 def indicators(data: SplitData, n: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Y and P (kept at ``threshold``) of the first ``n`` rows, dense uint8 (n, K)."""
-    sets, k = data.multilabel, data.n_labels
-    assert sets is not None
+    sets, k = data.columns, data.n_labels
+    assert isinstance(sets, MultilabelColumns)
     y = np.zeros((n, k), dtype=np.uint8)
     p = np.zeros((n, k), dtype=np.uint8)
     end = int(sets.actual_offsets[n])
@@ -318,7 +318,7 @@ def time_sklearn(data: SplitData, n: int, repeats: int) -> tuple[Timing, float, 
     timing = time_runs(run, repeats)
     mask = np.zeros(data.n_rows, dtype=bool)
     mask[:n] = True
-    ours = multilabel_counts(data.multilabel, 0.5, data.n_labels, mask)
+    ours = multilabel_counts(data.columns, 0.5, data.n_labels, mask)
     c = ours.label_counts()
     agree = (
         np.array_equal(c.tp + c.fn, answer["per"][3])
@@ -350,8 +350,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     store = prepare(args.rows, args.labels, directory)
     print_machine()
     data = load_split(store)
-    sets = data.multilabel
-    assert sets is not None
+    sets = data.columns
+    assert isinstance(sets, MultilabelColumns)
     n = data.n_rows
     print(f"Data: {human_count(n)} rows x {data.n_labels} labels, "
           f"{len(sets.actual_codes) / n:.2f} actual and {len(sets.predicted_codes) / n:.2f} "

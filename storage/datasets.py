@@ -4,8 +4,10 @@ A split file stores label codes against the split's own dictionary (written
 into the file's schema metadata), so ingesting a split never rewrites another.
 Loading maps those codes into the model's current label order; when the two
 agree, which is the common case, the arrays are zero-copy views of the file.
-A multilabel split's label sets load the same way, as CSR arrays
-(``MultilabelColumns``).
+A split's label columns are one of two types, by the model's task:
+``MulticlassColumns`` (a label and a confidence a row) or
+``MultilabelColumns`` (label sets as CSR arrays); ``SplitData.columns`` holds
+exactly one of them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +34,28 @@ _RESERVED = ("__id", "__actual", "__predicted", "__confidence", "__scores")
 
 _CacheKey = tuple[str, int, tuple[str, ...]]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MulticlassColumns:
+    """A multiclass split's columns, one label a row; codes in the model's order.
+
+    Row i's actual label is ``actual[i]`` and its prediction ``predicted[i]``
+    (-1 = None) with confidence ``confidence[i]``; ``scores`` is the (N, K)
+    score matrix when the split has one.
+    """
+
+    task: ClassVar[str] = "multiclass"
+
+    actual: np.ndarray  # int32, -1 = None
+    predicted: np.ndarray  # int32, -1 = None
+    confidence: np.ndarray  # float32
+    scores: np.ndarray | None = None  # float32 (N, K) in the model's label order
+
+    @property
+    def nbytes(self) -> int:
+        scores = 0 if self.scores is None else self.scores.nbytes
+        return self.actual.nbytes + self.predicted.nbytes + self.confidence.nbytes + scores
 
 
 @dataclass(frozen=True)
@@ -56,6 +80,8 @@ class MultilabelColumns:
     an Arrow large_list array (offsets + values buffers), so loading stays
     zero-copy: the split file is the engine's input.
     """
+
+    task: ClassVar[str] = "multilabel"
 
     actual_offsets: np.ndarray  # int64 (N + 1,)
     actual_codes: np.ndarray  # int32
@@ -85,28 +111,26 @@ class MultilabelColumns:
         return self.predicted_codes[span], self.predicted_confidence[span]
 
 
+# The label columns of a split: one type per task.
+Columns = MulticlassColumns | MultilabelColumns
+
+
 @dataclass(frozen=True)
 class SplitData:
-    """A split's rows as arrays; codes index into ``labels`` (the model's order).
+    """A split's rows: ids, label columns and metadata; codes index into
+    ``labels`` (the model's order).
 
+    ``columns`` is ``MulticlassColumns`` or ``MultilabelColumns``, by the
+    model's task: code for one task reads only its own type of columns.
     The NumPy arrays are read-only (views of the memory-mapped file, or made
     read-only when remapped) because they are shared by every request.
-
-    A multilabel split has its label sets in ``multilabel``; its ``actual``,
-    ``predicted`` and ``confidence`` are zero-length, so code written for the
-    multiclass columns fails loudly (a length mismatch) instead of answering.
     """
 
     info: SplitInfo
     labels: tuple[str, ...]
     ids: pa.Array  # string
-    actual: np.ndarray  # int32, -1 = None
-    predicted: np.ndarray  # int32, -1 = None
-    confidence: np.ndarray  # float32
-    scores: np.ndarray | None  # float32 (N, K) in the model's label order
+    columns: Columns
     metadata: pa.Table
-    task: str = "multiclass"  # "multiclass" | "multilabel", the model's
-    multilabel: MultilabelColumns | None = None  # set exactly for multilabel splits
 
     _memo: dict[Hashable, Future[Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -137,6 +161,11 @@ class SplitData:
         return future.result()
 
     @property
+    def task(self) -> str:
+        """"multiclass" or "multilabel", the model's."""
+        return self.columns.task
+
+    @property
     def n_rows(self) -> int:
         return len(self.ids)
 
@@ -147,11 +176,7 @@ class SplitData:
     @property
     def nbytes(self) -> int:
         """Bytes of every column, what the cache budget counts."""
-        arrays = (self.actual, self.predicted, self.confidence)
-        scores = 0 if self.scores is None else self.scores.nbytes
-        sets = 0 if self.multilabel is None else self.multilabel.nbytes
-        columns = sum(a.nbytes for a in arrays) + scores + sets
-        return self.ids.nbytes + columns + self.metadata.nbytes
+        return self.ids.nbytes + self.columns.nbytes + self.metadata.nbytes
 
 
 class SplitStore:
@@ -288,16 +313,13 @@ def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...], task: str
     if "__scores" in table.column_names:
         score_labels = tuple(json.loads(metadata[SCORE_LABELS_KEY]))
         scores = _scores(table.column("__scores"), score_labels, labels)
-    return SplitData(
-        info=info,
-        labels=labels,
-        ids=_single_chunk(table.column("__id")),
+    columns = MulticlassColumns(
         actual=_recode(_numpy(table.column("__actual"), np.int32), len(own), lookup),
         predicted=_recode(_numpy(table.column("__predicted"), np.int32), len(own), lookup),
         confidence=_numpy(table.column("__confidence"), np.float32),
         scores=scores,
-        metadata=table.drop_columns([c for c in _RESERVED if c in table.column_names]),
     )
+    return _split_data(table, info, labels, columns)
 
 
 def _decode_multilabel(
@@ -316,17 +338,18 @@ def _decode_multilabel(
         predicted_codes=recode(predicted_codes),
         predicted_confidence=confidence,
     )
+    return _split_data(table, info, labels, columns)
+
+
+def _split_data(
+    table: pa.Table, info: SplitInfo, labels: tuple[str, ...], columns: Columns
+) -> SplitData:
     return SplitData(
         info=info,
         labels=labels,
         ids=_single_chunk(table.column("__id")),
-        actual=_empty(np.int32),
-        predicted=_empty(np.int32),
-        confidence=_empty(np.float32),
-        scores=None,
+        columns=columns,
         metadata=table.drop_columns([c for c in _RESERVED if c in table.column_names]),
-        task="multilabel",
-        multilabel=columns,
     )
 
 
@@ -363,12 +386,6 @@ def _recoder(n_own: int, lookup: np.ndarray | None) -> Callable[[np.ndarray], np
         return recoded
 
     return recode
-
-
-def _empty(dtype: type[np.generic]) -> np.ndarray:
-    array = np.empty(0, dtype=dtype)
-    array.flags.writeable = False
-    return array
 
 
 def _lookup(own: tuple[str, ...], labels: tuple[str, ...]) -> np.ndarray | None:

@@ -14,13 +14,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from evalql.storage.columns import ticks_per_second
 from evalql.storage.errors import StoreError
 from evalql.storage.validate import column_type
 
 # gt/gte/lt/lte on time columns are seconds since the epoch; a column stores
-# ticks, and ticks = seconds * numerator / denominator for its type.
-_TICKS_PER_SECOND = {"s": (1, 1), "ms": (1_000, 1), "us": (10**6, 1), "ns": (10**9, 1)}
-_DAY = (1, 86_400)
+# ticks, and ticks = seconds * numerator / denominator for its type
+# (storage.columns.ticks_per_second).
 
 # Each comparison, and how to round a bound so that comparing integers with
 # the rounded bound means the same as comparing them with the exact one:
@@ -206,9 +206,7 @@ def _int_bound(bound: float, rounding: Callable[[float], int]) -> pa.Scalar:
 
 def _ticks(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, tuple[int, int]]:
     """The integers a time column stores, and its ticks per second."""
-    dtype = column.type
-    if pa.types.is_timestamp(dtype):
-        return pc.cast(column, pa.int64()), _TICKS_PER_SECOND[dtype.unit]
-    if pa.types.is_date32(dtype):
-        return pc.cast(column, pa.int32()), _DAY
-    return pc.cast(column, pa.int64()), _TICKS_PER_SECOND["ms"]  # date64 stores ms
+    ticks = ticks_per_second(column.type)
+    assert ticks is not None, column.type
+    stored = pa.int32() if pa.types.is_date32(column.type) else pa.int64()
+    return pc.cast(column, stored), ticks

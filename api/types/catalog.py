@@ -6,13 +6,11 @@ import strawberry
 
 from evalql.api.context import Context
 from evalql.api.errors import NotFound
-from evalql.api.limits import check_length
 from evalql.api.scalars import DateTime
 from evalql.api.types.enums import Task
-from evalql.api.types.inputs import RowFilter, conditions_of
+from evalql.api.types.inputs import RowFilter
 from evalql.api.types.metrics import Metrics
-from evalql.api.views import View
-from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+from evalql.api.views import ColumnInfo, ModelInfo, RunInfo, SplitInfo, View
 
 Info = strawberry.Info[Context, None]
 
@@ -59,12 +57,7 @@ class Split:
         labels: list[str] | None = None,
         where: list[RowFilter] | None = None,
     ) -> Metrics:
-        if labels is not None:  # bounded before each name is looked up
-            k = len(self.model_info.labels)
-            check_length("labels", len(labels), k, "labels", f"the model has {k}")
-        view = View.get(
-            info.context, self.model_info, self.info, threshold, labels, conditions_of(where)
-        )
+        view = View.get(info.context, self.model_info, self.info, threshold, labels, where=where)
         return Metrics(view=view)
 
 

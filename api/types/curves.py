@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import strawberry
 
 from evalql.api.scalars import nullable
-from evalql.api.views import View
-from evalql.engine.averaging import AVERAGED_METRICS, average
-from evalql.engine.curves import ThresholdCounts
-from evalql.engine.metrics import PER_LABEL, LabelCounts, Summary, label_counts, summary
-from evalql.engine.multilabel.counts import MultilabelSummary, MultilabelThresholdCounts
+from evalql.api.views import CurveValues, View
 
 if TYPE_CHECKING:
     from evalql.api.types.metrics import Metrics
@@ -35,44 +30,13 @@ class CurvePoint:
     f1: float | None
 
     @classmethod
-    def series(
-        cls,
-        counts: ThresholdCounts | MultilabelThresholdCounts,
-        thresholds: np.ndarray,
-        view: View,
-        label: int | None,
-    ) -> list[CurvePoint]:
-        """One point per threshold, ``thresholds[j]`` being the value counted at ``j``."""
-        codes = view.codes if label is None else np.array([label])
-        points = []
-        for j, t in enumerate(thresholds):
-            if isinstance(counts, MultilabelThresholdCounts):
-                at = counts.at(j)
-                s, c = at.summary, at.label_counts(codes)
-            else:
-                totals = counts.totals(j)
-                s = summary(totals, None if view.class_filter is None else view.codes)
-                c = label_counts(totals, codes)
-            points.append(cls.at(s, c, float(t), label is None))
-        return points
-
-    @classmethod
-    def at(
-        cls, s: Summary | MultilabelSummary, c: LabelCounts, threshold: float, macro: bool
-    ) -> CurvePoint:
-        """The point of one threshold's summary and label counts (the view's
-        labels for a MACRO point, else the one label), through the same engine
-        calls as Metrics."""
-        if macro:
-            ratios = {m: average(m, c, "MACRO") for m in AVERAGED_METRICS}
-        else:
-            ratios = {m: nullable(PER_LABEL[m](c)[0]) for m in AVERAGED_METRICS}
+    def from_values(cls, v: CurveValues) -> CurvePoint:
         return cls(
-            threshold=threshold,
-            coverage=nullable(s.coverage),
-            accuracy=nullable(s.accuracy),
-            selective_accuracy=nullable(s.selective_accuracy),
-            **ratios,
+            threshold=v.threshold,
+            coverage=nullable(v.coverage),
+            accuracy=nullable(v.accuracy),
+            selective_accuracy=nullable(v.selective_accuracy),
+            **{metric: nullable(value) for metric, value in v.ratios.items()},
         )
 
 
@@ -98,11 +62,11 @@ class ThresholdChoice:
 
     @strawberry.field(description="The label's precision at the threshold.")
     async def precision(self) -> float | None:
-        return await self._label_metric("precision")
+        return nullable(await self.view.label_metric("precision", self.code))
 
     @strawberry.field(description="The label's recall at the threshold.")
     async def recall(self) -> float | None:
-        return await self._label_metric("recall")
+        return nullable(await self.view.label_metric("recall", self.code))
 
     @strawberry.field(description="predicted / total of the view at the threshold.")
     async def coverage(self) -> float | None:
@@ -113,7 +77,3 @@ class ThresholdChoice:
         from evalql.api.types.metrics import Metrics
 
         return Metrics(view=self.view)
-
-    async def _label_metric(self, name: str) -> float | None:
-        c = await self.view.label_counts(np.array([self.code]))
-        return nullable(PER_LABEL[name](c)[0])

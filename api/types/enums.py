@@ -1,4 +1,5 @@
-"""GraphQL enums of SPEC's core."""
+"""GraphQL enums of SPEC's core. Views take their values (``RowOrder.ID.value``),
+never the enums: data flows from the types down, never back up."""
 
 from __future__ import annotations
 
@@ -18,3 +19,52 @@ class Average(Enum):
     MACRO = "MACRO"
     MICRO = "MICRO"
     WEIGHTED = "WEIGHTED"
+
+
+@strawberry.enum(
+    description=(
+        "What happened to a row at the view's threshold. The four outcomes "
+        "partition the rows: UNLABELED = no actual label (whatever was predicted); "
+        "otherwise ABSTAINED = no prediction (none given, or below the threshold), "
+        "CORRECT = the actual label was predicted, INCORRECT = another label was. "
+        "Multilabel, on the view's labels: CORRECT = the kept set equals the actual "
+        "set (exact match, also when both are empty), INCORRECT = it does not (the "
+        "two partition the rows); ABSTAINED = no label kept; UNLABELED = no actual "
+        "label."
+    )
+)
+class Outcome(Enum):
+    CORRECT = "CORRECT"
+    INCORRECT = "INCORRECT"
+    ABSTAINED = "ABSTAINED"
+    UNLABELED = "UNLABELED"
+
+
+@strawberry.enum(description="A row's one-vs-rest outcome for one label.")
+class LabelOutcome(Enum):
+    TP = "TP"
+    FP = "FP"
+    FN = "FN"
+    TN = "TN"
+
+
+@strawberry.enum(
+    description=(
+        "Row order; ties go by position in the split. CONFIDENCE_* order by the "
+        "stored confidence (also of predictions abstained at the threshold); ID "
+        "orders ids as strings (code point order, so id 10 comes before id 9). "
+        "Multilabel: LabelMetrics.rows orders by the label's stored confidence "
+        "(0 where the row does not predict it), Metrics.rows by Row.confidence "
+        "(the highest kept confidence, 0 when none is kept)."
+    )
+)
+class RowOrder(Enum):
+    CONFIDENCE_DESC = "CONFIDENCE_DESC"
+    CONFIDENCE_ASC = "CONFIDENCE_ASC"
+    ID = "ID"
+
+
+@strawberry.enum(description="How a row changed between a comparison's baseline and candidate.")
+class Change(Enum):
+    FIXED = "FIXED"
+    REGRESSED = "REGRESSED"

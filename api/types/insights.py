@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import strawberry
 
-from evalql.engine.insights import Finding
+if TYPE_CHECKING:
+    from evalql.api.views import Finding
 
 
 def _percent(value: float) -> str:

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import math
-
 import numpy as np
 import strawberry
 
-from evalql.api.errors import BadUserInput
+from evalql.api.limits import MAX_CURVE_POINTS, MAX_FIRST, check_within
 from evalql.api.scalars import Matrix, nullable
 from evalql.api.types.curves import CurvePoint, ThresholdChoice
-from evalql.api.types.enums import Average
+from evalql.api.types.enums import Average, LabelOutcome, Outcome, RowOrder
 from evalql.api.types.insights import Insight
-from evalql.api.types.rows import (
-    LabelOutcome,
-    Outcome,
-    RowConnection,
-    RowOrder,
-    check_first,
-    label_rows,
-    view_rows,
-)
-from evalql.api.types.slices import HistogramBin, Slice, breakdown, histogram
-from evalql.api.views import View, label_code
-from evalql.engine.averaging import average as average_of
-from evalql.engine.curves import grid
-from evalql.engine.metrics import PER_LABEL, LabelCounts, divide
-from evalql.engine.ranking import threshold_for_precision
-
-# curve(points:) bounds: two points draw a line; past 1001 the response is
-# bigger than any slider can show.
-MAX_CURVE_POINTS = 1001
+from evalql.api.types.rows import RowConnection
+from evalql.api.types.slices import HistogramBin, Slice
+from evalql.api.views import LabelRow, View
 
 
 @strawberry.type(description="One cell of a confusion matrix; null is None.")
@@ -58,7 +39,7 @@ class ConfusionMatrix:
     def cells(
         self, min_count: int = 1, off_diagonal: bool = False, first: int = 100
     ) -> list[ConfusionCell]:
-        check_first(first)
+        check_within("first", first, 1, MAX_FIRST)
         a, p = np.nonzero(self.array >= max(min_count, 1))
         if off_diagonal:
             keep = a != p
@@ -88,20 +69,12 @@ class LabelMetrics:
     code: strawberry.Private[int]  # the label's code in the model's label order
 
     @classmethod
-    def table(cls, view: View, c: LabelCounts) -> list[LabelMetrics]:
-        """One entry per label of ``c``, in the view's label order."""
-        values = {name: fn(c) for name, fn in PER_LABEL.items()}
-        return [
-            cls(
-                label=name,
-                view=view,
-                code=int(c.labels[i]),
-                **{metric: nullable(v[i]) for metric, v in values.items()},
-                support=int(c.support[i]), predicted=int(c.predicted[i]),
-                tp=int(c.tp[i]), fp=int(c.fp[i]), fn=int(c.fn[i]), tn=int(c.tn[i]),
-            )
-            for i, name in enumerate(view.label_names)
-        ]
+    def from_row(cls, view: View, r: LabelRow) -> LabelMetrics:
+        return cls(
+            label=r.label, view=view, code=r.code,
+            **{metric: nullable(value) for metric, value in r.ratios.items()},
+            support=r.support, predicted=r.predicted, tp=r.tp, fp=r.fp, fn=r.fn, tn=r.tn,
+        )
 
     @strawberry.field(
         description=(
@@ -143,7 +116,8 @@ class LabelMetrics:
         first: int = 50,
         after: str | None = None,
     ) -> RowConnection:
-        return await label_rows(self.view, self.code, outcome, order_by, first, after)
+        page = await self.view.label_rows(self.code, outcome.value, order_by.value, first, after)
+        return RowConnection.from_page(page)
 
 
 @strawberry.type(description="How often a label (null = None) is the actual and the predicted one.")
@@ -191,15 +165,15 @@ class Metrics:
 
     @strawberry.field(description="Averaged precision over the view's labels.")
     async def precision(self, average: Average = Average.MACRO) -> float | None:
-        return average_of("precision", await self.view.label_counts(), average.value)
+        return await self.view.average("precision", average.value)
 
     @strawberry.field(description="Averaged recall over the view's labels.")
     async def recall(self, average: Average = Average.MACRO) -> float | None:
-        return average_of("recall", await self.view.label_counts(), average.value)
+        return await self.view.average("recall", average.value)
 
     @strawberry.field(description="Averaged F1 over the view's labels.")
     async def f1(self, average: Average = Average.MACRO) -> float | None:
-        return average_of("f1", await self.view.label_counts(), average.value)
+        return await self.view.average("f1", average.value)
 
     @strawberry.field(description="1 - Hamming loss (multilabel); null for multiclass models.")
     async def hamming_score(self) -> float | None:
@@ -215,15 +189,12 @@ class Metrics:
 
     @strawberry.field(description="One entry per label of the view, in the view's label order.")
     async def per_label(self) -> list[LabelMetrics]:
-        return LabelMetrics.table(self.view, await self.view.label_counts())
+        return [LabelMetrics.from_row(self.view, r) for r in await self.view.per_label()]
 
     @strawberry.field(description="One label's metrics; null when the view does not cover it.")
     async def label(self, name: str) -> LabelMetrics | None:
-        names = self.view.label_names
-        label_code(self.view.model, name)
-        if name not in names:
-            return None
-        return LabelMetrics.table(self.view, await self.view.label_counts())[names.index(name)]
+        row = await self.view.label(name)
+        return None if row is None else LabelMetrics.from_row(self.view, row)
 
     @strawberry.field(description="What is worth telling about this view, most severe first.")
     async def insights(self) -> list[Insight]:
@@ -265,7 +236,9 @@ class Metrics:
         first: int = 50,
         after: str | None = None,
     ) -> RowConnection:
-        return await view_rows(self.view, actual, predicted, outcome, order_by, first, after)
+        kind = None if outcome is None else outcome.value
+        page = await self.view.rows(actual, predicted, kind, order_by.value, first, after)
+        return RowConnection.from_page(page)
 
     @strawberry.field(
         description=(
@@ -280,7 +253,7 @@ class Metrics:
         )
     )
     async def confidence_histogram(self, bins: int = 10) -> list[HistogramBin]:
-        return await histogram(self.view, bins)
+        return [HistogramBin.from_bin(b) for b in await self.view.histogram(bins)]
 
     @strawberry.field(
         description=(
@@ -293,7 +266,7 @@ class Metrics:
         )
     )
     async def breakdown(self, column: str, bins: int = 10) -> list[Slice]:
-        return await breakdown(self.view, column, bins)
+        return [Slice.from_cut(c) for c in await self.view.breakdown(column, bins)]
 
     @strawberry.field(
         description=(
@@ -308,11 +281,7 @@ class Metrics:
         )
     )
     async def curve(self, label: str | None = None, points: int = 101) -> list[CurvePoint]:
-        if not 2 <= points <= MAX_CURVE_POINTS:
-            raise BadUserInput(f"points has to be within 2..{MAX_CURVE_POINTS}, got {points}")
-        code = None if label is None else self.view.code_of(label)
-        counts = await self.view.threshold_counts(points)
-        return CurvePoint.series(counts, grid(points), self.view, code)
+        return [CurvePoint.from_values(v) for v in await self.view.curve(label, points)]
 
     @strawberry.field(
         description=(
@@ -322,9 +291,7 @@ class Metrics:
         )
     )
     async def mean_average_precision(self) -> float | None:
-        ranked = await asyncio.gather(*(self.view.ranking(int(c)) for c in self.view.codes))
-        defined = [ap for ap, _ in ranked if not math.isnan(ap)]
-        return float(np.mean(defined)) if defined else None
+        return await self.view.mean_average_precision()
 
     @strawberry.field(
         description=(
@@ -335,11 +302,8 @@ class Metrics:
         )
     )
     async def top_k_accuracy(self, k: int) -> float | None:
-        n_labels = len(self.view.model.labels)
-        if not 1 <= k <= n_labels:
-            raise BadUserInput(f"k has to be within 1..{n_labels} (the labels), got {k}")
-        counted = await self.view.top_k(k)
-        return None if counted is None else nullable(float(divide(*counted)))
+        share = await self.view.top_k_accuracy(k)
+        return None if share is None else nullable(share)
 
     @strawberry.field(
         description=(
@@ -356,11 +320,5 @@ class Metrics:
     async def threshold_for_precision(
         self, label: str, min_precision: float
     ) -> ThresholdChoice | None:
-        if not 0.0 <= min_precision <= 1.0:
-            raise BadUserInput(f"minPrecision has to be within [0, 1], got {min_precision}")
-        code = self.view.code_of(label)
-        t = threshold_for_precision(await self.view.precision_steps(code), min_precision)
-        if t is None:
-            return None
-        at = self.view.at_threshold(float(np.format_float_positional(t, unique=True)))
-        return ThresholdChoice(view=at, code=code)
+        chosen = await self.view.threshold_for_precision(label, min_precision)
+        return None if chosen is None else ThresholdChoice(view=chosen[0], code=chosen[1])

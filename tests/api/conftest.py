@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from starlette.testclient import TestClient
 
+from evalql.api import split_cache
 from evalql.api.app import create_app
 from evalql.storage.ingest import IngestOptions, ingest_table
 
@@ -38,6 +39,18 @@ def small_table() -> pa.Table:
             "length": pa.array(columns[5], pa.int64()),
         }
     )
+
+
+@pytest.fixture(params=["index", "scan"])
+def index_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Answer through the split's indexes ("index": wait for them) or never
+    ("scan"), so a test covers both paths whatever the threads' timing.
+
+    A module parametrizes all its tests with
+    ``pytestmark = pytest.mark.usefixtures("index_path")``.
+    """
+    monkeypatch.setattr(split_cache, "MODE", request.param)
+    return request.param
 
 
 @pytest.fixture

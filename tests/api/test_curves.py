@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 from starlette.testclient import TestClient
 
-import evalql.api.views
+from evalql.api import split_cache
 from evalql.api.app import create_app
 from evalql.engine import curves
 from evalql.storage.ingest import IngestOptions, ingest_table
@@ -258,9 +258,9 @@ def test_aliases_at_several_thresholds_under_one_filter_share_one_scan(
         raise AssertionError("a view scanned on its own")
 
     # No filtered index yet: the first request under a filter scans.
-    monkeypatch.setattr(evalql.api.views, "filtered_index", lambda *args, **kwargs: None)
-    monkeypatch.setattr(evalql.api.views, "confusion_counts_at", spy)
-    monkeypatch.setattr(evalql.api.views, "confusion_counts", no_single_scans)
+    monkeypatch.setattr(split_cache, "MODE", "scan")
+    monkeypatch.setattr(split_cache, "confusion_counts_at", spy)
+    monkeypatch.setattr(split_cache, "confusion_counts", no_single_scans)
     where = '[{column: "channel", in: ["chat"]}]'
     fields = "coverage precision confusionMatrix { counts }"
     batched = data_of(scored(split_query(

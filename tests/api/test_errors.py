@@ -119,12 +119,12 @@ def test_a_variable_of_the_wrong_type_is_bad_user_input_with_its_message(gql: Qu
 
 
 def test_a_bug_is_masked_as_an_internal_error_without_details(gql: Query, monkeypatch) -> None:
-    import evalql.api.views
+    import evalql.api.split_cache
 
-    def broken(self):
+    def broken(*args):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(evalql.api.views.View, "_counts", broken)
+    monkeypatch.setattr(evalql.api.split_cache, "confusion_at", broken)
     error = only_error(gql(SPLIT % "metrics { confusionMatrix { counts } }"))
     assert error["message"] == "Unexpected error."
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"

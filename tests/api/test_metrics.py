@@ -126,10 +126,10 @@ def test_label_and_distribution_and_cells(gql: Query) -> None:
 
 
 def test_too_many_labels_for_a_matrix_still_answer_everything_else(gql: Query, monkeypatch) -> None:
-    import evalql.api.views
+    import evalql.api.limits
 
     expected = metrics(gql, t=0.5)
-    monkeypatch.setattr(evalql.api.views, "MAX_MATRIX_CELLS", 10)  # the 3-label store needs 16
+    monkeypatch.setattr(evalql.api.limits, "MAX_MATRIX_CELLS", 10)  # the 3-label store needs 16
     body = gql(METRICS.replace("confusionMatrix { labels counts }", ""), t=0.5)
     got = body["data"]["model"]["run"]["split"]["metrics"]
     assert got == {k: v for k, v in expected.items() if k != "confusionMatrix"}

@@ -17,8 +17,8 @@ from sklearn.metrics import (
 from sklearn.preprocessing import MultiLabelBinarizer
 from starlette.testclient import TestClient
 
+from evalql.api import split_cache
 from evalql.api.app import create_app
-from evalql.api.views import label_set_index
 from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.oracle import sklearn_prf
 
@@ -446,7 +446,8 @@ def test_comparing_multilabel_splits_is_refused_with_a_clear_message(tiny) -> No
     assert "compare is not available for multilabel models" in error["message"]
 
 
-def test_once_the_index_is_built_views_answer_as_the_scan_does(tmp_path: Path) -> None:
+def test_once_the_index_is_built_views_answer_as_the_scan_does(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(split_cache, "MODE", "index")
     rows = random_rows(5, n=400)
     ingest_table(tmp_path, pa.table(rows), "tags", "v1", "test",
                  IngestOptions(task="multilabel", labels=tuple(LABELS)), source="tags")
@@ -457,6 +458,6 @@ def test_once_the_index_is_built_views_answer_as_the_scan_does(tmp_path: Path) -
     with TestClient(create_app(tmp_path)) as client:
         store = client.app.state.store  # type: ignore[attr-defined]
         data = store.load(store.catalog.split("tags", "v1", "test"))
-        assert label_set_index(data, wait=True) is not None
+        assert split_cache.label_set_index(data) is not None
         for t in (0.0, 0.3, 0.65, 1.0):
             assert ask(client, body, t=t, where=None) == ask(client, body, t=t, where=every_row)

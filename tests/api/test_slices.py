@@ -88,7 +88,7 @@ def test_slices_nest(gql: Query) -> None:
 def test_too_many_distinct_values_is_a_cost_limit(
     random_gql: tuple[Query, pa.Table], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("evalql.api.types.slices.MAX_SLICES", 2)
+    monkeypatch.setattr("evalql.api.limits.MAX_SLICES", 2)
     gql, _ = random_gql
     body = gql(SPLIT % 'metrics { breakdown(column: "group") { key } }')
     assert error_code(body) == "COST_LIMIT"

@@ -1,22 +1,98 @@
-"""Per-split derived structures: filtered indexes answer as the scan does."""
+"""api/split_cache.py: indexes answer as the scan does; the switch and the
+failure policy (scan, log once, try again later)."""
 
 from __future__ import annotations
 
-import numpy as np
+import logging
+import threading
 
-from evalql.api.loaders import cached_mask, filtered_index
+import numpy as np
+import pytest
+
+from evalql.api import split_cache
 from evalql.engine.confusion import as_threshold, confusion_counts
-from evalql.storage.datasets import SplitStore
+from evalql.storage.datasets import SplitData, SplitStore
 from evalql.storage.filters import Condition
 
 
-def test_a_filtered_index_counts_what_the_masked_scan_counts(store) -> None:
+def load(store) -> SplitData:
     splits = SplitStore(store)
-    data = splits.load(splits.catalog.split("m", "v1", "test"))
+    return splits.load(splits.catalog.split("m", "v1", "test"))
+
+
+def test_a_filtered_index_counts_what_the_masked_scan_counts(store, monkeypatch) -> None:
+    monkeypatch.setattr(split_cache, "MODE", "index")
+    data = load(store)
     conditions = (Condition("channel", isin=("chat",)),)
-    index = filtered_index(data, conditions, wait=True)
-    mask = cached_mask(data, conditions)
-    assert mask.sum() == 4
+    index = split_cache.threshold_index(data, conditions)
+    mask = split_cache.mask(data, conditions)
+    assert index is not None and mask.sum() == 4
+    c = data.columns
     for t in (0.0, 0.3, 0.35, 0.6, 0.61, 1.0):
-        expected = confusion_counts(data.actual, data.predicted, data.confidence, t, 3, mask)
+        expected = confusion_counts(c.actual, c.predicted, c.confidence, t, 3, mask)
         np.testing.assert_array_equal(index.counts_at(as_threshold(t)), expected)
+        [batched] = split_cache.confusion_at(data, conditions, [as_threshold(t)])
+        np.testing.assert_array_equal(batched, expected)
+
+
+def test_the_scan_switch_never_builds_an_index(store, monkeypatch) -> None:
+    monkeypatch.setattr(split_cache, "MODE", "scan")
+    data = load(store)
+    assert split_cache.threshold_index(data) is None
+    assert split_cache.threshold_index(data, (Condition("channel", isin=("chat",)),)) is None
+    assert "threshold-index" not in data._memo
+
+
+def test_one_batch_counts_every_threshold_of_a_filter_in_one_scan(store, monkeypatch) -> None:
+    monkeypatch.setattr(split_cache, "MODE", "scan")
+    scans: list[np.ndarray] = []
+    real = split_cache.confusion_counts_at
+
+    def spy(*args, **kwargs):
+        scans.append(np.array(args[3]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(split_cache, "confusion_counts_at", spy)
+    splits = SplitStore(store)
+    split = splits.catalog.split("m", "v1", "test")
+    chat = (Condition("channel", isin=("chat",)),)
+    keys = [(split, chat, as_threshold(t)) for t in (0.9, 0.5, 0.9)] + [(split, (), as_threshold(0))]
+    counts = split_cache.confusion_batch(splits, keys)
+    assert len(scans) == 1 and scans[0].tolist() == [np.float32(0.5), np.float32(0.9)]
+    np.testing.assert_array_equal(counts[0], counts[2])
+    assert counts[3].sum() == 8 and counts[1].sum() == 4
+
+
+def test_a_failed_build_scans_is_logged_once_and_is_tried_again_later(
+    store, monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(split_cache, "MODE", "index")
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        raise MemoryError("no room for the index")
+
+    monkeypatch.setattr(split_cache.ThresholdIndex, "build", broken)
+    data = load(store)
+    with caplog.at_level(logging.ERROR, logger="evalql"):
+        assert split_cache.threshold_index(data) is None  # the caller scans
+        assert split_cache.threshold_index(data) is None  # not tried again at once
+        [counts] = split_cache.confusion_at(data, (), [as_threshold(0.5)])
+    assert counts.sum() == 8
+    assert len(calls) == 1 and calls[0].startswith("evalql-background")
+    assert len([r for r in caplog.records if "failed" in r.getMessage()]) == 1
+    monkeypatch.undo()  # the real build again
+    monkeypatch.setattr(split_cache, "MODE", "index")
+    monkeypatch.setattr(split_cache, "RETRY_SECONDS", 0.0)
+    assert split_cache.threshold_index(data) is not None  # built on the retry
+
+
+@pytest.mark.parametrize("mode", ["auto", "index"])
+def test_builds_are_counted_by_kind_while_they_wait(store, monkeypatch, mode) -> None:
+    monkeypatch.setattr(split_cache, "MODE", mode)
+    assert set(split_cache.queue_lengths()) == {"threshold-index", "label-set-index"}
+    data = load(store)
+    split_cache.threshold_index(data)
+    if mode == "index":
+        assert split_cache.queue_lengths()["threshold-index"] == 0

@@ -40,10 +40,10 @@ def test_every_format_round_trips_to_the_same_rows(root: Path, inputs: Path, suf
     ingest_file(root, path, "m", "r", "s")
     data = load(root)
     assert data.ids.to_pylist() == [str(i) for i in IDS]
-    assert decoded(data, data.actual) == ACTUAL
-    assert decoded(data, data.predicted) == PREDICTED
-    assert data.confidence.dtype == np.float32
-    assert data.confidence.tolist() == pytest.approx([0.9, 1.0, 0.25, 0.5])
+    assert decoded(data, data.columns.actual) == ACTUAL
+    assert decoded(data, data.columns.predicted) == PREDICTED
+    assert data.columns.confidence.dtype == np.float32
+    assert data.columns.confidence.tolist() == pytest.approx([0.9, 1.0, 0.25, 0.5])
     assert {c.name: c.type for c in data.info.columns} == METADATA_TYPES
     assert data.metadata.column("region").to_pylist() == ["eu", "us", None, "eu"]
 
@@ -63,7 +63,7 @@ def test_typed_formats_keep_metadata_columns_exactly(root: Path, inputs: Path, s
 
 def test_a_missing_confidence_column_means_full_confidence(root: Path) -> None:
     ingest_table(root, predictions(confidence=None), "m", "r", "s")
-    assert load(root).confidence.tolist() == [1.0] * 4
+    assert load(root).columns.confidence.tolist() == [1.0] * 4
 
 
 def test_a_missing_id_column_numbers_the_rows_from_zero(root: Path) -> None:
@@ -80,7 +80,7 @@ def test_string_ids_and_integer_labels_are_kept_as_text(root: Path) -> None:
     ingest_table(root, table, "m", "r", "s")
     data = load(root)
     assert data.ids.to_pylist() == ["a", "b", "c", "d"]
-    assert decoded(data, data.actual) == ["0", "1", None, "1"]
+    assert decoded(data, data.columns.actual) == ["0", "1", None, "1"]
 
 
 def test_scores_come_back_in_the_models_label_order(root: Path) -> None:
@@ -90,15 +90,15 @@ def test_scores_come_back_in_the_models_label_order(root: Path) -> None:
     ingest_table(root, table, "m", "r", "s", options)
     data = load(root)
     assert data.labels == ("dog", "cat", "bird")
-    assert data.scores is not None and data.scores.dtype == np.float32
-    np.testing.assert_allclose(data.scores, np.array(scores, dtype=np.float32))
+    assert data.columns.scores is not None and data.columns.scores.dtype == np.float32
+    np.testing.assert_allclose(data.columns.scores, np.array(scores, dtype=np.float32))
     assert data.info.has_scores
 
 
 def test_the_loaded_arrays_are_read_only(root: Path) -> None:
     ingest_table(root, predictions(), "m", "r", "s")
     data = load(root)
-    for array in (data.actual, data.predicted, data.confidence):
+    for array in (data.columns.actual, data.columns.predicted, data.columns.confidence):
         assert not array.flags.writeable
 
 
@@ -123,7 +123,7 @@ def test_the_summary_says_1_row_and_1_label_in_the_singular(root: Path) -> None:
 def test_confidences_within_the_float32_tolerance_are_clipped_to_0_and_1(root: Path) -> None:
     confidence = pa.array([1.0000001, 1 + 1e-6, -1e-6, 0.5], pa.float64())
     ingest_table(root, predictions(confidence=confidence), "m", "r", "s")
-    assert load(root).confidence.tolist() == [1.0, 1.0, 0.0, 0.5]
+    assert load(root).columns.confidence.tolist() == [1.0, 1.0, 0.0, 0.5]
 
 
 def test_progress_reports_each_stage_in_order(root: Path, inputs: Path) -> None:
@@ -141,7 +141,7 @@ def test_replace_bumps_the_version_and_serves_the_new_rows(root: Path) -> None:
     second = load(root)
     assert summary.replaced and str(summary).endswith("replacing version 1")
     assert second.info.version == first.info.version + 1 == 2
-    assert decoded(second, second.actual) == ["cat"] * 4
+    assert decoded(second, second.columns.actual) == ["cat"] * 4
     assert not (root / first.info.path).exists()
     assert sorted(os.listdir(root / "splits")) == [Path(second.info.path).name]
 
@@ -162,9 +162,9 @@ def test_an_earlier_split_decodes_correctly_after_a_later_split_adds_labels(root
     ingest_table(root, predictions(actual=pa.array(["ant", "ant", "ant", "ant"])), "m", "r", "s2")
     after = store.load(store.catalog.split("m", "r", "s"))
     assert after.labels == ("ant", "bird", "cat", "dog")
-    assert not np.array_equal(after.actual, before.actual)  # the codes moved
-    assert decoded(after, after.actual) == decoded(before, before.actual) == ACTUAL
-    assert decoded(after, after.predicted) == PREDICTED
+    assert not np.array_equal(after.columns.actual, before.columns.actual)  # the codes moved
+    assert decoded(after, after.columns.actual) == decoded(before, before.columns.actual) == ACTUAL
+    assert decoded(after, after.columns.predicted) == PREDICTED
 
 
 def test_replacing_a_split_drops_labels_no_split_uses_any_more(root: Path) -> None:
@@ -181,7 +181,7 @@ def test_fixed_labels_keep_their_order_and_accept_a_subset(root: Path) -> None:
     model = Catalog(root).model("m")
     assert model.labels == ("dog", "cat", "bird", "eel") and model.labels_fixed
     data = load(root)
-    assert data.labels == model.labels and decoded(data, data.actual) == ACTUAL
+    assert data.labels == model.labels and decoded(data, data.columns.actual) == ACTUAL
 
 
 def test_concurrent_ingests_of_different_splits_lose_nothing(root: Path) -> None:
@@ -199,7 +199,7 @@ def test_concurrent_ingests_of_different_splits_lose_nothing(root: Path) -> None
     store = SplitStore(root)
     for split in splits:
         data = store.load(split)
-        assert decoded(data, data.actual)[0] == f"label{split.name[-1]}"
+        assert decoded(data, data.columns.actual)[0] == f"label{split.name[-1]}"
     assert os.listdir(root / "tmp") == []
     assert len(os.listdir(root / "splits")) == 8
 
@@ -229,7 +229,7 @@ def test_scores_follow_the_model_when_a_later_split_adds_a_label(root: Path) -> 
     ingest_table(root, predictions(actual=pa.array(["ant"] * 4)), "m", "r", "s3")
     data = load(root)
     assert data.labels == ("ant", "bird", "cat", "dog")
-    np.testing.assert_allclose(data.scores, np.array([[0.0, 0.1, 0.2, 0.7]] * 4, np.float32))
+    np.testing.assert_allclose(data.columns.scores, np.array([[0.0, 0.1, 0.2, 0.7]] * 4, np.float32))
 
 
 def test_a_table_in_many_chunks_is_stored_as_one_zero_copy_batch(root: Path) -> None:
@@ -237,5 +237,5 @@ def test_a_table_in_many_chunks_is_stored_as_one_zero_copy_batch(root: Path) -> 
     assert table.column("actual").num_chunks == 2
     ingest_table(root, table, "m", "r", "s")
     data = load(root)
-    assert decoded(data, data.actual) == ACTUAL
+    assert decoded(data, data.columns.actual) == ACTUAL
     assert data.metadata.column("region").num_chunks == 1

@@ -14,7 +14,12 @@ import pytest
 
 from evalql.engine.multilabel.counts import multilabel_counts
 from evalql.storage.catalog import CATALOG_FILE, Catalog
-from evalql.storage.datasets import SplitData, SplitStore
+from evalql.storage.datasets import (
+    MulticlassColumns,
+    MultilabelColumns,
+    SplitData,
+    SplitStore,
+)
 from evalql.storage.errors import CorruptSplitError, IngestError
 from evalql.storage.ingest import IngestOptions, ingest_file, ingest_table
 from tests.storage.conftest import predictions, snapshot, write
@@ -56,8 +61,8 @@ def load(root: Path, model: str = "tags", run: str = "r", split: str = "s") -> S
 
 def label_sets(data: SplitData) -> tuple[list[list[str]], list[list[str]], list[list[float]]]:
     """Each row's actual labels, predicted labels and confidences, decoded."""
-    columns = data.multilabel
-    assert columns is not None
+    columns = data.columns
+    assert isinstance(columns, MultilabelColumns)
     actual, predicted, confidence = [], [], []
     for row in range(data.n_rows):
         actual.append([data.labels[c] for c in columns.actual_of(row)])
@@ -90,8 +95,8 @@ def test_every_list_format_round_trips_to_the_same_label_sets(
 
 def test_the_csr_arrays_have_fixed_dtypes_and_are_read_only_views(root: Path) -> None:
     ingest_table(root, tag_rows(), "tags", "r", "s", MULTILABEL)
-    columns = load(root).multilabel
-    assert columns is not None and columns.n_rows == 5
+    columns = load(root).columns
+    assert isinstance(columns, MultilabelColumns) and columns.n_rows == 5
     assert columns.actual_offsets.tolist() == [0, 2, 3, 3, 3, 5]
     assert columns.predicted_offsets.tolist() == [0, 2, 4, 5, 5, 5]
     dtypes = {
@@ -105,22 +110,23 @@ def test_the_csr_arrays_have_fixed_dtypes_and_are_read_only_views(root: Path) ->
         assert not array.flags.owndata, name  # a view of the mapped file, not a copy
 
 
-def test_the_multiclass_arrays_of_a_multilabel_split_are_empty(root: Path) -> None:
+def test_a_multilabel_split_has_label_sets_and_no_multiclass_columns(root: Path) -> None:
     ingest_table(root, tag_rows(), "tags", "r", "s", MULTILABEL)
     data = load(root)
-    assert len(data.actual) == len(data.predicted) == len(data.confidence) == 0
-    assert data.scores is None and data.n_rows == 5
+    assert isinstance(data.columns, MultilabelColumns) and data.n_rows == 5
+    assert not hasattr(data.columns, "actual") and not hasattr(data, "actual")
 
 
 def test_a_multiclass_split_has_no_label_sets(root: Path) -> None:
     ingest_table(root, predictions(), "m", "r", "s")
     data = load(root, "m")
-    assert data.task == "multiclass" and data.multilabel is None and data.n_rows == 4
+    assert data.task == "multiclass" and isinstance(data.columns, MulticlassColumns)
+    assert data.n_rows == 4 and len(data.columns.actual) == 4
 
 
 def test_a_missing_confidence_column_means_full_confidence(root: Path) -> None:
     ingest_table(root, tag_rows(confidence=None), "tags", "r", "s", MULTILABEL)
-    assert load(root).multilabel.predicted_confidence.tolist() == [1.0] * 5
+    assert load(root).columns.predicted_confidence.tolist() == [1.0] * 5
 
 
 def test_an_all_null_column_means_empty_sets(root: Path) -> None:
@@ -150,9 +156,9 @@ def test_codes_follow_the_model_when_a_later_split_adds_labels(root: Path) -> No
     ingest_table(root, later, "tags", "r", "s2", MULTILABEL)
     after = store.load(store.catalog.split("tags", "r", "s"))
     assert after.labels == ("account", "billing", "bug", "refund", "urgent", "zebra")
-    assert not np.array_equal(after.multilabel.actual_codes, before.multilabel.actual_codes)
+    assert not np.array_equal(after.columns.actual_codes, before.columns.actual_codes)
     assert label_sets(after) == label_sets(before)
-    assert not after.multilabel.actual_codes.flags.writeable
+    assert not after.columns.actual_codes.flags.writeable
 
 
 def test_fixed_labels_keep_their_order(root: Path) -> None:
@@ -174,7 +180,7 @@ def test_replacing_a_multilabel_split_serves_the_new_rows(root: Path) -> None:
 def test_the_loaded_columns_feed_the_engine_as_they_are(root: Path) -> None:
     ingest_table(root, tag_rows(), "tags", "r", "s", MULTILABEL)
     data = load(root)
-    counts = multilabel_counts(data.multilabel, 0.5, data.n_labels)
+    counts = multilabel_counts(data.columns, 0.5, data.n_labels)
     # t1 keeps refund (0.9) and drops billing (0.4); t3 predicts billing at 1.0.
     assert dict(zip(data.labels, counts.tp.tolist(), strict=True)) == {
         "billing": 0, "bug": 1, "refund": 1, "urgent": 0,

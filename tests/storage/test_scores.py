@@ -81,8 +81,8 @@ def test_good_scores_load_as_float32_in_the_label_order(root: Path) -> None:
     ingest_table(root, with_scores(GOOD), "m", "r", "s", LABELS)
     store = SplitStore(root)
     data = store.load(store.catalog.split("m", "r", "s"))
-    assert data.scores is not None and data.scores.dtype == np.float32
-    np.testing.assert_array_equal(data.scores, np.array(GOOD, dtype=np.float32))
+    assert data.columns.scores is not None and data.columns.scores.dtype == np.float32
+    np.testing.assert_array_equal(data.columns.scores, np.array(GOOD, dtype=np.float32))
 
 
 def test_a_later_split_of_a_model_with_fixed_labels_may_carry_scores_without_labels(
@@ -92,7 +92,7 @@ def test_a_later_split_of_a_model_with_fixed_labels_may_carry_scores_without_lab
     ingest_table(root, with_scores(GOOD[::-1]), "m", "r", "second")
     store = SplitStore(root)
     data = store.load(store.catalog.split("m", "r", "second"))
-    np.testing.assert_array_equal(data.scores, np.array(GOOD[::-1], dtype=np.float32))
+    np.testing.assert_array_equal(data.columns.scores, np.array(GOOD[::-1], dtype=np.float32))
 
 
 def test_scores_of_a_model_whose_labels_are_not_fixed_still_need_labels(root: Path) -> None:
@@ -105,4 +105,4 @@ def test_scores_within_the_float32_tolerance_are_clipped_to_0_and_1(root: Path) 
     ingest_table(root, with_scores([[1.0000001, 0.0, -5e-7], *GOOD[1:]]), "m", "r", "s", LABELS)
     store = SplitStore(root)
     data = store.load(store.catalog.split("m", "r", "s"))
-    np.testing.assert_array_equal(data.scores[0], np.array([1.0, 0.0, 0.0], dtype=np.float32))
+    np.testing.assert_array_equal(data.columns.scores[0], np.array([1.0, 0.0, 0.0], dtype=np.float32))

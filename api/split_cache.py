@@ -1,0 +1,293 @@
+"""What a loaded split keeps besides its columns, and the background work that builds it.
+
+Row masks of recent filters, the threshold index of a multiclass split (and
+of the rows a filter keeps), and the label-set index of a multilabel split
+live in the split's memo (``SplitData.memo``), so they are evicted with the
+split and never outlive a replace (a replaced split has a new version, hence
+a new ``SplitData``).
+
+One executor builds every index, on one thread named ``evalql-background…``
+(so an index build waits for its kernels without jumping the compile queue,
+see ``api.warmup``, and never takes more than one core from the requests).
+One policy answers every question, for metrics, curves, rows and histograms
+alike: use the index if it is ready, else scan, and start building it. A
+failed build falls back to the scan, is logged once, and is tried again
+after ``RETRY_SECONDS``.
+
+``MODE`` is the test switch: ``"index"`` waits for the index wherever one
+applies, ``"scan"`` never uses one, ``"auto"`` (serving) is the policy above.
+The environment variable ``EVALQL_INDEX_PATH`` sets it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from evalql.api import limits
+from evalql.api.warmup import BACKGROUND_THREADS
+from evalql.engine.confusion import confusion_counts
+from evalql.engine.curves import confusion_counts_at
+from evalql.engine.index import ThresholdIndex
+from evalql.engine.multilabel.index import LabelSetIndex
+from evalql.storage.datasets import MulticlassColumns, MultilabelColumns, SplitData, SplitStore
+from evalql.storage.filters import Condition, row_mask
+from evalql.storage.model import SplitInfo
+
+log = logging.getLogger("evalql")
+
+MODE = os.environ.get("EVALQL_INDEX_PATH", "auto")  # "auto" | "index" | "scan"
+RETRY_SECONDS = 60.0
+# Row masks (and threshold indexes) of recent filters, per split: moving the
+# threshold slider under a fixed filter reuses them instead of re-reading the
+# metadata columns and rescanning.
+FILTER_CACHE_BYTES = 512 << 20
+
+T = TypeVar("T")
+
+# --- the executor -------------------------------------------------------------
+
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{BACKGROUND_THREADS}-index")
+_waiting: dict[str, int] = {"threshold-index": 0, "label-set-index": 0}
+_waiting_lock = threading.Lock()
+
+
+def queue_lengths() -> dict[str, int]:
+    """Builds submitted and not yet started, by kind (for /metrics)."""
+    with _waiting_lock:
+        return dict(_waiting)
+
+
+def _submit(kind: str, fn: Callable[[], T]) -> Future[T]:
+    def started() -> T:
+        with _waiting_lock:
+            _waiting[kind] -= 1
+        return fn()
+
+    with _waiting_lock:
+        _waiting[kind] += 1
+    return _executor.submit(started)
+
+
+class _Build(Generic[T]):
+    """One structure built in the background: started on first use, tried
+    again ``RETRY_SECONDS`` after a failure, which is logged once."""
+
+    def __init__(self, kind: str, name: str, build: Callable[[], T]) -> None:
+        self.kind, self.name, self.build = kind, name, build
+        self._future: Future[T] | None = None
+        self._failed_at = 0.0
+        self._logged = False
+        self._lock = threading.Lock()
+
+    def built(self) -> T | None:
+        """The structure if it is built; never starts a build."""
+        future = self._future
+        if future is None or not future.done() or future.exception() is not None:
+            return None
+        return future.result()
+
+    def ready(self) -> T | None:
+        """The structure if built (``MODE == "index"``: once built); else None,
+        after starting its build if none is running."""
+        with self._lock:
+            future = self._future
+            retry = future is not None and future.done() and future.exception() is not None
+            if future is None or (retry and time.monotonic() - self._failed_at >= RETRY_SECONDS):
+                future = self._future = _submit(self.kind, self._run)
+        if MODE == "index":
+            future.exception()  # waits; a failed build leaves the caller scanning
+        return self.built()
+
+    def _run(self) -> T:
+        try:
+            return self.build()
+        except Exception:
+            self._failed_at = time.monotonic()
+            if not self._logged:
+                self._logged = True
+                log.exception("building the %s of %s failed; scanning instead", self.kind,
+                              self.name)
+            raise
+
+
+# --- masks and indexes --------------------------------------------------------
+
+
+@dataclass
+class _Filtered:
+    """A filter's row mask and the threshold index of its rows, once built."""
+
+    mask: np.ndarray
+    index: _Build[ThresholdIndex] | None = None
+
+    @property
+    def nbytes(self) -> int:
+        index = None if self.index is None else self.index.built()
+        return self.mask.nbytes + (0 if index is None else index.nbytes)
+
+
+class _FilterCache:
+    """An LRU of filters' masks and indexes, bounded in bytes."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._entries: OrderedDict[tuple[Condition, ...], _Filtered] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Condition, ...], make: Callable[[], _Filtered]) -> _Filtered:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry
+        entry = make()  # outside the lock: reading columns takes a while
+        with self._lock:
+            entry = self._entries.setdefault(key, entry)
+        self.shrink()
+        return entry
+
+    def shrink(self) -> None:
+        """Drop the least recently used entries until the cache fits its budget."""
+        with self._lock:
+            used = sum(e.nbytes for e in self._entries.values())
+            while used > self.budget and len(self._entries) > 1:
+                used -= self._entries.popitem(last=False)[1].nbytes
+
+
+_new_build = threading.Lock()
+
+
+def _filter_cache(data: SplitData) -> _FilterCache:
+    return data.memo("filters", lambda: _FilterCache(FILTER_CACHE_BYTES))
+
+
+def _filtered(data: SplitData, conditions: tuple[Condition, ...]) -> _Filtered:
+    def make() -> _Filtered:
+        mask = row_mask(data.metadata, conditions)
+        assert mask is not None
+        mask.flags.writeable = False  # shared across requests
+        return _Filtered(mask)
+
+    return _filter_cache(data).get(conditions, make)
+
+
+def mask(data: SplitData, conditions: tuple[Condition, ...]) -> np.ndarray | None:
+    """The row mask of ``conditions`` on the split (None for no conditions)."""
+    return _filtered(data, conditions).mask if conditions else None
+
+
+def threshold_index(
+    data: SplitData, conditions: tuple[Condition, ...] = ()
+) -> ThresholdIndex | None:
+    """The threshold index of the rows ``conditions`` keep (every row for
+    none), if ready; else None, and its build starts.
+
+    None too for labels too many for a dense index, and under ``MODE == "scan"``.
+    """
+    columns = data.columns
+    assert isinstance(columns, MulticlassColumns)
+    if MODE == "scan" or not limits.is_dense(data.n_labels):
+        return None
+    name = "/".join((data.info.model, data.info.run, data.info.name))
+    if not conditions:
+        build = data.memo("threshold-index", lambda: _Build(
+            "threshold-index", name, lambda: _index_rows(columns, data.n_labels, None)
+        ))
+        return build.ready()
+    entry = _filtered(data, conditions)
+    with _new_build:  # one build per filter, however many threads ask at once
+        if entry.index is None:
+            entry.index = _Build("threshold-index", f"{name} (filtered)",
+                                 lambda: _index_rows(columns, data.n_labels, entry.mask))
+    index = entry.index.ready()
+    if index is not None:
+        _filter_cache(data).shrink()  # the index now counts in the budget
+    return index
+
+
+def _index_rows(
+    columns: MulticlassColumns, n_labels: int, rows: np.ndarray | None
+) -> ThresholdIndex:
+    if rows is None:
+        return ThresholdIndex.build(columns.actual, columns.predicted, columns.confidence, n_labels)
+    return ThresholdIndex.build(
+        columns.actual[rows], columns.predicted[rows], columns.confidence[rows], n_labels
+    )
+
+
+def label_set_index(data: SplitData) -> LabelSetIndex | None:
+    """The multilabel split's ``LabelSetIndex`` if ready; else None, and its
+    build starts. None for labels too many for its matrix, and under
+    ``MODE == "scan"``."""
+    columns = data.columns
+    assert isinstance(columns, MultilabelColumns)
+    if MODE == "scan" or not limits.is_dense(data.n_labels):
+        return None
+    name = "/".join((data.info.model, data.info.run, data.info.name))
+    build = data.memo("label-set-index", lambda: _Build(
+        "label-set-index", name, lambda: LabelSetIndex.build(columns, data.n_labels)
+    ))
+    return build.ready()
+
+
+# --- confusion counts, batched per request -----------------------------------
+
+# What the request's DataLoader asks for: a multiclass split's confusion
+# counts under a row filter at one (float32) threshold.
+CountsKey = tuple[SplitInfo, tuple[Condition, ...], np.float32]
+
+
+def confusion_batch(store: SplitStore, keys: Sequence[CountsKey]) -> list[object]:
+    """The (K+1)x(K+1) confusion counts of each key, in the keys' order.
+
+    Keys of one split and filter are answered together: by the index when it
+    is ready, else by one scan that counts all their thresholds. A key whose
+    split or filter fails gets its exception in place of counts.
+    """
+    groups: dict[tuple[SplitInfo, tuple[Condition, ...]], set[np.float32]] = {}
+    for split, conditions, threshold in keys:
+        groups.setdefault((split, conditions), set()).add(threshold)
+    found: dict[CountsKey, object] = {}
+    for (split, conditions), wanted in groups.items():
+        thresholds = sorted(wanted)
+        try:
+            counts = confusion_at(store.load(split), conditions, thresholds)
+        except Exception as error:  # noqa: BLE001 - one key's error, not the batch's
+            counts = [error] * len(thresholds)
+        found.update({(split, conditions, t): c for t, c in zip(thresholds, counts, strict=True)})
+    return [found[key] for key in keys]
+
+
+def confusion_at(
+    data: SplitData, conditions: tuple[Condition, ...], thresholds: Sequence[np.float32]
+) -> list[np.ndarray]:
+    """The confusion counts of the rows ``conditions`` keep at each of
+    ``thresholds`` (ascending float32): from the index if it is ready, else
+    one scan per as many thresholds as fit the dense-matrix budget."""
+    index = threshold_index(data, conditions)
+    if index is not None:
+        return [index.counts_at(t) for t in thresholds]
+    columns = data.columns
+    assert isinstance(columns, MulticlassColumns)
+    rows = mask(data, conditions)
+    k = data.n_labels
+    room = max(1, limits.matrices_within(k) - 1)  # the scan keeps one more
+    counts: list[np.ndarray] = []
+    for start in range(0, len(thresholds), room):
+        part = np.array(thresholds[start : start + room], dtype=np.float32)
+        arrays = (columns.actual, columns.predicted, columns.confidence)
+        if len(part) == 1:
+            counts.append(confusion_counts(*arrays, part[0], k, rows))
+        else:
+            counts.extend(confusion_counts_at(*arrays, part, k, rows))
+    return counts

@@ -1,0 +1,38 @@
+"""Views: what the GraphQL types ask, for either task, behind one protocol.
+
+``View.get`` picks ``MulticlassView`` or ``MultilabelView`` by the model's
+task (see ``views.base``); the types never ask which. This package is the
+only way down from the types to the engine and storage: the records the types
+hold (the catalog's ``ModelInfo``, ``RunInfo``, ``SplitInfo``, ``ColumnInfo``,
+the engine's insight ``Finding``) are named here for them.
+"""
+
+from __future__ import annotations
+
+from evalql.api.views import multiclass, multilabel  # noqa: F401 - each registers its task
+from evalql.api.views.arguments import conditions_of
+from evalql.api.views.base import View
+from evalql.api.views.breakdown import Slice
+from evalql.api.views.compare import Pair
+from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
+from evalql.api.views.rows import RowPage, RowRecord, Sheet
+from evalql.engine.insights import Finding
+from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
+
+__all__ = [
+    "ColumnInfo",
+    "CurveValues",
+    "Finding",
+    "HistogramBin",
+    "LabelRow",
+    "ModelInfo",
+    "Pair",
+    "RowPage",
+    "RowRecord",
+    "RunInfo",
+    "Sheet",
+    "Slice",
+    "SplitInfo",
+    "View",
+    "conditions_of",
+]

@@ -1,0 +1,479 @@
+"""The view protocol: a (split, threshold, class filter, row filter), whatever the task.
+
+A ``View`` is the backing object of a GraphQL ``Metrics`` value. Every field
+of that value asks the view, and the view computes each piece (the row mask,
+the counts) at most once per request, off the event loop, however many
+fields and aliases ask for it.
+
+``View.get`` picks the task once, from the model: ``MulticlassView`` or
+``MultilabelView`` (``register`` fills the registry). Each task supplies its
+own counting (the abstract methods below: counts at the view's threshold and
+over a curve's thresholds, the matrix and label distribution, ranking, row
+selections and pages, the histogram), and both hand back the same currency:
+a ``Counted`` (the row summary and per-label TP/FP/FN/TN). Everything built
+on it is written here once: averages, the per-label table, insights, curve
+points, mean average precision, the threshold for a precision, paging with
+cursors. A new metric therefore goes into ``engine.metrics`` (per label) or
+the summaries, and reaches both tasks through this module.
+
+Row arguments arrive as the GraphQL enums' values: ``outcome`` is "CORRECT",
+"INCORRECT", "ABSTAINED", "UNLABELED" or None; a label outcome "TP", "FP",
+"FN" or "TN"; ``order`` "CONFIDENCE_DESC", "CONFIDENCE_ASC" or "ID".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import cached_property
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+from strawberry.dataloader import DataLoader
+
+from evalql.api import limits
+from evalql.api.cursors import decode_cursor, fingerprint
+from evalql.api.errors import BadUserInput, one_of
+from evalql.api.split_cache import CountsKey, mask
+from evalql.api.views import breakdown
+from evalql.api.views.arguments import checked_labels, conditions_of, label_code
+from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
+from evalql.api.views.rows import RowPage, RowRecord, shortest
+from evalql.engine.averaging import AVERAGED_METRICS, average
+from evalql.engine.compare import Columns
+from evalql.engine.confusion import as_threshold
+from evalql.engine.curves import grid
+from evalql.engine.insights import Finding, insights
+from evalql.engine.metrics import PER_LABEL, LabelCounts, Summary, divide, submatrix
+from evalql.engine.multilabel.counts import MultilabelSummary
+from evalql.engine.ranking import (
+    PrecisionSteps,
+    Ranking,
+    average_precision,
+    roc_auc,
+    threshold_for_precision,
+)
+from evalql.engine.select import Page
+from evalql.storage.datasets import SplitData, SplitStore
+from evalql.storage.filters import Condition
+from evalql.storage.model import ModelInfo, SplitInfo
+
+T = TypeVar("T")
+
+
+class Request(Protocol):
+    """What a view takes from the request's context (``api.context.Context``)."""
+
+    store: SplitStore
+    views: dict[Hashable, Any]
+    confusion: DataLoader[CountsKey, np.ndarray]
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+
+class Counted(Protocol):
+    """A view's counts at one threshold, whatever its task."""
+
+    @property
+    def summary(self) -> Summary | MultilabelSummary: ...
+
+    def label_counts(self, labels: np.ndarray | None = None) -> LabelCounts:
+        """Per-label counts of ``labels`` (default: the view's labels)."""
+        ...
+
+
+class CountedOver(Protocol):
+    """A view's counts at each threshold of a curve."""
+
+    def at(self, j: int) -> Counted: ...
+
+
+_TASKS: dict[str, type[View]] = {}
+
+
+def register(task: str) -> Callable[[type[View]], type[View]]:
+    """Make a View class the one ``View.get`` picks for models of ``task``."""
+
+    def add(cls: type[View]) -> type[View]:
+        _TASKS[task] = cls
+        return cls
+
+    return add
+
+
+class View(ABC):
+    """One view of a split; create through ``View.get`` to share per request."""
+
+    def __init__(
+        self,
+        request: Request,
+        model: ModelInfo,
+        split: SplitInfo,
+        threshold: float,
+        class_filter: tuple[str, ...] | None,
+        conditions: tuple[Condition, ...],
+    ) -> None:
+        self.request = request
+        self.model = model
+        self.split = split
+        self.threshold = threshold
+        self.class_filter = class_filter
+        self.conditions = conditions
+        self._tasks: dict[Hashable, asyncio.Future[Any]] = {}
+
+    @classmethod
+    def get(
+        cls,
+        request: Request,
+        model: ModelInfo,
+        split: SplitInfo,
+        threshold: float,
+        labels: list[str] | None = None,
+        conditions: tuple[Condition, ...] = (),
+        where: Sequence[Any] | None = None,
+    ) -> View:
+        """The request's view for these arguments, validated and shared.
+
+        ``where`` (GraphQL RowFilters) is another way to give ``conditions``.
+        """
+        if labels is not None:  # bounded before each name is looked up
+            k = len(model.labels)
+            limits.check_length("labels", len(labels), k, "labels", f"the model has {k}")
+        if where is not None:
+            conditions = conditions_of(where)
+        if not 0.0 <= threshold <= 1.0:
+            raise BadUserInput(f"threshold has to be within [0, 1], got {threshold}")
+        selected = None if labels is None else checked_labels(model, labels)
+        key = (split.model, split.run, split.name, split.version,
+               float(as_threshold(threshold)), selected, conditions)
+        if key not in request.views:
+            if model.task not in _TASKS:
+                raise ValueError(f"task has to be one of {one_of(_TASKS)}, got {model.task!r}")
+            task = _TASKS[model.task]
+            request.views[key] = task(request, model, split, threshold, selected, conditions)
+        return request.views[key]
+
+    def _once(self, key: Hashable, compute: Callable[[], Any]) -> Awaitable[Any]:
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.ensure_future(self.request.run(compute))
+        return self._tasks[key]
+
+    # --- the view's labels and rows ------------------------------------------
+
+    @cached_property
+    def codes(self) -> np.ndarray:
+        """The selected labels' codes, in the class filter's order."""
+        if self.class_filter is None:
+            return np.arange(len(self.model.labels))
+        index = {name: i for i, name in enumerate(self.model.labels)}
+        return np.array([index[name] for name in self.class_filter], dtype=np.intp)
+
+    @property
+    def selected(self) -> np.ndarray | None:
+        """The class filter's codes; None without one."""
+        return None if self.class_filter is None else self.codes
+
+    @property
+    def label_names(self) -> list[str]:
+        return [self.model.labels[i] for i in self.codes]
+
+    def actual_ok(self) -> np.ndarray:
+        """The view's rows by actual label (K + 1, None last): a class filter
+        keeps its labels' rows."""
+        k = len(self.model.labels)
+        if self.class_filter is None:
+            return np.ones(k + 1, dtype=np.bool_)
+        ok = np.zeros(k + 1, dtype=np.bool_)
+        ok[self.codes] = True
+        return ok
+
+    def _load(self) -> SplitData:
+        """Blocking: the split's data (call on a pool thread)."""
+        return self.request.store.load(self.split)
+
+    def _mask(self, data: SplitData | None = None) -> np.ndarray | None:
+        return mask(self._load() if data is None else data, self.conditions)
+
+    def code_of(self, name: str) -> int:
+        """The code of label ``name``, which has to be one of the view's labels."""
+        code = label_code(self.model, name)
+        if name not in self.label_names:
+            raise BadUserInput(
+                f'label "{name}" is outside the view\'s labels {one_of(self.label_names)}'
+            )
+        return code
+
+    def at_threshold(self, threshold: float) -> View:
+        """The request's view of the same labels and rows at another threshold."""
+        return self.with_rows(threshold, self.conditions)
+
+    def with_rows(self, threshold: float, conditions: tuple[Condition, ...]) -> View:
+        """The request's view of the same labels at ``threshold`` under ``conditions``."""
+        labels = None if self.class_filter is None else list(self.class_filter)
+        return View.get(self.request, self.model, self.split, threshold, labels, conditions)
+
+    def unavailable(self, what: str) -> BadUserInput:
+        """The error for a part only the other task defines (an error, not zeros)."""
+        task = self.model.task
+        return BadUserInput(
+            f'{what} is not available for {task} models (model "{self.model.name}" is {task})'
+        )
+
+    # --- what each task supplies ---------------------------------------------
+
+    @abstractmethod
+    async def counted(self) -> Counted:
+        """The view's counts at its threshold (one pass, shared by its fields)."""
+
+    @abstractmethod
+    async def counts(self) -> np.ndarray:
+        """The full (K+1)x(K+1) matrix of the view's rows; COST_LIMIT past the limit."""
+
+    @abstractmethod
+    async def distribution(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows per actual and per predicted label: the view's labels, then None."""
+
+    @abstractmethod
+    async def _confusions(self) -> np.ndarray | None:
+        """The matrix insights may read pairs from; None when it has none."""
+
+    @abstractmethod
+    def _curve_counts(self, thresholds: np.ndarray) -> CountedOver:
+        """Blocking: the view's counts at each of ``thresholds``."""
+
+    @abstractmethod
+    def _ranked_together(self, code: int) -> tuple[int, ...]:
+        """The labels ranked in one pass with label ``code``."""
+
+    @abstractmethod
+    def _rank(self, data: SplitData, codes: np.ndarray, rows: np.ndarray | None) -> Ranking:
+        """Blocking: the rows ranked by each label's score."""
+
+    @abstractmethod
+    def _steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> PrecisionSteps:
+        """Blocking: label ``code``'s TP and FP at each distinct confidence."""
+
+    @abstractmethod
+    async def _top_k(self, k: int) -> tuple[int, int] | None:
+        """Rows whose actual label is among the k highest scores, and rows counted."""
+
+    @abstractmethod
+    def _cell_selection(
+        self, actual: str | None, predicted: str | None, outcome: str | None
+    ) -> Any:
+        """The rows ``Metrics.rows`` selects (``actual``/``predicted`` UNSET when not given)."""
+
+    @abstractmethod
+    def _label_selection(self, code: int, outcome: str) -> Any:
+        """Label ``code``'s TP, FP, FN or TN rows."""
+
+    @abstractmethod
+    async def _page(
+        self, selection: Any, order: str, after: int, limit: int
+    ) -> tuple[Page, list[RowRecord], int]:
+        """The selection's rows after key ``after``, and how many match in all."""
+
+    @abstractmethod
+    def records(self, positions: np.ndarray) -> list[RowRecord]:
+        """Blocking: the rows at ``positions``, as the view sees them."""
+
+    @abstractmethod
+    def _histogram(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Blocking: predictions and right ones per confidence bin."""
+
+    def _actual_codes(self, data: SplitData) -> np.ndarray | None:
+        """The actual codes that decide a row's place in a breakdown's slices
+        (the class filter); None when every row of the mask is in the view."""
+        return None
+
+    def _group_matrices(
+        self, data: SplitData, groups: int, count: Callable[..., np.ndarray]
+    ) -> np.ndarray | None:
+        """A breakdown's confusion matrices, one per group, counted in one pass
+        by ``count(actual, predicted, confidence, threshold, K, mask)``; None
+        when the task has none or they do not fit (each slice then counts)."""
+        return None
+
+    def preset(self, counts: np.ndarray) -> None:
+        """Give the view its confusion counts, counted with a breakdown's slices."""
+        raise NotImplementedError("only a view with confusion matrices is preset")
+
+    def for_comparison(self) -> View:
+        """The view, when its task is compared row by row (multiclass); else an error."""
+        raise self.unavailable("compare")
+
+    def compare_columns(self, data: SplitData) -> Columns:
+        """The columns a comparison joins (multiclass only)."""
+        raise self.unavailable("compare")
+
+    # --- built on them, once for both tasks ----------------------------------
+
+    async def summary(self) -> Summary | MultilabelSummary:
+        """Total, predicted and correct rows (of the class filter's rows, if any)."""
+        return (await self.counted()).summary
+
+    async def label_counts(self, codes: np.ndarray | None = None) -> LabelCounts:
+        """Per-label TP/FP/FN/TN of ``codes`` (default: the view's labels)."""
+        return (await self.counted()).label_counts(codes)
+
+    async def average(self, metric: str, how: str) -> float:
+        """``metric`` averaged ``how`` (MACRO, MICRO, WEIGHTED) over the view's labels."""
+        return average(metric, await self.label_counts(), how)
+
+    async def per_label(self) -> list[LabelRow]:
+        """One entry per label of the view, in the view's label order."""
+        c = await self.label_counts()
+        values = {name: fn(c) for name, fn in PER_LABEL.items()}
+        return [
+            LabelRow(
+                label=name, code=int(c.labels[i]),
+                ratios={metric: float(v[i]) for metric, v in values.items()},
+                support=int(c.support[i]), predicted=int(c.predicted[i]),
+                tp=int(c.tp[i]), fp=int(c.fp[i]), fn=int(c.fn[i]), tn=int(c.tn[i]),
+            )
+            for i, name in enumerate(self.label_names)
+        ]
+
+    async def label(self, name: str) -> LabelRow | None:
+        """Label ``name``'s entry; None when the view does not cover it."""
+        label_code(self.model, name)
+        names = self.label_names
+        return (await self.per_label())[names.index(name)] if name in names else None
+
+    async def label_metric(self, metric: str, code: int) -> float:
+        """One per-label metric of label ``code``."""
+        return float(PER_LABEL[metric](await self.label_counts(np.array([code])))[0])
+
+    async def matrix(self) -> np.ndarray:
+        """The confusion matrix on the selected labels plus None."""
+        return submatrix(await self.counts(), self.codes)
+
+    async def insights(self) -> list[Finding]:
+        """The view's insights, from the counts its other fields share."""
+        c, s = await self.label_counts(), await self.summary()
+        unlabeled = int((await self.distribution())[0][-1])
+        return insights(await self._confusions(), c, s, unlabeled)
+
+    async def curve(self, label: str | None, points: int) -> list[CurveValues]:
+        """``points`` thresholds evenly spaced over [0, 1], each the metrics of
+        the view there: of ``label``, or MACRO over its labels."""
+        limits.check_within("points", points, 2, limits.MAX_CURVE_POINTS)
+        code = None if label is None else self.code_of(label)
+        thresholds = grid(points)
+        counts = await self._once(("curve", points), lambda: self._curve_counts(thresholds))
+        codes = self.codes if code is None else np.array([code])
+        values = []
+        for j, t in enumerate(thresholds):
+            at = counts.at(j)
+            s, c = at.summary, at.label_counts(codes)
+            if code is None:
+                ratios = {m: average(m, c, "MACRO") for m in AVERAGED_METRICS}
+            else:
+                ratios = {m: float(PER_LABEL[m](c)[0]) for m in AVERAGED_METRICS}
+            values.append(CurveValues(float(t), s.coverage, s.accuracy, s.selective_accuracy,
+                                      ratios))
+        return values
+
+    async def ranking(self, code: int) -> tuple[float, float]:
+        """Average precision and ROC AUC of label ``code`` (NaN when undefined).
+
+        They rank the rows by score, so the view's threshold and class filter
+        do not change them; its row filter does. Labels ranked in one pass
+        (``_ranked_together``) are computed together.
+        """
+        codes = self._ranked_together(code)
+        ap, auc = await self._once(("ranking", codes), lambda: self._ranking(codes))
+        i = codes.index(code)
+        return float(ap[i]), float(auc[i])
+
+    def _ranking(self, codes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        data = self._load()
+        rows = self._mask(data)
+
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            r = self._rank(data, np.array(codes), rows)
+            return average_precision(r), roc_auc(r)
+
+        if rows is None:  # threshold-free, so kept with the split for every request
+            return data.memo(("ranking", codes), compute)
+        return compute()
+
+    async def mean_average_precision(self) -> float | None:
+        """The mean of averagePrecision over the labels where it is defined."""
+        ranked = await asyncio.gather(*(self.ranking(int(c)) for c in self.codes))
+        defined = [ap for ap, _ in ranked if not math.isnan(ap)]
+        return float(np.mean(defined)) if defined else None
+
+    async def top_k_accuracy(self, k: int) -> float | None:
+        """Share of the rows whose actual label is among the k highest scores;
+        None without scores, NaN for no row."""
+        n_labels = len(self.model.labels)
+        limits.check_within("k", k, 1, n_labels, "the labels")
+        counted = await self._top_k(k)
+        return None if counted is None else float(divide(*counted))
+
+    async def threshold_for_precision(
+        self, label: str, min_precision: float
+    ) -> tuple[View, int] | None:
+        """The view at the lowest threshold where ``label``'s precision is at
+        least ``min_precision``, and the label's code; None when none is."""
+        if not 0.0 <= min_precision <= 1.0:
+            raise BadUserInput(f"minPrecision has to be within [0, 1], got {min_precision}")
+        code = self.code_of(label)
+        steps = await self._once(("steps", code), lambda: self._precision_steps(code))
+        t = threshold_for_precision(steps, min_precision)
+        return None if t is None else (self.at_threshold(shortest(t)), code)
+
+    def _precision_steps(self, code: int) -> PrecisionSteps:
+        data = self._load()
+        rows = self._mask(data)
+        if rows is None:
+            return data.memo(("precision-steps", code), lambda: self._steps(data, code, None))
+        return self._steps(data, code, rows)
+
+    async def histogram(self, bins: int) -> list[HistogramBin]:
+        """``bins`` equal-width bins over [0, 1] of the predictions' confidences."""
+        limits.check_within("bins", bins, 1, limits.MAX_BINS)
+        edges = np.arange(bins + 1) / bins  # 3 / 5 is 0.6, where linspace says 0.6000000000000001
+        count, correct = await self.request.run(self._histogram, edges)
+        return [
+            HistogramBin(float(edges[i]), float(edges[i + 1]), int(count[i]), int(correct[i]))
+            for i in range(bins)
+        ]
+
+    async def breakdown(self, column: str, bins: int) -> list[breakdown.Slice]:
+        """The view's rows cut by a metadata column (see ``views.breakdown``)."""
+        return await breakdown.breakdown(self, column, bins)
+
+    async def rows(
+        self,
+        actual: str | None,
+        predicted: str | None,
+        outcome: str | None,
+        order: str,
+        first: int,
+        after: str | None,
+    ) -> RowPage:
+        """``Metrics.rows``: ``actual``/``predicted`` are label names, None for
+        None, ``strawberry.UNSET`` when not given."""
+        selection = self._cell_selection(actual, predicted, outcome)
+        return await self._paged(selection, order, first, after)
+
+    async def label_rows(
+        self, code: int, outcome: str, order: str, first: int, after: str | None
+    ) -> RowPage:
+        """``LabelMetrics.rows``: label ``code``'s TP, FP, FN or TN rows."""
+        return await self._paged(self._label_selection(code, outcome), order, first, after)
+
+    async def _paged(self, selection: Any, order: str, first: int, after: str | None) -> RowPage:
+        limits.check_within("first", first, 1, limits.MAX_FIRST)
+        split = self.split
+        query = fingerprint(
+            "rows", split.model, split.run, split.name, split.version,
+            float(as_threshold(self.threshold)), self.conditions, selection.fingerprint(), order,
+        )
+        key = decode_cursor(after, query)
+        page, records, total = await self._page(selection, order, key, first)
+        return RowPage.of(page, records, query, total)

@@ -1,0 +1,319 @@
+"""Multiclass views: one label a row, counted as a (K+1)x(K+1) confusion matrix.
+
+The matrix at the view's threshold comes from the request's DataLoader
+(``Context.confusion``), keyed by (split, filter, threshold): views of one
+request under one filter share one index lookup or one scan, whatever their
+thresholds. Every other count (the per-label table, the summary, the label
+distribution) is read off the matrix's totals; with too many labels for a
+matrix, off the totals one scan gives (``engine.confusion.label_totals``).
+
+Drill-down pages are cell predicates (``engine.select.Predicate``): by a
+walk of the split's threshold index when it is ready, else by a scan; both
+give the same keys, so a cursor of one is good for the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import strawberry
+
+from evalql.api import limits, split_cache
+from evalql.api.views.arguments import label_code
+from evalql.api.views.base import View, register
+from evalql.api.views.rows import LABEL_OUTCOMES, RowRecord, Sheet, id_order, shortest
+from evalql.engine.compare import Columns
+from evalql.engine.confusion import as_threshold, kept_predictions, label_totals
+from evalql.engine.curves import ThresholdCounts, index_threshold_counts, threshold_counts
+from evalql.engine.histogram import confidence_histogram, index_confidence_histogram
+from evalql.engine.metrics import LabelCounts, Summary, Totals, label_counts, summary
+from evalql.engine.ranking import (
+    PrecisionSteps,
+    Ranking,
+    precision_steps,
+    rank_by_confidence,
+    rank_by_scores,
+    top_k_hits,
+)
+from evalql.engine.select import (
+    ANY_RELATION,
+    OTHER_LABEL,
+    SAME_LABEL,
+    Page,
+    Predicate,
+    confidence_bits,
+    matching_total,
+    select_by_scan,
+)
+from evalql.engine.select_index import select_from_index
+from evalql.storage.columns import ids_at
+from evalql.storage.datasets import MulticlassColumns, SplitData
+
+
+@dataclass(frozen=True)
+class MatrixCounts:
+    """A multiclass view's counts at one threshold, as the protocol reads them."""
+
+    totals: Totals
+    codes: np.ndarray  # the view's labels
+    selected: np.ndarray | None  # its class filter's codes
+
+    @property
+    def summary(self) -> Summary:
+        return summary(self.totals, self.selected)
+
+    def label_counts(self, labels: np.ndarray | None = None) -> LabelCounts:
+        return label_counts(self.totals, self.codes if labels is None else labels)
+
+
+@dataclass(frozen=True)
+class MatrixCurve:
+    """A multiclass view's counts at each threshold of a curve."""
+
+    counts: ThresholdCounts
+    codes: np.ndarray
+    selected: np.ndarray | None
+
+    def at(self, j: int) -> MatrixCounts:
+        return MatrixCounts(self.counts.totals(j), self.codes, self.selected)
+
+
+@register("multiclass")
+class MulticlassView(View):
+    """A view of a multiclass split."""
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.model.labels)
+
+    def _columns(self, data: SplitData) -> MulticlassColumns:
+        columns = data.columns
+        assert isinstance(columns, MulticlassColumns), "a multiclass model's split"
+        return columns
+
+    @property
+    def _counts_key(self) -> split_cache.CountsKey:
+        return (self.split, self.conditions, as_threshold(self.threshold))
+
+    # --- counts ---------------------------------------------------------------
+
+    async def counts(self) -> np.ndarray:
+        limits.check_dense(self.n_labels)
+        return await self.request.confusion.load(self._counts_key)
+
+    def preset(self, counts: np.ndarray) -> None:
+        self.request.confusion.prime(self._counts_key, counts)
+
+    async def _totals(self) -> Totals:
+        """Per-label diagonal, row and column sums: all but the matrix itself."""
+        if limits.is_dense(self.n_labels):
+            return Totals.of_matrix(await self.counts())  # shares the matrix's pass
+        return await self._once("totals", self._scan_totals)
+
+    def _scan_totals(self) -> Totals:
+        # Too many labels for a matrix: O(K) sums from one scan.
+        data = self._load()
+        c = self._columns(data)
+        return label_totals(
+            c.actual, c.predicted, c.confidence, self.threshold, self.n_labels, self._mask(data)
+        )
+
+    async def counted(self) -> MatrixCounts:
+        return MatrixCounts(await self._totals(), self.codes, self.selected)
+
+    async def distribution(self) -> tuple[np.ndarray, np.ndarray]:
+        totals = await self._totals()
+        codes = np.append(self.codes, len(totals.actual) - 1)
+        return totals.actual[codes], totals.predicted[codes]
+
+    async def _confusions(self) -> np.ndarray | None:
+        return await self.counts() if limits.is_dense(self.n_labels) else None
+
+    def _curve_counts(self, thresholds: np.ndarray) -> MatrixCurve:
+        data = self._load()
+        # An index answers with binary searches, without a pass over rows.
+        index = split_cache.threshold_index(data, self.conditions)
+        if index is not None:
+            counts = index_threshold_counts(index, thresholds)
+        else:
+            c = self._columns(data)
+            counts = threshold_counts(
+                c.actual, c.predicted, c.confidence, thresholds, self.n_labels, self._mask(data)
+            )
+        return MatrixCurve(counts, self.codes, self.selected)
+
+    # --- ranking ----------------------------------------------------------------
+
+    def _ranked_together(self, code: int) -> tuple[int, ...]:
+        # With scores each label is its own sort (labels run in parallel on
+        # the pool); without, one pass ranks every label.
+        return (code,) if self.split.has_scores else tuple(range(self.n_labels))
+
+    def _rank(self, data: SplitData, codes: np.ndarray, rows: np.ndarray | None) -> Ranking:
+        c = self._columns(data)
+        if c.scores is not None:
+            return rank_by_scores(c.scores, c.actual, codes, rows)
+        return rank_by_confidence(c.actual, c.predicted, c.confidence, codes, self.n_labels, rows)
+
+    def _steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> PrecisionSteps:
+        c = self._columns(data)
+        return precision_steps(c.actual, c.predicted, c.confidence, code, rows)
+
+    async def _top_k(self, k: int) -> tuple[int, int] | None:
+        if not self.split.has_scores:
+            return None
+        return await self._once(("top-k", k), lambda: self._top_k_hits(k))
+
+    def _top_k_hits(self, k: int) -> tuple[int, int] | None:
+        data = self._load()
+        c = self._columns(data)
+        if c.scores is None:
+            return None
+        return top_k_hits(c.scores, c.actual, k, self._mask(data), self.selected)
+
+    # --- rows -------------------------------------------------------------------
+
+    def _cell_selection(
+        self, actual: str | None, predicted: str | None, outcome: str | None
+    ) -> Predicate:
+        """The rows ``Metrics.rows`` selects, as a predicate on confusion cells.
+
+        With a class filter the rows are those whose actual label is in it (the
+        rows ``total`` counts), plus, when asked for explicitly (UNLABELED, or
+        ``actual: null``), the rows without an actual label: the None row the
+        filtered matrix still shows. An ``actual`` label outside the filter
+        selects nothing.
+        """
+        k = self.n_labels
+        actual_ok = np.ones(k + 1, dtype=np.bool_)
+        predicted_ok = np.ones(k + 1, dtype=np.bool_)
+        relation = ANY_RELATION
+        if self.class_filter is not None:
+            actual_ok[:] = False
+            actual_ok[self.codes] = True
+            actual_ok[k] = outcome == "UNLABELED" or actual is None
+        if actual is not strawberry.UNSET:
+            actual_ok &= _only(k, self._code(actual, "actual"))
+        if predicted is not strawberry.UNSET:
+            predicted_ok &= _only(k, self._code(predicted, "predicted"))
+        if outcome == "CORRECT":
+            relation = SAME_LABEL
+        elif outcome == "INCORRECT":
+            relation = OTHER_LABEL
+        elif outcome == "ABSTAINED":
+            actual_ok[k] = False
+            predicted_ok &= _only(k, k)
+        elif outcome == "UNLABELED":
+            actual_ok &= _only(k, k)
+        return Predicate(actual_ok, predicted_ok, relation)
+
+    def _label_selection(self, code: int, outcome: str) -> Predicate:
+        """A label's one-vs-rest rows, over every row of the view (as tp/fp/fn/tn count)."""
+        only = _only(self.n_labels, code)
+        actual_is, predicted_is = LABEL_OUTCOMES[outcome]
+        return Predicate(only if actual_is else ~only, only if predicted_is else ~only)
+
+    def _code(self, name: str | None, argument: str) -> int:
+        """A label's code; None (null) is K."""
+        return self.n_labels if name is None else label_code(self.model, name, argument)
+
+    async def _page(
+        self, selection: Predicate, order: str, after: int, limit: int
+    ) -> tuple[Page, list[RowRecord], int]:
+        page, records = await self.request.run(self._select_rows, selection, order, after, limit)
+        if page.total >= 0:
+            return page, records, page.total
+        # A filtered walk does not see every matching row; the view's matrix
+        # (shared with its other fields) counts them.
+        return page, records, matching_total(await self.counts(), selection)
+
+    def _select_rows(
+        self, predicate: Predicate, order: str, after: int, limit: int
+    ) -> tuple[Page, list[RowRecord]]:
+        page = self._select(predicate, order, after, limit)
+        return page, self.records(page.rows)
+
+    def _select(self, predicate: Predicate, order: str, after: int, limit: int) -> Page:
+        """A page by walking the split's threshold index, when it is ready
+        (it keeps every cell's rows in confidence order, so a page is a merge
+        of runs; under a row filter the walk skips the rows outside it), else
+        by a scan. Id order scans."""
+        data = self._load()
+        c = self._columns(data)
+        rows = self._mask(data)
+        descending = order == "CONFIDENCE_DESC"
+        if order == "ID":
+            bits, descending = id_order(data), False
+        else:
+            index = split_cache.threshold_index(data)
+            if index is not None:
+                return select_from_index(
+                    index, self.threshold, predicate, descending, after, limit, rows
+                )
+            bits = confidence_bits(c.confidence)
+        return select_by_scan(
+            c.actual, c.predicted, c.confidence, bits, self.threshold, predicate,
+            descending, after, limit, rows,
+        )
+
+    def records(self, positions: np.ndarray) -> list[RowRecord]:
+        data = self._load()
+        c = self._columns(data)
+        positions = np.asarray(positions, dtype=np.int64)
+        ids = ids_at(data.ids, positions)
+        actual, predicted = c.actual[positions], c.predicted[positions]
+        confidence = c.confidence[positions]
+        kept = kept_predictions(predicted, confidence, self.threshold)
+        labels = self.model.labels
+        sheet = Sheet(data, positions)
+        return [
+            RowRecord(
+                id=ids[i],
+                actual=labels[actual[i]] if actual[i] >= 0 else None,
+                predicted=labels[predicted[i]] if kept[i] else None,
+                # No prediction at all has no confidence (ingest stored 1.0 for it).
+                confidence=shortest(confidence[i]) if predicted[i] >= 0 else None,
+                correct=bool(kept[i] and predicted[i] == actual[i]),
+                sheet=sheet,
+                at=i,
+            )
+            for i in range(len(positions))
+        ]
+
+    # --- histogram, breakdown, compare ------------------------------------------
+
+    def _histogram(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        data = self._load()
+        rows = self._mask(data)
+        index = split_cache.threshold_index(data) if rows is None else None
+        if index is not None:
+            return index_confidence_histogram(index, edges, self.actual_ok())
+        c = self._columns(data)
+        return confidence_histogram(
+            c.actual, c.predicted, c.confidence, edges.astype(np.float32), self.actual_ok(), rows
+        )
+
+    def _actual_codes(self, data: SplitData) -> np.ndarray:
+        return self._columns(data).actual
+
+    def _group_matrices(
+        self, data: SplitData, groups: int, count: Callable[..., np.ndarray]
+    ) -> np.ndarray | None:
+        if not limits.is_dense(self.n_labels, groups):
+            return None
+        c = self._columns(data)
+        return count(c.actual, c.predicted, c.confidence, self.threshold, self.n_labels,
+                     self._mask(data))
+
+    def for_comparison(self) -> MulticlassView:
+        return self
+
+    def compare_columns(self, data: SplitData) -> Columns:
+        c = self._columns(data)
+        return Columns(c.actual, c.predicted, c.confidence)
+
+
+def _only(n_labels: int, code: int) -> np.ndarray:
+    return np.arange(n_labels + 1) == code
