@@ -16,6 +16,9 @@ from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import small_table
 from tests.api.test_rows import error_code, random_table
 
+# Every test runs on the index path and on the scan path (conftest.index_path).
+pytestmark = pytest.mark.usefixtures("index_path")
+
 # The candidate of conftest.ROWS: ids shuffled, r2 missing, r8 new.
 CANDIDATE = [
     ("r7", "A", "A", 0.8),

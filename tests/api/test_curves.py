@@ -18,6 +18,9 @@ from evalql.engine import curves
 from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import Query
 
+# Every test runs on the index path and on the scan path (conftest.index_path).
+pytestmark = pytest.mark.usefixtures("index_path")
+
 LABELS = ("A", "B", "C", "D")  # D is never an actual label: no positives
 ROUND = np.float32([0.0, 0.25, 0.5, 0.7, 0.9, 1.0])  # grid values, so ties at thresholds
 

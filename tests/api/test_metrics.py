@@ -6,6 +6,9 @@ import pytest
 
 from tests.api.conftest import Query
 
+# Every test runs on the index path and on the scan path (conftest.index_path).
+pytestmark = pytest.mark.usefixtures("index_path")
+
 METRICS = """
 query($t: Float!, $labels: [String!], $where: [RowFilter!]) {
   model(name: "m") { run(name: "v1") { split(name: "test") {

@@ -22,6 +22,9 @@ from evalql.api.app import create_app
 from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.oracle import sklearn_prf
 
+# Every test runs on the index path and on the scan path (conftest.index_path).
+pytestmark = pytest.mark.usefixtures("index_path")
+
 LABELS = ["billing", "bug", "refund", "urgent"]
 
 

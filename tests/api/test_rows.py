@@ -17,6 +17,9 @@ from evalql.api.app import create_app
 from evalql.storage.ingest import IngestOptions, ingest_table
 from tests.api.conftest import Query
 
+# Every test runs on the index path and on the scan path (conftest.index_path).
+pytestmark = pytest.mark.usefixtures("index_path")
+
 SPLIT = '{ model(name: "m") { run(name: "v1") { split(name: "test") { %s } } } }'
 LABELS = ["A", "B", "C", "D"]
 

@@ -11,6 +11,9 @@ import pytest
 from tests.api.conftest import Query
 from tests.api.test_rows import SPLIT, VIEWS, data, error_code, random_store
 
+# Every test runs on the index path and on the scan path (conftest.index_path).
+pytestmark = pytest.mark.usefixtures("index_path")
+
 SUMMARY = "total predicted correct accuracy precision confusionMatrix { counts }"
 
 
