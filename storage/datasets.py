@@ -29,6 +29,8 @@ from evalql.storage.catalog import Catalog
 from evalql.storage.errors import CorruptSplitError, SplitChanged, StoreError
 from evalql.storage.ingest import LABELS_KEY, SCORE_LABELS_KEY, TASK_KEY
 from evalql.storage.model import SplitInfo
+from evalql.storage.object_cache import ObjectCache
+from evalql.storage.objects import is_object_path
 
 _RESERVED = ("__id", "__actual", "__predicted", "__confidence", "__scores")
 
@@ -188,13 +190,17 @@ class SplitStore:
 
     Catalog lookups come from the Catalog's in-memory snapshot and split
     files are memory-mapped read-only, so serving never writes to the store
-    (a full disk stops ingests, never queries).
+    (a full disk stops ingests, never queries). The one exception is a split
+    kept on object storage: its first load copies it into the store's
+    ``object-cache/`` (``storage.object_cache``), bounded by the same budget,
+    or reads it into memory when the copy cannot be written.
     """
 
     def __init__(self, root: Path, budget_bytes: int = 8 << 30) -> None:
         self.root = Path(root)
         self.catalog = Catalog(self.root)
         self.budget_bytes = budget_bytes
+        self.objects = ObjectCache(self.root, budget_bytes)
         self._lock = threading.Lock()
         self._cache: OrderedDict[_CacheKey, SplitData] = OrderedDict()
         self._loading: dict[_CacheKey, Future[SplitData]] = {}
@@ -228,7 +234,7 @@ class SplitStore:
 
     def _read(self, info: SplitInfo, labels: tuple[str, ...], task: str) -> SplitData:
         try:
-            return _read_split(self.root, info, labels, task)
+            return _read_split(self.root, info, labels, task, self.objects)
         except CorruptSplitError as error:
             # Not corrupt, only late: an ingest replaced the split (and deleted
             # its file) between the caller's catalog lookup and this read.
@@ -283,19 +289,32 @@ def _names(info: SplitInfo) -> tuple[str, str, str]:
 
 
 def _read_split(
-    root: Path, info: SplitInfo, labels: tuple[str, ...], task: str = "multiclass"
+    root: Path, info: SplitInfo, labels: tuple[str, ...], task: str = "multiclass",
+    objects: ObjectCache | None = None,
 ) -> SplitData:
-    """Map the split's file and decode it into the model's label order."""
-    path = root / info.path
+    """Map the split's file and decode it into the model's label order.
+
+    A split on object storage is read through ``objects``, its local copy;
+    a missing or damaged object is a CorruptSplitError as a local file is.
+    """
     name = "/".join(_names(info))
     try:
-        with pa.memory_map(str(path)) as source:  # buffers keep the mapping alive
+        with _open(root, info, objects) as source:  # buffers keep the mapping alive
             table = ipc.open_file(source).read_all()
         return _decode(table, info, labels, task)
     except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as error:
+        if objects is not None and is_object_path(info.path):
+            objects.discard(info.path)  # a damaged local copy is fetched again next time
         # The reason, not where the store lives: messages reach API users.
         reason = " ".join(str(error).replace(str(root), "<store>").split())
         raise CorruptSplitError(name, info.path, reason or type(error).__name__) from error
+
+
+def _open(root: Path, info: SplitInfo, objects: ObjectCache | None) -> pa.NativeFile:
+    """The split's file: in the store, or the local copy of its object."""
+    if is_object_path(info.path):
+        return (objects or ObjectCache(root)).open(info)
+    return pa.memory_map(str(root / info.path))
 
 
 def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...], task: str) -> SplitData:
