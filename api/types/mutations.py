@@ -1,70 +1,29 @@
 """Mutations: ingest an uploaded file; delete a split, a run or a model.
 
 Every mutation needs the right to write (``IsWriter``): a token with role
-write, or, on a server whose store has no token, ``--allow-writes``.
-
-Writes run one at a time on a thread of their own: queries keep the request
-threads, and two uploads never hold two tables in memory at once (across
-processes, the catalog's ``BEGIN IMMEDIATE`` serialises writers anyway).
+write, or, on a server whose store has no token, ``--allow-writes``. They ask
+api/writes.py, as query types ask a view: writes run one at a time on a
+thread of their own, so queries keep the request threads, and two uploads
+never hold two tables in memory at once (across processes, the catalog's
+``BEGIN IMMEDIATE`` serialises writers anyway).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.file_uploads import Upload
 
+from evalql.api import writes
 from evalql.api.auth import IsWriter
 from evalql.api.context import Context
-from evalql.api.errors import BadUserInput, StoreUnavailable, UserError, translated
+from evalql.api.errors import BadUserInput
 from evalql.api.scalars import JSON
 from evalql.api.types.catalog import Split, resolve_split
 from evalql.api.types.enums import Task
-from evalql.storage.delete import delete_model, delete_run, delete_split
-from evalql.storage.errors import StoreError, StoreIOError, StoreNotFound
-from evalql.storage.ingest import IngestOptions
-from evalql.storage.upload import ingest_upload, shown_name
 
 Info = strawberry.Info[Context, None]
-T = TypeVar("T")
-
-log = logging.getLogger("evalql")
-
-_writer: ThreadPoolExecutor | None = None
-
-
-def _writer_thread() -> ThreadPoolExecutor:
-    # Made on first use: importing the schema (to print it, say) starts no thread.
-    global _writer
-    if _writer is None:
-        _writer = ThreadPoolExecutor(1, thread_name_prefix="evalql-write")
-    return _writer
-
-
-async def _write(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` on the write thread; a storage error becomes a user-facing one."""
-    loop = asyncio.get_running_loop()
-    try:
-        return await loop.run_in_executor(_writer_thread(), partial(fn, *args))
-    except StoreError as error:
-        raise _refused(error) from error
-
-
-def _refused(error: StoreError) -> UserError:
-    """The answer to a write the store refused, without the store's path
-    (it is the server's business, not the client's)."""
-    if isinstance(error, StoreIOError):
-        return StoreUnavailable(f"cannot {error.action} the store: {error.reason}")
-    if isinstance(error, StoreNotFound):
-        return StoreUnavailable("the server's store is no longer there")
-    return translated(error)
 
 
 def _column(name: str, role: str) -> Any:
@@ -119,27 +78,13 @@ class Mutation:
         scores_column: Annotated[
             str, _column("scores", "per-label probability lists")] = "scores",
     ) -> Split:
-        upload = _uploaded(file)
-        existing = info.context.store.catalog.model(model)
-        default_task = existing.task if existing is not None else "multiclass"
-        options = IngestOptions(
-            task=task.value if task is not None else default_task,
-            labels=None if labels is None else tuple(labels),
-            id_column=id_column,
-            actual_column=actual_column,
-            predicted_column=predicted_column,
-            confidence_column=confidence_column,
-            scores_column=scores_column,
-            replace=replace,
-        )
-        root: Path = info.context.store.root
-        try:
-            summary = await _write(
-                ingest_upload, root, upload.file, upload.filename, model, run, split, options
-            )
-        finally:
-            await upload.close()
-        log.info("%s, uploaded as %s", summary, shown_name(upload.filename))
+        columns = {
+            "id_column": id_column, "actual_column": actual_column,
+            "predicted_column": predicted_column, "confidence_column": confidence_column,
+            "scores_column": scores_column,
+        }
+        await writes.ingest(info.context, _uploaded(file), model, run, split,
+                            None if task is None else task.value, labels, replace, columns)
         return resolve_split(info.context, model, run, split)
 
     @strawberry.mutation(
@@ -151,7 +96,7 @@ class Mutation:
         ),
     )
     async def delete_split(self, info: Info, model: str, run: str, split: str) -> bool:
-        return await _write(delete_split, info.context.store.root, model, run, split) is not None
+        return await writes.delete(info.context, model, run, split)
 
     @strawberry.mutation(
         permission_classes=[IsWriter],
@@ -161,7 +106,7 @@ class Mutation:
         ),
     )
     async def delete_run(self, info: Info, model: str, run: str) -> bool:
-        return await _write(delete_run, info.context.store.root, model, run) is not None
+        return await writes.delete(info.context, model, run)
 
     @strawberry.mutation(
         permission_classes=[IsWriter],
@@ -171,7 +116,7 @@ class Mutation:
         ),
     )
     async def delete_model(self, info: Info, model: str) -> bool:
-        return await _write(delete_model, info.context.store.root, model) is not None
+        return await writes.delete(info.context, model)
 
 
 def _uploaded(file: object) -> Any:
