@@ -40,6 +40,11 @@ MAX_SLICES = 1_000  # distinct values in a string breakdown
 MAX_CURVE_POINTS = 1_001
 MAX_MATRIX_CELLS = 4_000_000  # (labels + 1)² of a dense confusion matrix
 
+# The F1 bootstrap (f1Interval): resamples per request, and the estimated
+# time (engine.intervals.f_beta_interval_seconds) past which it is refused.
+MAX_RESAMPLES = 10_000
+MAX_INTERVAL_SECONDS = 5.0
+
 # Observability: operation names are chosen by clients, so the metric labels
 # they become are capped; later names are counted as "other".
 MAX_OPERATION_NAMES = 200
@@ -85,6 +90,8 @@ LIMITS: list[Limit] = [
     Limit("slices of a string breakdown", f"{MAX_SLICES:,}", COST),
     Limit("`points` of a curve", f"2..{MAX_CURVE_POINTS:,}", BAD_INPUT),
     Limit("cells of a dense confusion matrix, (labels + 1)²", f"{MAX_MATRIX_CELLS:,}", COST),
+    Limit("`resamples` of f1Interval", f"1..{MAX_RESAMPLES:,}", BAD_INPUT),
+    Limit("estimated time of one f1Interval bootstrap", f"{MAX_INTERVAL_SECONDS:g} s", COST),
     Limit("operation names kept apart in /metrics", str(MAX_OPERATION_NAMES),
           'counted as "other"'),
 ]
@@ -115,6 +122,17 @@ def check_within(argument: str, value: int, low: int, high: int, why: str = "") 
 
         reason = f" ({why})" if why else ""
         raise BadUserInput(f"{argument} has to be within {low}..{high}{reason}, got {value}")
+
+
+def check_seconds(what: str, seconds: float) -> None:
+    """Refuse (COST_LIMIT) work estimated to take over ``MAX_INTERVAL_SECONDS``."""
+    if seconds > MAX_INTERVAL_SECONDS:
+        from evalql.api.errors import CostLimit
+
+        raise CostLimit(
+            f"{what} would take about {seconds:.1f} s, over the limit of "
+            f"{MAX_INTERVAL_SECONDS:g} s; ask for fewer resamples"
+        )
 
 
 def is_dense(n_labels: int, matrices: int = 1) -> bool:

@@ -52,6 +52,17 @@ class Comparison:
 
     @strawberry.field(
         description=(
+            "Two-sided exact McNemar p-value of fixed against regressed rows: "
+            "min(1, 2 P(X <= min(fixed, regressed))) for X ~ Binomial(fixed + "
+            "regressed, 1/2), as scipy's binomtest(fixed, fixed + regressed).pvalue; "
+            "1 when no row changed. Small means the difference is unlikely to be chance."
+        )
+    )
+    async def mcnemar_p_value(self) -> float:
+        return await self.pair.mcnemar_p_value()
+
+    @strawberry.field(
+        description=(
             "The fixed or regressed rows in the baseline's row order. Each node is the "
             "candidate's row; its `baseline` field is the baseline's row of the same id."
         )

@@ -68,3 +68,16 @@ class RowOrder(Enum):
 class Change(Enum):
     FIXED = "FIXED"
     REGRESSED = "REGRESSED"
+
+
+@strawberry.enum(
+    description=(
+        "Disagreement weights of cohenKappa, as scikit-learn's weights=: NONE counts "
+        "every disagreement as 1, LINEAR as |i - j|, QUADRATIC as (i - j)², i and j "
+        "positions in the order: the view's labels, the other labels, then None."
+    )
+)
+class CohenWeights(Enum):
+    NONE = "NONE"
+    LINEAR = "LINEAR"
+    QUADRATIC = "QUADRATIC"

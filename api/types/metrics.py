@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import strawberry
 
-from evalql.api.limits import MAX_CURVE_POINTS, MAX_FIRST, check_within
+from evalql.api.limits import MAX_CURVE_POINTS, MAX_FIRST, MAX_RESAMPLES, check_within
 from evalql.api.scalars import Matrix, nullable
 from evalql.api.types.curves import CurvePoint, ThresholdChoice
-from evalql.api.types.enums import Average, LabelOutcome, Outcome, RowOrder
+from evalql.api.types.enums import Average, CohenWeights, LabelOutcome, Outcome, RowOrder
 from evalql.api.types.insights import Insight
 from evalql.api.types.rows import RowConnection
 from evalql.api.types.slices import HistogramBin, Slice
+from evalql.api.views import Interval as Bounds
 from evalql.api.views import LabelRow, View
 
 
@@ -50,6 +51,17 @@ class ConfusionMatrix:
             ConfusionCell(actual=self.names[a[i]], predicted=self.names[p[i]], count=int(values[i]))
             for i in order
         ]
+
+
+@strawberry.type(description="A two-sided confidence interval at a confidence level.")
+class Interval:
+    low: float
+    high: float
+    level: float
+
+    @classmethod
+    def of(cls, bounds: Bounds | None) -> Interval | None:
+        return None if bounds is None else cls(low=bounds.low, high=bounds.high, level=bounds.level)
 
 
 @strawberry.type(description="One label's one-vs-rest counts and metrics in a view.")
@@ -100,6 +112,40 @@ class LabelMetrics:
     )
     async def roc_auc(self) -> float | None:
         return nullable((await self.view.ranking(self.code))[1])
+
+    @strawberry.field(
+        description=(
+            "TN / (TN + FP): the true negative rate, recall of \"not this label\" "
+            "(TN counts every row of the view neither actual nor predicted this label, "
+            "unlabeled rows included). Null when the label has no negatives."
+        )
+    )
+    async def specificity(self) -> float | None:
+        return await self.view.label_rate("specificity", self.code)
+
+    @strawberry.field(
+        description="FP / (FP + TN) = 1 - specificity. Null when the label has no negatives."
+    )
+    async def false_positive_rate(self) -> float | None:
+        return await self.view.label_rate("falsePositiveRate", self.code)
+
+    @strawberry.field(
+        description=(
+            "Wilson score interval of precision, TP of TP + FP rows (level in (0, 1)). "
+            "Null when the label is never predicted."
+        )
+    )
+    async def precision_interval(self, level: float = 0.95) -> Interval | None:
+        return Interval.of(await self.view.label_interval("precision", self.code, level))
+
+    @strawberry.field(
+        description=(
+            "Wilson score interval of recall, TP of TP + FN rows (level in (0, 1)). "
+            "Null when the label has no support."
+        )
+    )
+    async def recall_interval(self, level: float = 0.95) -> Interval | None:
+        return Interval.of(await self.view.label_interval("recall", self.code, level))
 
     @strawberry.field(
         description=(
@@ -182,6 +228,80 @@ class Metrics:
     @strawberry.field(description="Exact-match ratio; equals accuracy for multiclass.")
     async def subset_accuracy(self) -> float | None:
         return nullable((await self.view.summary()).subset_accuracy)
+
+    @strawberry.field(
+        description=(
+            "Mean recall over the view's labels that occur as an actual label, over "
+            "the judged rows: rows whose actual label is a view's label (unlabeled rows "
+            "are left out; an abstention or a label outside the view is a class of its "
+            "own), as scikit-learn's balanced_accuracy_score. Null when no row is "
+            "judged, and for multilabel models."
+        )
+    )
+    async def balanced_accuracy(self) -> float | None:
+        return await self.view.balanced_accuracy()
+
+    @strawberry.field(
+        description=(
+            "Multiclass Matthews correlation coefficient of the judged rows (see "
+            "balancedAccuracy; None is a class), as scikit-learn's matthews_corrcoef. "
+            "Null when undefined (one actual or one predicted class, where "
+            "scikit-learn says 0), and for multilabel models."
+        )
+    )
+    async def matthews_corrcoef(self) -> float | None:
+        return await self.view.matthews_corrcoef()
+
+    @strawberry.field(
+        description=(
+            "Cohen's kappa between actual and predicted label of the judged rows (see "
+            "balancedAccuracy), as scikit-learn's cohen_kappa_score with labels in the "
+            "order: the view's labels, the other labels, None (see CohenWeights). Null "
+            "when undefined (no judged rows, or no expected disagreement), and for "
+            "multilabel models."
+        )
+    )
+    async def cohen_kappa(self, weights: CohenWeights = CohenWeights.NONE) -> float | None:
+        return await self.view.cohen_kappa(weights.value)
+
+    @strawberry.field(
+        description=(
+            "F-beta, (1 + β²) TP / (β² (TP + FN) + TP + FP), averaged over the view's "
+            "labels as f1 is (beta >= 0; 1 is F1, 0 precision), as scikit-learn's "
+            "fbeta_score. Multilabel: from the per-label counts of perLabel."
+        )
+    )
+    async def f_beta(self, beta: float, average: Average = Average.MACRO) -> float | None:
+        return await self.view.f_beta(beta, average.value)
+
+    @strawberry.field(
+        description=(
+            "Wilson score interval of accuracy, correct of total rows (level in "
+            "(0, 1)), as scipy's binomtest(...).proportion_ci(method=\"wilson\"). "
+            "Null for an empty view and for multilabel models."
+        )
+    )
+    async def accuracy_interval(self, level: float = 0.95) -> Interval | None:
+        return Interval.of(await self.view.accuracy_interval(level))
+
+    @strawberry.field(
+        description=(
+            "Bootstrap percentile interval of f1(average): the view's rows resampled "
+            "with replacement `resamples` times (a multinomial draw over the confusion "
+            "matrix's cells), F1 averaged in each, and the (1 - level)/2 and "
+            "(1 + level)/2 quantiles taken; the same seed gives the same interval. "
+            f"resamples is 1..{MAX_RESAMPLES:,}; COST_LIMIT when it is estimated to "
+            "take too long. Null for an empty view and for multilabel models."
+        )
+    )
+    async def f1_interval(
+        self,
+        average: Average = Average.MACRO,
+        level: float = 0.95,
+        resamples: int = 1000,
+        seed: int = 0,
+    ) -> Interval | None:
+        return Interval.of(await self.view.f1_interval(average.value, level, resamples, seed))
 
     @strawberry.field(description="The confusion matrix on the view's labels plus None.")
     async def confusion_matrix(self) -> ConfusionMatrix:
@@ -321,4 +441,21 @@ class Metrics:
         self, label: str, min_precision: float
     ) -> ThresholdChoice | None:
         chosen = await self.view.threshold_for_precision(label, min_precision)
+        return None if chosen is None else ThresholdChoice(view=chosen[0], code=chosen[1])
+
+    @strawberry.field(
+        description=(
+            "The highest threshold at which `label`'s recall (TP over its support) is "
+            "at least `minRecall`, with the label's precision and the view's coverage "
+            "there. Recall only grows as the threshold falls, so the highest qualifying "
+            "threshold keeps the fewest predictions and so has the best precision "
+            "among them. Searched exactly over the distinct confidences of the label's "
+            "predictions. 1 when minRecall is 0; null when no threshold reaches it "
+            "(or the label has no support)."
+        )
+    )
+    async def threshold_for_recall(
+        self, label: str, min_recall: float
+    ) -> ThresholdChoice | None:
+        chosen = await self.view.threshold_for_recall(label, min_recall)
         return None if chosen is None else ThresholdChoice(view=chosen[0], code=chosen[1])

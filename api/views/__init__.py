@@ -17,6 +17,7 @@ from evalql.api.views.compare import Pair
 from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord, Sheet
 from evalql.engine.insights import Finding
+from evalql.engine.intervals import Interval
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "CurveValues",
     "Finding",
     "HistogramBin",
+    "Interval",
     "LabelRow",
     "ModelInfo",
     "Pair",

@@ -41,12 +41,23 @@ from evalql.api.views import breakdown
 from evalql.api.views.arguments import checked_labels, conditions_of, label_code
 from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord, shortest
+from evalql.engine import agreement
 from evalql.engine.averaging import AVERAGED_METRICS, average
 from evalql.engine.compare import Columns
 from evalql.engine.confusion import as_threshold
 from evalql.engine.curves import grid
 from evalql.engine.insights import Finding, insights
-from evalql.engine.metrics import PER_LABEL, LabelCounts, Summary, divide, submatrix
+from evalql.engine.intervals import Interval, f1_interval, f_beta_interval_seconds, wilson_interval
+from evalql.engine.metrics import (
+    PER_LABEL,
+    LabelCounts,
+    Summary,
+    Totals,
+    divide,
+    false_positive_rate,
+    specificity,
+    submatrix,
+)
 from evalql.engine.multilabel.counts import MultilabelSummary
 from evalql.engine.ranking import (
     PrecisionSteps,
@@ -54,6 +65,7 @@ from evalql.engine.ranking import (
     average_precision,
     roc_auc,
     threshold_for_precision,
+    threshold_for_recall,
 )
 from evalql.engine.select import Page
 from evalql.storage.datasets import SplitData, SplitStore
@@ -308,6 +320,16 @@ class View(ABC):
         """The columns a comparison joins (multiclass only)."""
         raise self.unavailable("compare")
 
+    async def _judged_totals(self) -> Totals | None:
+        """The per-label totals balanced accuracy reads; None where the task
+        does not define it (multilabel)."""
+        return None
+
+    async def _judged_counts(self) -> np.ndarray | None:
+        """The (K+1)x(K+1) matrix MCC, kappa and the F1 bootstrap read; None
+        where the task does not define them (multilabel)."""
+        return None
+
     # --- built on them, once for both tasks ----------------------------------
 
     async def summary(self) -> Summary | MultilabelSummary:
@@ -345,6 +367,76 @@ class View(ABC):
     async def label_metric(self, metric: str, code: int) -> float:
         """One per-label metric of label ``code``."""
         return float(PER_LABEL[metric](await self.label_counts(np.array([code])))[0])
+
+    # --- trust: agreement, intervals, significance (engine.agreement, intervals)
+
+    async def balanced_accuracy(self) -> float | None:
+        """Mean recall over the view's labels with support (judged rows only);
+        None where undefined or for multilabel."""
+        totals = await self._judged_totals()
+        if totals is None:
+            return None
+        return _defined(agreement.balanced_accuracy(totals, self.selected))
+
+    async def matthews_corrcoef(self) -> float | None:
+        counts = await self._judged_counts()
+        if counts is None:
+            return None
+        return _defined(agreement.matthews_corrcoef(counts, self.selected))
+
+    async def cohen_kappa(self, weights: str) -> float | None:
+        counts = await self._judged_counts()
+        if counts is None:
+            return None
+        return _defined(agreement.cohen_kappa(counts, self.selected, weights))
+
+    async def f_beta(self, beta: float, how: str) -> float:
+        """F-beta averaged ``how`` over the view's labels (both tasks)."""
+        _check_beta(beta)
+        return agreement.f_beta_average(await self.label_counts(), beta, how)
+
+    async def label_rate(self, metric: str, code: int) -> float | None:
+        """Label ``code``'s ``specificity`` or ``falsePositiveRate``; None if undefined."""
+        c = await self.label_counts(np.array([code]))
+        fn = specificity if metric == "specificity" else false_positive_rate
+        return _defined(float(fn(c)[0]))
+
+    async def accuracy_interval(self, level: float) -> Interval | None:
+        """Wilson interval of accuracy (correct of the rows it counts); None
+        for multilabel and for an empty view."""
+        _check_level(level)
+        if await self._judged_totals() is None:
+            return None
+        s = await self.summary()
+        return wilson_interval(s.correct, s.total, level)
+
+    async def label_interval(self, metric: str, code: int, level: float) -> Interval | None:
+        """Wilson interval of label ``code``'s precision (TP of TP + FP) or
+        recall (TP of TP + FN); None when its denominator is 0."""
+        _check_level(level)
+        c = await self.label_counts(np.array([code]))
+        tp = int(c.tp[0])
+        other = int(c.fp[0]) if metric == "precision" else int(c.fn[0])
+        return wilson_interval(tp, tp + other, level)
+
+    async def f1_interval(
+        self, how: str, level: float, resamples: int, seed: int
+    ) -> Interval | None:
+        """Bootstrap percentile interval of F1 averaged ``how``; None for
+        multilabel and an empty view; COST_LIMIT when it would take too long."""
+        _check_level(level)
+        limits.check_within("resamples", resamples, 1, limits.MAX_RESAMPLES)
+        if not 0 <= seed < 2**32:
+            raise BadUserInput(f"seed has to be within 0..{2**32 - 1}, got {seed}")
+        counts = await self._judged_counts()
+        if counts is None:
+            return None
+        seconds = f_beta_interval_seconds(counts, self.selected, how, resamples)
+        limits.check_seconds("f1Interval", seconds)
+        return await self._once(
+            ("f1-interval", how, level, resamples, seed),
+            lambda: f1_interval(counts, self.selected, how, level, resamples, seed),
+        )
 
     async def matrix(self) -> np.ndarray:
         """The confusion matrix on the selected labels plus None."""
@@ -426,6 +518,19 @@ class View(ABC):
         t = threshold_for_precision(steps, min_precision)
         return None if t is None else (self.at_threshold(shortest(t)), code)
 
+    async def threshold_for_recall(
+        self, label: str, min_recall: float
+    ) -> tuple[View, int] | None:
+        """The view at the highest threshold where ``label``'s recall is at
+        least ``min_recall``, and the label's code; None when none is."""
+        if not 0.0 <= min_recall <= 1.0:
+            raise BadUserInput(f"minRecall has to be within [0, 1], got {min_recall}")
+        code = self.code_of(label)
+        steps = await self._once(("steps", code), lambda: self._precision_steps(code))
+        support = int((await self.label_counts(np.array([code]))).support[0])
+        t = threshold_for_recall(steps, min_recall, support)
+        return None if t is None else (self.at_threshold(shortest(t)), code)
+
     def _precision_steps(self, code: int) -> PrecisionSteps:
         data = self._load()
         rows = self._mask(data)
@@ -477,3 +582,18 @@ class View(ABC):
         key = decode_cursor(after, query)
         page, records, total = await self._page(selection, order, key, first)
         return RowPage.of(page, records, query, total)
+
+
+def _defined(value: float) -> float | None:
+    """NaN (undefined) as None."""
+    return None if math.isnan(value) else float(value)
+
+
+def _check_beta(beta: float) -> None:
+    if not (beta >= 0 and math.isfinite(beta)):
+        raise BadUserInput(f"beta has to be a finite number at least 0, got {beta}")
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise BadUserInput(f"level has to be between 0 and 1 (exclusive), got {level}")

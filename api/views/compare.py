@@ -21,6 +21,7 @@ from evalql.api.views.rows import RowPage, RowRecord
 from evalql.engine.compare import FIXED, REGRESSED, changed_rows, count_changes
 from evalql.engine.confusion import as_threshold
 from evalql.engine.select import Page
+from evalql.engine.significance import mcnemar_p_value
 from evalql.storage.columns import join_ids
 from evalql.storage.datasets import SplitData
 
@@ -40,6 +41,10 @@ class Pair:
         if self._counts is None:
             self._counts = asyncio.ensure_future(self.baseline.request.run(self._count))
         return await self._counts
+
+    async def mcnemar_p_value(self) -> float:
+        """Exact two-sided McNemar p-value of the fixed against the regressed rows."""
+        return mcnemar_p_value(*await self.counts())
 
     async def rows(self, change: str, first: int, after: str | None) -> RowPage:
         """The rows with ``change`` ("FIXED" or "REGRESSED") in the baseline's order."""

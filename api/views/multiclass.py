@@ -131,6 +131,12 @@ class MulticlassView(View):
     async def _confusions(self) -> np.ndarray | None:
         return await self.counts() if limits.is_dense(self.n_labels) else None
 
+    async def _judged_totals(self) -> Totals:
+        return await self._totals()
+
+    async def _judged_counts(self) -> np.ndarray:
+        return await self.counts()
+
     def _curve_counts(self, thresholds: np.ndarray) -> MatrixCurve:
         data = self._load()
         # An index answers with binary searches, without a pass over rows.
