@@ -28,6 +28,23 @@ from evalql.engine.multilabel.columns import (
 
 
 @inline_jit
+def stamp_actual(i, actual_offsets, actual_codes, selected, stamp, support):
+    """Mark row i's actual labels (``stamp[code] = i``), count them in
+    ``support``, and return how many are in the class filter S.
+
+    ``stamp[code] == i`` then tests "is an actual label of row i" in O(1),
+    with no buffer to clear between rows.
+    """
+    n_actual = 0
+    for j in range(actual_offsets[i], actual_offsets[i + 1]):
+        code = actual_codes[j]
+        stamp[code] = i
+        support[code] += 1
+        n_actual += selected[code]
+    return n_actual
+
+
+@inline_jit
 def row_counts(
     i, actual_offsets, actual_codes, predicted_offsets, predicted_codes, confidence,
     threshold, selected, stamp, support, kept, tp, kept_codes, list_kept,
@@ -40,12 +57,7 @@ def row_counts(
     predict. With ``list_kept`` the kept labels of S are listed in
     ``kept_codes[:|P|]`` (K + 1 slots) for the matrix.
     """
-    n_actual = 0
-    for j in range(actual_offsets[i], actual_offsets[i + 1]):
-        code = actual_codes[j]
-        stamp[code] = i
-        support[code] += 1
-        n_actual += selected[code]
+    n_actual = stamp_actual(i, actual_offsets, actual_codes, selected, stamp, support)
     n_kept = 0
     n_hit = 0
     for j in range(predicted_offsets[i], predicted_offsets[i + 1]):

@@ -17,7 +17,7 @@ from evalql.engine.multilabel.columns import (
     filter_codes,
     filter_flags,
 )
-from evalql.engine.multilabel.counts import MultilabelThresholdCounts
+from evalql.engine.multilabel.counts import MultilabelThresholdCounts, stamp_actual
 
 
 @jit
@@ -45,12 +45,7 @@ def _multilabel_curve(
         if use_mask and not mask[i]:
             continue
         rows += 1
-        n_actual = 0
-        for j in range(actual_offsets[i], actual_offsets[i + 1]):
-            code = actual_codes[j]
-            stamp[code] = i
-            support[code] += 1
-            n_actual += selected[code]
+        n_actual = stamp_actual(i, actual_offsets, actual_codes, selected, stamp, support)
         top = 0
         first_actual = points
         last_other = 0
