@@ -30,6 +30,10 @@ MAX_TOKENS = 4_000
 MAX_DEPTH = 12
 MAX_ALIASES = 32
 MAX_COST = 5_000
+# What the static estimate cannot know (a string breakdown's real number of
+# values, nested ones multiplying): the views one request may create, counted
+# as they are made (api/views/base.py View.get).
+MAX_VIEWS = 5_000
 
 # Lists in arguments and variables.
 MAX_WHERE_CONDITIONS = 64
@@ -82,6 +86,7 @@ LIMITS: list[Limit] = [
     Limit("depth of a query (introspection not counted)", str(MAX_DEPTH), COST),
     Limit("aliases in a document", str(MAX_ALIASES), COST),
     Limit("estimated cost of a query (api/cost.py)", f"{MAX_COST:,}", COST),
+    Limit("views one request creates (counted as it runs)", f"{MAX_VIEWS:,}", COST),
     Limit("`where` conditions", str(MAX_WHERE_CONDITIONS), BAD_INPUT),
     Limit("`in` values, summed over one `where`", f"{MAX_IN_VALUES:,}", BAD_INPUT),
     Limit("`labels` (class filter)", "the model's label count", BAD_INPUT),

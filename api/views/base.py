@@ -24,7 +24,6 @@ Row arguments arrive as the GraphQL enums' values: ``outcome`` is "CORRECT",
 from __future__ import annotations
 
 import asyncio
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import cached_property
@@ -35,37 +34,30 @@ from strawberry.dataloader import DataLoader
 
 from evalql.api import limits
 from evalql.api.cursors import decode_cursor, fingerprint
-from evalql.api.errors import BadUserInput, one_of
+from evalql.api.errors import BadUserInput, CostLimit, one_of
 from evalql.api.split_cache import CountsKey, mask
 from evalql.api.views import breakdown
 from evalql.api.views.arguments import checked_labels, conditions_of, label_code
+from evalql.api.views.ranking import RankingMetrics
 from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
-from evalql.api.views.rows import RowPage, RowRecord, shortest
-from evalql.engine import agreement
+from evalql.api.views.rows import RowPage, RowRecord
+from evalql.api.views.trust import TrustMetrics
 from evalql.engine.averaging import AVERAGED_METRICS, average
 from evalql.engine.compare import Columns
 from evalql.engine.confusion import as_threshold
 from evalql.engine.curves import grid
 from evalql.engine.insights import Finding, insights
-from evalql.engine.intervals import Interval, f1_interval, f_beta_interval_seconds, wilson_interval
 from evalql.engine.metrics import (
     PER_LABEL,
     LabelCounts,
     Summary,
     Totals,
-    divide,
-    false_positive_rate,
-    specificity,
     submatrix,
 )
 from evalql.engine.multilabel.counts import MultilabelSummary
 from evalql.engine.ranking import (
     PrecisionSteps,
     Ranking,
-    average_precision,
-    roc_auc,
-    threshold_for_precision,
-    threshold_for_recall,
 )
 from evalql.engine.select import Page
 from evalql.storage.datasets import SplitData, SplitStore
@@ -115,7 +107,7 @@ def register(task: str) -> Callable[[type[View]], type[View]]:
     return add
 
 
-class View(ABC):
+class View(TrustMetrics, RankingMetrics, ABC):
     """One view of a split; create through ``View.get`` to share per request."""
 
     def __init__(
@@ -161,6 +153,11 @@ class View(ABC):
         key = (split.model, split.run, split.name, split.version,
                float(as_threshold(threshold)), selected, conditions)
         if key not in request.views:
+            if len(request.views) >= limits.MAX_VIEWS:
+                raise CostLimit(
+                    f"the request asks for more than {limits.MAX_VIEWS:,} views (metrics, "
+                    "slices of breakdowns, compare sides): ask for fewer slices per request"
+                )
             if model.task not in _TASKS:
                 raise ValueError(f"task has to be one of {one_of(_TASKS)}, got {model.task!r}")
             task = _TASKS[model.task]
@@ -368,76 +365,6 @@ class View(ABC):
         """One per-label metric of label ``code``."""
         return float(PER_LABEL[metric](await self.label_counts(np.array([code])))[0])
 
-    # --- trust: agreement, intervals, significance (engine.agreement, intervals)
-
-    async def balanced_accuracy(self) -> float | None:
-        """Mean recall over the view's labels with support (judged rows only);
-        None where undefined or for multilabel."""
-        totals = await self._judged_totals()
-        if totals is None:
-            return None
-        return _defined(agreement.balanced_accuracy(totals, self.selected))
-
-    async def matthews_corrcoef(self) -> float | None:
-        counts = await self._judged_counts()
-        if counts is None:
-            return None
-        return _defined(agreement.matthews_corrcoef(counts, self.selected))
-
-    async def cohen_kappa(self, weights: str) -> float | None:
-        counts = await self._judged_counts()
-        if counts is None:
-            return None
-        return _defined(agreement.cohen_kappa(counts, self.selected, weights))
-
-    async def f_beta(self, beta: float, how: str) -> float:
-        """F-beta averaged ``how`` over the view's labels (both tasks)."""
-        _check_beta(beta)
-        return agreement.f_beta_average(await self.label_counts(), beta, how)
-
-    async def label_rate(self, metric: str, code: int) -> float | None:
-        """Label ``code``'s ``specificity`` or ``falsePositiveRate``; None if undefined."""
-        c = await self.label_counts(np.array([code]))
-        fn = specificity if metric == "specificity" else false_positive_rate
-        return _defined(float(fn(c)[0]))
-
-    async def accuracy_interval(self, level: float) -> Interval | None:
-        """Wilson interval of accuracy (correct of the rows it counts); None
-        for multilabel and for an empty view."""
-        _check_level(level)
-        if await self._judged_totals() is None:
-            return None
-        s = await self.summary()
-        return wilson_interval(s.correct, s.total, level)
-
-    async def label_interval(self, metric: str, code: int, level: float) -> Interval | None:
-        """Wilson interval of label ``code``'s precision (TP of TP + FP) or
-        recall (TP of TP + FN); None when its denominator is 0."""
-        _check_level(level)
-        c = await self.label_counts(np.array([code]))
-        tp = int(c.tp[0])
-        other = int(c.fp[0]) if metric == "precision" else int(c.fn[0])
-        return wilson_interval(tp, tp + other, level)
-
-    async def f1_interval(
-        self, how: str, level: float, resamples: int, seed: int
-    ) -> Interval | None:
-        """Bootstrap percentile interval of F1 averaged ``how``; None for
-        multilabel and an empty view; COST_LIMIT when it would take too long."""
-        _check_level(level)
-        limits.check_within("resamples", resamples, 1, limits.MAX_RESAMPLES)
-        if not 0 <= seed < 2**32:
-            raise BadUserInput(f"seed has to be within 0..{2**32 - 1}, got {seed}")
-        counts = await self._judged_counts()
-        if counts is None:
-            return None
-        seconds = f_beta_interval_seconds(counts, self.selected, how, resamples)
-        limits.check_seconds("f1Interval", seconds)
-        return await self._once(
-            ("f1-interval", how, level, resamples, seed),
-            lambda: f1_interval(counts, self.selected, how, level, resamples, seed),
-        )
-
     async def matrix(self) -> np.ndarray:
         """The confusion matrix on the selected labels plus None."""
         return submatrix(await self.counts(), self.codes)
@@ -467,76 +394,6 @@ class View(ABC):
             values.append(CurveValues(float(t), s.coverage, s.accuracy, s.selective_accuracy,
                                       ratios))
         return values
-
-    async def ranking(self, code: int) -> tuple[float, float]:
-        """Average precision and ROC AUC of label ``code`` (NaN when undefined).
-
-        They rank the rows by score, so the view's threshold and class filter
-        do not change them; its row filter does. Labels ranked in one pass
-        (``_ranked_together``) are computed together.
-        """
-        codes = self._ranked_together(code)
-        ap, auc = await self._once(("ranking", codes), lambda: self._ranking(codes))
-        i = codes.index(code)
-        return float(ap[i]), float(auc[i])
-
-    def _ranking(self, codes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        data = self._load()
-        rows = self._mask(data)
-
-        def compute() -> tuple[np.ndarray, np.ndarray]:
-            r = self._rank(data, np.array(codes), rows)
-            return average_precision(r), roc_auc(r)
-
-        if rows is None:  # threshold-free, so kept with the split for every request
-            return data.memo(("ranking", codes), compute)
-        return compute()
-
-    async def mean_average_precision(self) -> float | None:
-        """The mean of averagePrecision over the labels where it is defined."""
-        ranked = await asyncio.gather(*(self.ranking(int(c)) for c in self.codes))
-        defined = [ap for ap, _ in ranked if not math.isnan(ap)]
-        return float(np.mean(defined)) if defined else None
-
-    async def top_k_accuracy(self, k: int) -> float | None:
-        """Share of the rows whose actual label is among the k highest scores;
-        None without scores, NaN for no row."""
-        n_labels = len(self.model.labels)
-        limits.check_within("k", k, 1, n_labels, "the labels")
-        counted = await self._top_k(k)
-        return None if counted is None else float(divide(*counted))
-
-    async def threshold_for_precision(
-        self, label: str, min_precision: float
-    ) -> tuple[View, int] | None:
-        """The view at the lowest threshold where ``label``'s precision is at
-        least ``min_precision``, and the label's code; None when none is."""
-        if not 0.0 <= min_precision <= 1.0:
-            raise BadUserInput(f"minPrecision has to be within [0, 1], got {min_precision}")
-        code = self.code_of(label)
-        steps = await self._once(("steps", code), lambda: self._precision_steps(code))
-        t = threshold_for_precision(steps, min_precision)
-        return None if t is None else (self.at_threshold(shortest(t)), code)
-
-    async def threshold_for_recall(
-        self, label: str, min_recall: float
-    ) -> tuple[View, int] | None:
-        """The view at the highest threshold where ``label``'s recall is at
-        least ``min_recall``, and the label's code; None when none is."""
-        if not 0.0 <= min_recall <= 1.0:
-            raise BadUserInput(f"minRecall has to be within [0, 1], got {min_recall}")
-        code = self.code_of(label)
-        steps = await self._once(("steps", code), lambda: self._precision_steps(code))
-        support = int((await self.label_counts(np.array([code]))).support[0])
-        t = threshold_for_recall(steps, min_recall, support)
-        return None if t is None else (self.at_threshold(shortest(t)), code)
-
-    def _precision_steps(self, code: int) -> PrecisionSteps:
-        data = self._load()
-        rows = self._mask(data)
-        if rows is None:
-            return data.memo(("precision-steps", code), lambda: self._steps(data, code, None))
-        return self._steps(data, code, rows)
 
     async def histogram(self, bins: int) -> list[HistogramBin]:
         """``bins`` equal-width bins over [0, 1] of the predictions' confidences."""
@@ -582,18 +439,3 @@ class View(ABC):
         key = decode_cursor(after, query)
         page, records, total = await self._page(selection, order, key, first)
         return RowPage.of(page, records, query, total)
-
-
-def _defined(value: float) -> float | None:
-    """NaN (undefined) as None."""
-    return None if math.isnan(value) else float(value)
-
-
-def _check_beta(beta: float) -> None:
-    if not (beta >= 0 and math.isfinite(beta)):
-        raise BadUserInput(f"beta has to be a finite number at least 0, got {beta}")
-
-
-def _check_level(level: float) -> None:
-    if not 0 < level < 1:
-        raise BadUserInput(f"level has to be between 0 and 1 (exclusive), got {level}")
