@@ -47,7 +47,10 @@ SCALARS: dict[object, ScalarDefinition] = {
     ),
     Matrix: strawberry.scalar(
         name="Matrix",
-        description="A list of rows, each a list of non-negative integers.",
+        description=(
+            "A list of rows, each a list of non-negative numbers: integers for counts, "
+            "floats for shares."
+        ),
         serialize=_serialize_matrix,
         parse_value=_output_only,
     ),

@@ -81,3 +81,29 @@ class CohenWeights(Enum):
     NONE = "NONE"
     LINEAR = "LINEAR"
     QUADRATIC = "QUADRATIC"
+
+
+@strawberry.enum(
+    description=(
+        "How confusionMatrix divides its counts, as scikit-learn's confusion_matrix("
+        "normalize=): NONE keeps counts, TRUE divides each row (actual label) by its "
+        "sum, PRED each column (predicted label) by its sum, ALL every cell by the "
+        "total. A row or column summing to 0 (an empty matrix for ALL) gives zeros."
+    )
+)
+class Normalize(Enum):
+    NONE = "NONE"
+    TRUE = "TRUE"
+    PRED = "PRED"
+    ALL = "ALL"
+
+
+@strawberry.enum(
+    description=(
+        "What a view's calibration is computed from: SCORES, the split's score "
+        "vectors; CONFIDENCE, each row's top-1 confidence (a split without scores)."
+    )
+)
+class CalibrationSource(Enum):
+    SCORES = "SCORES"
+    CONFIDENCE = "CONFIDENCE"

@@ -7,8 +7,16 @@ import strawberry
 
 from evalql.api.limits import MAX_CURVE_POINTS, MAX_FIRST, MAX_RESAMPLES, check_within
 from evalql.api.scalars import Matrix, nullable
+from evalql.api.types.calibration import CalibrationMetrics
 from evalql.api.types.curves import CurvePoint, ThresholdChoice
-from evalql.api.types.enums import Average, CohenWeights, LabelOutcome, Outcome, RowOrder
+from evalql.api.types.enums import (
+    Average,
+    CohenWeights,
+    LabelOutcome,
+    Normalize,
+    Outcome,
+    RowOrder,
+)
 from evalql.api.types.insights import Insight
 from evalql.api.types.rows import RowConnection
 from evalql.api.types.slices import HistogramBin, Slice
@@ -26,17 +34,23 @@ class ConfusionCell:
 @strawberry.type(description="Counts per (actual, predicted) over the view's labels plus None.")
 class ConfusionMatrix:
     names: strawberry.Private[list[str | None]]
-    array: strawberry.Private[np.ndarray]
+    array: strawberry.Private[np.ndarray]  # counts
+    shown: strawberry.Private[np.ndarray | None] = None  # normalised; None = the counts
 
     @strawberry.field(description="Row and column order; the last entry, null, is None.")
     def labels(self) -> list[str | None]:
         return self.names
 
-    @strawberry.field(description="counts[actual][predicted], serialized whole.")
+    @strawberry.field(
+        description="counts[actual][predicted], serialized whole: integers, or with "
+        "confusionMatrix(normalize:) other than NONE, the shares as floats."
+    )
     def counts(self) -> Matrix:
-        return self.array
+        return self.array if self.shown is None else self.shown
 
-    @strawberry.field(description="Non-empty cells, largest first (ties in matrix order).")
+    @strawberry.field(
+        description="Non-empty cells, largest first (ties in matrix order); always counts."
+    )
     def cells(
         self, min_count: int = 1, off_diagonal: bool = False, first: int = 100
     ) -> list[ConfusionCell]:
@@ -174,7 +188,7 @@ class LabelCount:
 
 
 @strawberry.type(description="Metrics of one view: a split at a threshold, class and row filter.")
-class Metrics:
+class Metrics(CalibrationMetrics):
     view: strawberry.Private[View]
 
     @strawberry.field(description="Predictions with confidence below it count as None.")
@@ -303,9 +317,16 @@ class Metrics:
     ) -> Interval | None:
         return Interval.of(await self.view.f1_interval(average.value, level, resamples, seed))
 
-    @strawberry.field(description="The confusion matrix on the view's labels plus None.")
-    async def confusion_matrix(self) -> ConfusionMatrix:
-        return ConfusionMatrix(names=[*self.view.label_names, None], array=await self.view.matrix())
+    @strawberry.field(
+        description="The confusion matrix on the view's labels plus None; counts divided "
+        "as scikit-learn's confusion_matrix(normalize=) unless NONE (see Normalize)."
+    )
+    async def confusion_matrix(self, normalize: Normalize = Normalize.NONE) -> ConfusionMatrix:
+        array = await self.view.matrix()
+        shown = None
+        if normalize is not Normalize.NONE:
+            shown = await self.view.normalized_matrix(normalize.value)
+        return ConfusionMatrix(names=[*self.view.label_names, None], array=array, shown=shown)
 
     @strawberry.field(description="One entry per label of the view, in the view's label order.")
     async def per_label(self) -> list[LabelMetrics]:

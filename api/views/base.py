@@ -38,6 +38,7 @@ from evalql.api.errors import BadUserInput, CostLimit, one_of
 from evalql.api.split_cache import CountsKey, mask
 from evalql.api.views import breakdown
 from evalql.api.views.arguments import checked_labels, conditions_of, label_code
+from evalql.api.views.calibration import CalibrationMetrics
 from evalql.api.views.ranking import RankingMetrics
 from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord
@@ -107,7 +108,7 @@ def register(task: str) -> Callable[[type[View]], type[View]]:
     return add
 
 
-class View(TrustMetrics, RankingMetrics, ABC):
+class View(TrustMetrics, CalibrationMetrics, RankingMetrics, ABC):
     """One view of a split; create through ``View.get`` to share per request."""
 
     def __init__(

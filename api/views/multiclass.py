@@ -131,6 +131,9 @@ class MulticlassView(View):
     async def _confusions(self) -> np.ndarray | None:
         return await self.counts() if limits.is_dense(self.n_labels) else None
 
+    def _calibration_columns(self, data: SplitData) -> MulticlassColumns:
+        return self._columns(data)
+
     async def _judged_totals(self) -> Totals:
         return await self._totals()
 

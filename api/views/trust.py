@@ -58,6 +58,11 @@ class TrustMetrics:
         fn = specificity if metric == "specificity" else false_positive_rate
         return _defined(float(fn(c)[0]))
 
+    async def normalized_matrix(self, how: str) -> np.ndarray:
+        """The view's confusion matrix (its labels plus None) divided as
+        scikit-learn's ``normalize=`` (NONE, TRUE, PRED, ALL); NONE keeps counts."""
+        return agreement.normalized(await self.matrix(), how)
+
     async def accuracy_interval(self, level: float) -> Interval | None:
         """Wilson interval of accuracy (correct of the rows it counts); None
         for multilabel and for an empty view."""

@@ -1,0 +1,96 @@
+"""Calibration of a view: do the model's probabilities mean what they say?
+
+Brier score and log loss from the split's ``(N, K)`` scores, and the
+top-label reliability diagram with its expected calibration error, from the
+scores where the split has them, else from the top-1 confidences (the
+engine's definitions, engine/calibration.py). ``View`` takes them in as a
+mixin; a task without a top-label diagram (multilabel) supplies no columns
+and gets nulls and an empty curve.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from evalql.api import limits
+from evalql.engine.calibration import (
+    ReliabilityBins,
+    ScoreLosses,
+    expected_calibration_error,
+    reliability_from_confidence,
+    reliability_from_scores,
+    score_losses,
+)
+from evalql.storage.datasets import MulticlassColumns, SplitData
+
+SCORES = "SCORES"
+CONFIDENCE = "CONFIDENCE"
+
+
+class CalibrationMetrics:
+    """Mixin of ``View``: Brier score, log loss, reliability diagram and ECE."""
+
+    # Supplied by View: model, split, selected, threshold, _load, _mask, _once.
+    split: Any
+    selected: Any
+    threshold: float
+
+    def _calibration_columns(self, data: SplitData) -> MulticlassColumns | None:
+        """The columns calibration reads; None where the task has no
+        top-label diagram (multilabel)."""
+        return None
+
+    def calibration_source(self) -> str:
+        """SCORES when the split has a scores matrix, else CONFIDENCE."""
+        return SCORES if self.split.has_scores else CONFIDENCE
+
+    async def score_losses(self) -> ScoreLosses | None:
+        """Brier score and log loss of the judged rows; None without scores."""
+        if not self.split.has_scores:
+            return None
+        return await self._once("score-losses", self._score_losses)  # type: ignore[attr-defined]
+
+    def _score_losses(self) -> ScoreLosses | None:
+        data = self._load()  # type: ignore[attr-defined]
+        c = self._calibration_columns(data)
+        if c is None or c.scores is None:
+            return None
+        return score_losses(c.scores, c.actual, self.selected, self._mask(data))  # type: ignore[attr-defined]
+
+    async def brier_score(self) -> float | None:
+        losses = await self.score_losses()
+        return None if losses is None else _defined(losses.brier)
+
+    async def log_loss(self) -> float | None:
+        losses = await self.score_losses()
+        return None if losses is None else _defined(losses.log_loss)
+
+    async def reliability(self, bins: int) -> ReliabilityBins | None:
+        """The top-label reliability diagram in ``bins`` equal-width bins;
+        None where the task has none."""
+        limits.check_within("bins", bins, 1, limits.MAX_BINS)
+        return await self._once(("reliability", bins), lambda: self._reliability(bins))  # type: ignore[attr-defined]
+
+    def _reliability(self, bins: int) -> ReliabilityBins | None:
+        data = self._load()  # type: ignore[attr-defined]
+        c = self._calibration_columns(data)
+        if c is None:
+            return None
+        rows = self._mask(data)  # type: ignore[attr-defined]
+        if c.scores is not None:
+            return reliability_from_scores(c.scores, c.actual, bins, self.selected, rows)
+        n_labels = len(self.model.labels)  # type: ignore[attr-defined]
+        return reliability_from_confidence(
+            c.actual, c.predicted, c.confidence, n_labels, bins, self.threshold, self.selected,
+            rows,
+        )
+
+    async def expected_calibration_error(self, bins: int) -> float | None:
+        diagram = await self.reliability(bins)
+        return None if diagram is None else _defined(expected_calibration_error(diagram))
+
+
+def _defined(value: float) -> float | None:
+    """NaN (undefined) as None."""
+    return None if math.isnan(value) else float(value)
