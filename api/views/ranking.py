@@ -26,6 +26,7 @@ from evalql.engine.ranking import (
     threshold_for_recall,
 )
 
+
 class RankingMetrics:
     """Mixin of ``View``: ranking metrics and threshold searches."""
 
