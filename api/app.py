@@ -76,7 +76,7 @@ def create_app(
     ``settings.IN_PROCESS``) and keeps every other default.
     """
     settings = settings or IN_PROCESS
-    store = SplitStore(Path(data_dir))
+    store = SplitStore(Path(data_dir), settings.memory)
     metrics = Metrics(store, compiler)
     # More threads than cores: a request waiting for a kernel to compile, or
     # for a split to load, holds a thread without using a core, and must not

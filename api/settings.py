@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from evalql.api.limits import MAX_BODY_BYTES, MAX_UPLOAD_BYTES
+from evalql.storage.datasets import DEFAULT_MEMORY_FRACTION, default_budget, physical_memory
 
 # Names a browser on this machine uses for a loopback server. A page from any
 # other name reaching it (DNS rebinding) is refused by the Host check.
@@ -46,6 +47,18 @@ def parse_bytes(text: str) -> int:
     return size
 
 
+def parse_memory(text: str) -> int:
+    """A memory budget: a size (``"8GiB"``, see ``parse_bytes``) or a
+    percentage of physical memory (``"40%"``)."""
+    percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", text)
+    if percent is None:
+        return parse_bytes(text)
+    share = float(percent.group(1))
+    if not 0 < share <= 100:
+        raise ValueError(f"{text!r} is not a share of memory: write more than 0% and at most 100%")
+    return max(1, int(physical_memory() * share / 100))
+
+
 def host_name(host: str) -> str:
     """The Host header name of a bound address: ``"::1"`` -> ``"[::1]"``."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -59,7 +72,9 @@ class ServeSettings:
     names; allowed_hosts: more Host names, ``"*"`` for any; cors_origins:
     browser origins allowed to call the API; allow_writes: mutations without
     a token while the store has none; max_body, max_upload: request-body
-    bounds in bytes for JSON and for multipart uploads.
+    bounds in bytes for JSON and for multipart uploads; memory: the byte
+    budget of loaded splits and everything derived from them (default half
+    of physical memory, see ``storage.datasets.default_budget``).
     """
 
     host: str = "127.0.0.1"
@@ -68,6 +83,7 @@ class ServeSettings:
     allow_writes: bool = False
     max_body: int = MAX_BODY_BYTES
     max_upload: int = MAX_UPLOAD_BYTES
+    memory: int = field(default_factory=default_budget)
 
     def trusted_hosts(self) -> list[str]:
         """The Host names the app answers, or ``["*"]`` when any will do."""
@@ -89,6 +105,13 @@ IN_PROCESS = ServeSettings(allowed_hosts=("*",))
 def _size(text: str) -> int:
     try:
         return parse_bytes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _memory(text: str) -> int:
+    try:
+        return parse_memory(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -131,6 +154,14 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         default=os.environ.get("EVALQL_MAX_UPLOAD", "2GiB"),
         help="largest multipart upload (a file sent to a mutation); $EVALQL_MAX_UPLOAD",
     )
+    serve.add_argument(
+        "--memory", type=_memory, metavar="SIZE|PERCENT",
+        default=os.environ.get("EVALQL_MEMORY", f"{DEFAULT_MEMORY_FRACTION:.0%}"),
+        help="memory budget for loaded splits and everything derived from them (indexes, "
+             "masks, id ranks, joins), as a size (8GiB) or a share of physical memory "
+             "(40%%); least recently used splits are evicted beyond it "
+             "(default: 50%%; $EVALQL_MEMORY)",
+    )
 
 
 def _origin(text: str) -> str:
@@ -166,4 +197,5 @@ def from_arguments(args: argparse.Namespace) -> ServeSettings:
         allow_writes=args.allow_writes,
         max_body=args.max_body,
         max_upload=args.max_upload,
+        memory=getattr(args, "memory", None) or default_budget(),
     )

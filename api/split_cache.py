@@ -9,6 +9,14 @@ a new ``SplitData``).
 One executor builds every index, on one thread named ``evalql-background…``
 (so an index build waits for its kernels without jumping the compile queue,
 see ``api.warmup``, and never takes more than one core from the requests).
+Its work is bounded: one build per structure however many ask for it; at
+most ``MAX_QUEUED`` waiting, beyond which the query scans and asks again
+next time; a queued build whose filter or split has been evicted, or that
+nobody asked for in ``STALE_SECONDS``, is skipped when its turn comes.
+
+Everything here counts against the SplitStore's one memory budget: masks
+and indexes report their bytes once built (``SplitData.grew``), and the
+store evicts least recently used splits, then filters (``SplitData.trim``).
 One policy answers every question, for metrics, curves, rows and histograms
 alike: use the index if it is ready, else scan, and start building it. A
 failed build falls back to the scan, is logged once, and is tried again
@@ -47,10 +55,10 @@ log = logging.getLogger("evalql")
 
 MODE = os.environ.get("EVALQL_INDEX_PATH", "auto")  # "auto" | "index" | "scan"
 RETRY_SECONDS = 60.0
-# Row masks (and threshold indexes) of recent filters, per split: moving the
-# threshold slider under a fixed filter reuses them instead of re-reading the
-# metadata columns and rescanning.
-FILTER_CACHE_BYTES = 512 << 20
+# Background builds waiting at most, all kinds together.
+MAX_QUEUED = 4
+# A queued build nobody asked for in this long is skipped when its turn comes.
+STALE_SECONDS = 30.0
 
 T = TypeVar("T")
 
@@ -67,27 +75,50 @@ def queue_lengths() -> dict[str, int]:
         return dict(_waiting)
 
 
-def _submit(kind: str, fn: Callable[[], T]) -> Future[T]:
+def _submit(kind: str, fn: Callable[[], T]) -> Future[T] | None:
+    """``fn`` queued on the background thread; None when ``MAX_QUEUED``
+    builds already wait (under ``MODE == "index"``, which waits, never)."""
+
     def started() -> T:
         with _waiting_lock:
             _waiting[kind] -= 1
         return fn()
 
     with _waiting_lock:
+        if MODE != "index" and sum(_waiting.values()) >= MAX_QUEUED:
+            return None
         _waiting[kind] += 1
     return _executor.submit(started)
 
 
+class _Dropped(Exception):
+    """A queued build skipped: its structure was evicted, or nobody wants it."""
+
+
 class _Build(Generic[T]):
     """One structure built in the background: started on first use, tried
-    again ``RETRY_SECONDS`` after a failure, which is logged once."""
+    again ``RETRY_SECONDS`` after a failure, which is logged once; skipped
+    when dropped (evicted) or stale before its turn comes. ``on_done`` runs
+    once it is built (the store counts its bytes)."""
 
-    def __init__(self, kind: str, name: str, build: Callable[[], T]) -> None:
-        self.kind, self.name, self.build = kind, name, build
+    def __init__(self, kind: str, name: str, build: Callable[[], T],
+                 on_done: Callable[[], None] | None = None) -> None:
+        self.kind, self.name, self.build, self.on_done = kind, name, build, on_done
         self._future: Future[T] | None = None
         self._failed_at = 0.0
         self._logged = False
+        self._dropped = False
+        self._asked = time.monotonic()
         self._lock = threading.Lock()
+
+    @property
+    def nbytes(self) -> int:
+        built = self.built()
+        return 0 if built is None else int(getattr(built, "nbytes", 0))
+
+    def drop(self) -> None:
+        """Evicted: a build not yet started is skipped, none is started again."""
+        self._dropped = True
 
     def built(self) -> T | None:
         """The structure if it is built; never starts a build."""
@@ -100,15 +131,26 @@ class _Build(Generic[T]):
         """The structure if built (``MODE == "index"``: once built); else None,
         after starting its build if none is running."""
         with self._lock:
+            self._asked = time.monotonic()
+            if self._dropped:
+                return self.built()
             future = self._future
             retry = future is not None and future.done() and future.exception() is not None
             if future is None or (retry and time.monotonic() - self._failed_at >= RETRY_SECONDS):
-                future = self._future = _submit(self.kind, self._run)
+                future = _submit(self.kind, self._run)
+                if future is None:  # the queue is full: scan, ask again next time
+                    return None
+                self._future = future
+                if self.on_done is not None:
+                    on_done = self.on_done
+                    future.add_done_callback(lambda f: f.exception() is None and on_done())
         if MODE == "index":
             future.exception()  # waits; a failed build leaves the caller scanning
         return self.built()
 
     def _run(self) -> T:
+        if self._dropped or time.monotonic() - self._asked > STALE_SECONDS:
+            raise _Dropped(self.name)  # not a failure: asked again, it is queued again
         try:
             return self.build()
         except Exception:
@@ -129,18 +171,32 @@ class _Filtered:
 
     mask: np.ndarray
     index: _Build[ThresholdIndex] | None = None
+    dropped: bool = False
+
+    @property
+    def index_bytes(self) -> int:
+        return 0 if self.index is None else self.index.nbytes
 
     @property
     def nbytes(self) -> int:
-        index = None if self.index is None else self.index.built()
-        return self.mask.nbytes + (0 if index is None else index.nbytes)
+        return self.mask.nbytes + self.index_bytes
+
+    def drop(self) -> None:
+        self.dropped = True
+        if self.index is not None:
+            self.index.drop()
 
 
 class _FilterCache:
-    """An LRU of filters' masks and indexes, bounded in bytes."""
+    """Filters' masks and indexes of one split, least recently used first.
 
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
+    Bounded by the store's one budget, not a budget of its own: a new entry
+    or a finished index calls ``grew`` (``SplitData.grew``), and the store
+    takes bytes back with ``trim``.
+    """
+
+    def __init__(self, grew: Callable[[], None]) -> None:
+        self._grew = grew
         self._entries: OrderedDict[tuple[Condition, ...], _Filtered] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -153,22 +209,39 @@ class _FilterCache:
         entry = make()  # outside the lock: reading columns takes a while
         with self._lock:
             entry = self._entries.setdefault(key, entry)
-        self.shrink()
+            self._entries.move_to_end(key)
+        self._grew()
         return entry
 
-    def shrink(self) -> None:
-        """Drop the least recently used entries until the cache fits its budget."""
+    def bytes_by_kind(self) -> dict[str, int]:
         with self._lock:
-            used = sum(e.nbytes for e in self._entries.values())
-            while used > self.budget and len(self._entries) > 1:
-                used -= self._entries.popitem(last=False)[1].nbytes
+            entries = list(self._entries.values())
+        return {"masks": sum(e.mask.nbytes for e in entries),
+                "indexes": sum(e.index_bytes for e in entries)}
+
+    def trim(self, excess: int) -> int:
+        """Drop the least recently used entries until ``excess`` bytes are freed."""
+        freed = 0
+        with self._lock:
+            while freed < excess and self._entries:
+                _, entry = self._entries.popitem(last=False)
+                freed += entry.nbytes
+                entry.drop()
+        return freed
+
+    def drop(self) -> None:
+        with self._lock:
+            entries = list(self._entries.values())
+            self._entries.clear()
+        for entry in entries:
+            entry.drop()
 
 
 _new_build = threading.Lock()
 
 
 def _filter_cache(data: SplitData) -> _FilterCache:
-    return data.memo("filters", lambda: _FilterCache(FILTER_CACHE_BYTES))
+    return data.memo("filters", lambda: _FilterCache(data.grew))
 
 
 def _filtered(data: SplitData, conditions: tuple[Condition, ...]) -> _Filtered:
@@ -201,18 +274,21 @@ def threshold_index(
     name = "/".join((data.info.model, data.info.run, data.info.name))
     if not conditions:
         build = data.memo("threshold-index", lambda: _Build(
-            "threshold-index", name, lambda: _index_rows(columns, data.n_labels, None)
+            "threshold-index", name, lambda: _index_rows(columns, data.n_labels, None),
+            data.grew,
         ))
         return build.ready()
     entry = _filtered(data, conditions)
     with _new_build:  # one build per filter, however many threads ask at once
+        if entry.dropped:  # evicted already: this request scans
+            return None
         if entry.index is None:
+            # The build holds the mask, not the entry: no reference cycle, so
+            # an evicted entry's bytes go at once, not at the next gc.
+            rows, k = entry.mask, data.n_labels
             entry.index = _Build("threshold-index", f"{name} (filtered)",
-                                 lambda: _index_rows(columns, data.n_labels, entry.mask))
-    index = entry.index.ready()
-    if index is not None:
-        _filter_cache(data).shrink()  # the index now counts in the budget
-    return index
+                                 lambda: _index_rows(columns, k, rows), data.grew)
+    return entry.index.ready()
 
 
 def _index_rows(
@@ -235,7 +311,7 @@ def label_set_index(data: SplitData) -> LabelSetIndex | None:
         return None
     name = "/".join((data.info.model, data.info.run, data.info.name))
     build = data.memo("label-set-index", lambda: _Build(
-        "label-set-index", name, lambda: LabelSetIndex.build(columns, data.n_labels)
+        "label-set-index", name, lambda: LabelSetIndex.build(columns, data.n_labels), data.grew
     ))
     return build.ready()
 

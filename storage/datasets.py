@@ -13,6 +13,7 @@ exactly one of them.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -36,6 +37,60 @@ _RESERVED = ("__id", "__actual", "__predicted", "__confidence", "__scores")
 
 _CacheKey = tuple[str, int, tuple[str, ...]]
 T = TypeVar("T")
+
+# The memory budget's default: this fraction of physical memory (`evalql
+# serve --memory` / EVALQL_MEMORY set another).
+DEFAULT_MEMORY_FRACTION = 0.5
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory (8 GiB where the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 8 << 30
+
+
+def default_budget() -> int:
+    """The default memory budget: ``DEFAULT_MEMORY_FRACTION`` of physical memory."""
+    return int(physical_memory() * DEFAULT_MEMORY_FRACTION)
+
+
+# What each derived structure in ``SplitData.memo`` counts as, by its key
+# (a string or a tuple starting with one); unknown keys count as "derived".
+_KINDS = {
+    "threshold-index": "indexes", "label-set-index": "indexes", "filters": "masks",
+    "id-rank": "id_ranks", "join": "joins", "ranking": "rankings",
+    "precision-steps": "rankings", "breakdown-codes": "breakdowns",
+    "breakdown-values": "breakdowns",
+}
+
+
+def _kind(key: Hashable) -> str:
+    name = key[0] if isinstance(key, tuple) and key else key
+    return _KINDS.get(name, "derived") if isinstance(name, str) else "derived"
+
+
+def nbytes_of(value: object) -> int:
+    """Bytes a derived structure holds: arrays, Arrow data, anything with
+    ``nbytes``, and tuples, lists and dicts of them (other values count 0)."""
+    if isinstance(value, (np.ndarray, pa.Array, pa.ChunkedArray, pa.Table)):
+        return int(value.nbytes)
+    if isinstance(value, (tuple, list)):
+        return sum(nbytes_of(v) for v in value)
+    if isinstance(value, dict):
+        return sum(nbytes_of(v) for v in value.values())
+    size = getattr(value, "nbytes", None)
+    return int(size) if isinstance(size, (int, np.integer)) else 0
+
+
+def _sizes(key: Hashable, value: object) -> dict[str, int]:
+    """Bytes of one memo entry by kind; a value that holds several kinds
+    (the filter cache: masks and filtered indexes) reports its own."""
+    by_kind = getattr(value, "bytes_by_kind", None)
+    if callable(by_kind):
+        return dict(by_kind())
+    return {_kind(key): nbytes_of(value)}
 
 
 @dataclass(frozen=True)
@@ -140,6 +195,11 @@ class SplitData:
     _memo_lock: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False
     )
+    # Called when a derived structure is added or grows, so the SplitStore
+    # holding this split can keep its budget (set by the store).
+    _on_grow: list[Callable[[], None]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     def memo(self, key: Hashable, build: Callable[[], T]) -> T:
         """``build()`` once per split and key, shared by every thread and request.
@@ -158,9 +218,72 @@ class SplitData:
                 future.set_result(build())
             except BaseException as error:
                 with self._memo_lock:
-                    del self._memo[key]
+                    if self._memo.get(key) is future:
+                        del self._memo[key]
                 future.set_exception(error)
+            self.grew()
         return future.result()
+
+    def grew(self) -> None:
+        """A derived structure was added or grew: the store re-checks its budget."""
+        for callback in list(self._on_grow):
+            callback()
+
+    def _derived(self) -> list[tuple[Hashable, object]]:
+        with self._memo_lock:
+            entries = list(self._memo.items())
+        return [(k, f.result()) for k, f in entries if f.done() and f.exception() is None]
+
+    def derived_bytes_by_kind(self) -> dict[str, int]:
+        """Bytes of the structures derived from this split (indexes, masks,
+        id ranks, joins...), by kind."""
+        total: dict[str, int] = {}
+        for key, value in self._derived():
+            for kind, size in _sizes(key, value).items():
+                total[kind] = total.get(kind, 0) + size
+        return total
+
+    @property
+    def derived_bytes(self) -> int:
+        return sum(self.derived_bytes_by_kind().values())
+
+    def trim(self, excess: int) -> int:
+        """Drop derived structures until ``excess`` bytes are freed (or none
+        is left); the bytes freed. A value with a ``trim`` of its own (the
+        filter cache) drops its least recently used entries first; then
+        whole entries go, oldest first. A request using one keeps it."""
+        freed = 0
+        entries = self._derived()
+        for _, value in entries:
+            own = getattr(value, "trim", None)
+            if freed < excess and callable(own):
+                freed += own(excess - freed)
+        for key, value in entries:
+            if freed >= excess:
+                break
+            size = sum(_sizes(key, value).values())
+            if size == 0:
+                continue
+            with self._memo_lock:
+                future = self._memo.pop(key, None)
+            if future is not None:
+                drop = getattr(value, "drop", None)
+                if callable(drop):
+                    drop()  # a background build not yet started is skipped
+                freed += size
+        return freed
+
+    def drop_derived(self) -> None:
+        """Forget every derived structure (the split is evicted)."""
+        with self._memo_lock:
+            entries = list(self._memo.values())
+            self._memo.clear()
+            self._on_grow.clear()
+        for future in entries:
+            if future.done() and future.exception() is None:
+                drop = getattr(future.result(), "drop", None)
+                if callable(drop):
+                    drop()
 
     @property
     def task(self) -> str:
@@ -177,12 +300,19 @@ class SplitData:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of every column, what the cache budget counts."""
+        """Bytes of every column (derived structures: ``derived_bytes``)."""
         return self.ids.nbytes + self.columns.nbytes + self.metadata.nbytes
 
 
 class SplitStore:
     """Loads splits for the server: an LRU cache bounded by ``budget_bytes``.
+
+    The budget (default: ``default_budget()``, half of physical memory)
+    covers the loaded splits and everything derived from them in their memo:
+    threshold indexes, masks and filtered indexes, id ranks, compare joins.
+    Over it, the least recently used split goes with its derived structures;
+    when one split is left, its derived structures go, least recently used
+    first. A derived structure counts once built (``SplitData.grew``).
 
     Thread-safe: the server calls it from a thread pool, and two threads asking
     for the same split share one load. A single split larger than the budget
@@ -196,7 +326,8 @@ class SplitStore:
     or reads it into memory when the copy cannot be written.
     """
 
-    def __init__(self, root: Path, budget_bytes: int = 8 << 30) -> None:
+    def __init__(self, root: Path, budget_bytes: int | None = None) -> None:
+        budget_bytes = default_budget() if budget_bytes is None else budget_bytes
         self.root = Path(root)
         self.catalog = Catalog(self.root)
         self.budget_bytes = budget_bytes
@@ -207,9 +338,36 @@ class SplitStore:
 
     @property
     def cached_bytes(self) -> int:
-        """Bytes held by the cache now."""
+        """Bytes held by the cache now: splits and their derived structures."""
+        return sum(self.cached_bytes_by_kind().values())
+
+    def cached_bytes_by_kind(self) -> dict[str, int]:
+        """Bytes held now by kind: ``{"splits": ..., "indexes": ..., "masks": ...}``."""
         with self._lock:
-            return sum(data.nbytes for data in self._cache.values())
+            loaded = list(self._cache.values())
+        total = {"splits": sum(data.nbytes for data in loaded), "indexes": 0, "masks": 0}
+        for data in loaded:
+            for kind, size in data.derived_bytes_by_kind().items():
+                total[kind] = total.get(kind, 0) + size
+        return total
+
+    def shrink(self) -> None:
+        """Evict until the splits and their derived structures fit the budget:
+        least recently used splits first, then the last split's derived
+        structures. The last split's columns stay, however large."""
+        evicted: list[SplitData] = []
+        with self._lock:
+            sizes = {k: d.nbytes + d.derived_bytes for k, d in self._cache.items()}
+            total = sum(sizes.values())
+            while total > self.budget_bytes and len(self._cache) > 1:
+                key, data = self._cache.popitem(last=False)
+                total -= sizes[key]
+                evicted.append(data)
+            last = next(reversed(self._cache.values()), None)
+        for data in evicted:
+            data.drop_derived()
+        if last is not None and total > self.budget_bytes:
+            last.trim(total - self.budget_bytes)
 
     def load(self, info: SplitInfo) -> SplitData:
         """The data of split ``info``; CorruptSplitError when its file is unreadable.
@@ -276,12 +434,17 @@ class SplitStore:
         not be asked for again) and then the least recently used entries."""
         same_split = (data.info.model, data.info.run, data.info.name)
         for other in [k for k, v in self._cache.items() if _names(v.info) == same_split]:
-            del self._cache[other]
+            self._cache.pop(other).drop_derived()
         self._cache[key] = data
-        total = sum(entry.nbytes for entry in self._cache.values())
+        data._on_grow.append(self._grew)
+        total = sum(entry.nbytes + entry.derived_bytes for entry in self._cache.values())
         while total > self.budget_bytes and len(self._cache) > 1:
             _, evicted = self._cache.popitem(last=False)
-            total -= evicted.nbytes
+            total -= evicted.nbytes + evicted.derived_bytes
+            evicted.drop_derived()
+
+    def _grew(self) -> None:
+        self.shrink()
 
 
 def _names(info: SplitInfo) -> tuple[str, str, str]:
