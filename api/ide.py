@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -80,11 +80,6 @@ def graphiql_page(request: Request) -> HTMLResponse:
     """The GraphiQL page, its assets under ``{root_path}/static/graphiql``."""
     assets = request.scope.get("root_path", "") + "/static/graphiql"
     return HTMLResponse(GRAPHIQL_HTML.replace(_ASSETS, assets))
-
-
-async def to_graphiql(request: Request) -> RedirectResponse:
-    """``/`` → 307 to ``/graphql``, until a dashboard takes over ``/``."""
-    return RedirectResponse(request.scope.get("root_path", "") + "/graphql")
 
 
 def routes() -> list[BaseRoute]:

@@ -141,21 +141,6 @@ def _codes(model: ModelInfo, labels: Sequence[str] | None) -> np.ndarray:
     return np.array([index[name] for name in labels], dtype=np.intp)
 
 
-def _label_columns(data: SplitData) -> Any:
-    """The split's label arrays.
-
-    ``SplitData`` is moving its label arrays into one ``columns`` object per
-    task; until that lands everywhere, take ``columns`` where it exists, else
-    the flat fields (``actual`` / ``predicted`` / ``confidence``, or
-    ``multilabel`` for a multilabel split).
-    """
-    columns = getattr(data, "columns", None)
-    if columns is not None:
-        return columns
-    multilabel = getattr(data, "multilabel", None)
-    return data if multilabel is None else multilabel
-
-
 def _count(
     data: SplitData, task: str, threshold: float, codes: np.ndarray,
     selected: bool, mask: np.ndarray | None,
@@ -166,7 +151,7 @@ def _count(
     from evalql.engine.metrics import Totals, label_counts, summary
     from evalql.engine.multilabel.counts import multilabel_counts
 
-    columns = _label_columns(data)
+    columns = data.columns
     k = data.n_labels
     if task == "multilabel":
         counted = multilabel_counts(

@@ -8,7 +8,6 @@ import json
 import math
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,6 @@ from evalql.api.cli import main
 from evalql.api.report import (
     CSV_HEADER,
     ReportError,
-    _label_columns,
     as_dict,
     build_report,
     format_table,
@@ -169,14 +167,6 @@ def test_where_values_of_one_column_are_alternatives_and_columns_must_all_hold()
     }
     with pytest.raises(ReportError, match="COLUMN=VALUE"):
         parse_where(["channel"])
-
-
-def test_the_label_columns_are_found_in_either_layout_of_split_data() -> None:
-    flat = SimpleNamespace(actual=1, predicted=2, confidence=3, multilabel=None)
-    assert _label_columns(flat) is flat  # type: ignore[arg-type]
-    sets = SimpleNamespace(actual_codes=1)
-    assert _label_columns(SimpleNamespace(multilabel=sets)) is sets  # type: ignore[arg-type]
-    assert _label_columns(SimpleNamespace(columns=sets)) is sets  # type: ignore[arg-type]
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
