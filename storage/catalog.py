@@ -26,13 +26,13 @@ import json
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-from evalql.storage import schema
+from evalql.storage import run_meta, schema
 from evalql.storage.errors import StoreNotFound, store_io
 from evalql.storage.model import ModelInfo, RunInfo, SplitInfo
 from evalql.storage.snapshot import (
@@ -266,8 +266,9 @@ class CatalogWriter:
 
     def run(self, model: str, name: str) -> RunInfo | None:
         """The run ``model/name``, or None."""
+        # Inside a transaction the catalog is migrated: runs.meta is there.
         row = self._conn.execute(
-            "SELECT model, name, created_at FROM runs WHERE model = ? AND name = ?",
+            "SELECT model, name, created_at, meta FROM runs WHERE model = ? AND name = ?",
             (model, name),
         ).fetchone()
         return None if row is None else run_row(row)
@@ -300,6 +301,14 @@ class CatalogWriter:
         self._conn.execute(
             "INSERT OR IGNORE INTO runs (model, name, created_at) VALUES (?, ?, ?)",
             (run.model, run.name, run.created_at.isoformat(timespec="microseconds")),
+        )
+
+    def put_run_meta(self, model: str, name: str, meta: Mapping[str, object]) -> None:
+        """Set the metadata of the existing run ``model/name`` (``storage.run_meta``
+        merges it with what the run had)."""
+        self._conn.execute(
+            "UPDATE runs SET meta = ? WHERE model = ? AND name = ?",
+            (run_meta.dumps(meta) if meta else None, model, name),
         )
 
     def splits_of(self, model: str, run: str | None = None) -> list[SplitInfo]:

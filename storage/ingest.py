@@ -26,8 +26,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from evalql.storage import objects
+from evalql.storage import objects, run_meta
 from evalql.storage.catalog import Catalog, CatalogWriter
 from evalql.storage.errors import IngestError, StoreNotFound, store_io
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
@@ -79,6 +79,8 @@ class IngestOptions:
     confidence_column: str = "confidence"
     scores_column: str = "scores"
     replace: bool = False
+    # --run-meta: merged into the run's metadata (storage.run_meta); {} adds nothing.
+    run_meta: Mapping[str, object] = field(default_factory=dict)
     # --objects: the s3://bucket/prefix new split files go to, which the store
     # then remembers; None: where the store's setting says (else its folder).
     objects: str | None = None
@@ -175,6 +177,9 @@ def _check_request(model: str, run: str, split: str, options: IngestOptions, sou
             raise IngestError(source, f"the {kind} name {_shown(name)} {problem}")
     if options.task not in TASKS:
         raise IngestError(source, f"task has to be one of {', '.join(TASKS)}, not {options.task!r}")
+    problem = run_meta.meta_problem(options.run_meta)
+    if problem is not None:
+        raise IngestError(source, problem)
 
 
 def name_problem(name: str) -> str | None:
@@ -360,7 +365,7 @@ def _commit_staged(
         with catalog.transaction() as tx:
             _check_against_catalog(tx, valid, names, options, source)
             old = tx.split(*names)
-            info = _record(tx, valid, names, options, path, checksum, old)
+            info = _record(tx, valid, names, options, path, checksum, old, source)
             if options.objects is not None:  # the store remembers where its files go
                 tx.put_setting(objects.OBJECTS_SETTING, options.objects)
             _pause("commit")
@@ -381,11 +386,13 @@ def _commit_staged(
 
 def _record(
     tx: CatalogWriter, valid: ValidTable, names: tuple[str, str, str], options: IngestOptions,
-    path: str, checksum: str, old: SplitInfo | None,
+    path: str, checksum: str, old: SplitInfo | None, source: str,
 ) -> SplitInfo:
     model, run, split = names
     tx.put_model(_model_info(tx, names, valid, options))
     tx.put_run(RunInfo(model, run, datetime.now(UTC)))
+    if options.run_meta:
+        _merge_run_meta(tx, model, run, options.run_meta, source)
     columns = tuple(
         ColumnInfo(field.name, column_type(field.type)) for field in valid.metadata.schema
     )
@@ -396,6 +403,19 @@ def _record(
     )
     tx.put_split(info, valid.labels)
     return info
+
+
+def _merge_run_meta(
+    tx: CatalogWriter, model: str, run: str, meta: Mapping[str, object], source: str
+) -> None:
+    """Merge ``meta`` into the run's metadata, in the committing transaction:
+    two ingests into one run, even at once, each merge into what the other left."""
+    existing = tx.run(model, run)
+    merged = run_meta.merge({} if existing is None else existing.meta, meta)
+    problem = run_meta.merged_problem(merged)
+    if problem is not None:
+        raise IngestError(source, problem)
+    tx.put_run_meta(model, run, merged)
 
 
 def _model_info(

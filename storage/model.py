@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -31,6 +32,8 @@ class RunInfo:
     model: str
     name: str
     created_at: datetime  # timezone-aware, UTC
+    # --run-meta: parameters, commit, description (storage.run_meta); {} when none.
+    meta: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,14 @@ def _to_2(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_to_1, _to_2)
+def _to_3(conn: sqlite3.Connection) -> None:
+    """Version 3: each run's metadata (``evalql ingest --run-meta``), a JSON
+    object of key -> value (``storage.run_meta``); null for a run without any,
+    and for every run ingested before version 3."""
+    conn.execute("ALTER TABLE runs ADD COLUMN meta TEXT")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_to_1, _to_2, _to_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -16,6 +16,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from evalql.storage import run_meta
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 from evalql.storage.schema import has_column, has_table
 
@@ -78,8 +79,9 @@ def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
             return Snapshot()
         models = conn.execute("SELECT name, task, labels, labels_fixed FROM models ORDER BY name")
         models = [model_row(row) for row in models]
+        meta = "meta" if has_column(conn, "runs", "meta") else "NULL"  # version 3
         runs = conn.execute(
-            "SELECT model, name, created_at FROM runs ORDER BY model, created_at, name"
+            f"SELECT model, name, created_at, {meta} FROM runs ORDER BY model, created_at, name"
         )
         runs = [run_row(row) for row in runs]
         checksum = "checksum" if has_column(conn, "splits", "checksum") else "NULL"
@@ -98,8 +100,9 @@ def model_row(row: tuple) -> ModelInfo:
 
 
 def run_row(row: tuple) -> RunInfo:
-    model, name, created_at = row
-    return RunInfo(model, name, datetime.fromisoformat(created_at))
+    """A run from (model, name, created_at, meta JSON or None)."""
+    model, name, created_at, meta = row
+    return RunInfo(model, name, datetime.fromisoformat(created_at), run_meta.loads(meta))
 
 
 def split_row(row: tuple, checksum: str | None = None) -> SplitInfo:

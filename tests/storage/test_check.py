@@ -111,12 +111,12 @@ def test_repair_migrates_an_old_store_and_notes_splits_without_checksums(
     root = old_store.resolve()
     assert check(old_store, capsys) == (0, [
         "the catalog is at schema version 0; the next write or "
-        "'evalql check --repair' migrates it to 2",
+        "'evalql check --repair' migrates it to 3",
         "1 split ingested before checksums were kept: read, not checksummed",
         f"store {root}: 1 split checked, no problems",
     ])
     assert check(old_store, capsys, "--repair") == (0, [
-        "migrated the catalog from schema version 0 to 2",
+        "migrated the catalog from schema version 0 to 3",
         "1 split ingested before checksums were kept: read, not checksummed",
         f"store {root}: 1 split checked, no problems",
     ])

@@ -32,6 +32,7 @@ CREATE TABLE splits (model TEXT NOT NULL, run TEXT NOT NULL, name TEXT NOT NULL,
 """
 TABLES = ("models", "runs", "splits")
 OLD_SPLIT_COLUMNS = ("model, run, name, row_count, columns, version, path, has_scores, labels")
+OLD_RUN_COLUMNS = "model, name, created_at"
 
 
 @pytest.fixture
@@ -45,7 +46,8 @@ def old_store(tmp_path: Path) -> Path:
             closing(sqlite3.connect(scratch / CATALOG_FILE)) as new:
         old.execute("PRAGMA journal_mode=WAL")
         old.executescript(OLD_SCHEMA)
-        for table, columns in (("models", "*"), ("runs", "*"), ("splits", OLD_SPLIT_COLUMNS)):
+        for table, columns in (("models", "*"), ("runs", OLD_RUN_COLUMNS),
+                               ("splits", OLD_SPLIT_COLUMNS)):
             for row in new.execute(f"SELECT {columns} FROM {table}"):
                 old.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
     for path in (scratch / "splits").iterdir():
@@ -65,7 +67,7 @@ def split_columns(root: Path) -> list[str]:
 
 def test_a_new_store_is_at_the_current_schema_version_in_rollback_journal_mode(root: Path) -> None:
     Catalog(root)
-    assert pragma(root, "user_version") == SCHEMA_VERSION == 2
+    assert pragma(root, "user_version") == SCHEMA_VERSION == 3
     assert pragma(root, "journal_mode") == "delete"
     assert split_columns(root)[-1] == "checksum"
 
@@ -100,6 +102,7 @@ def test_the_first_write_migrates_an_old_store(old_store: Path) -> None:
     assert catalog.split("m", "r", "s2").checksum.startswith("sha256:")
     assert SplitStore(old_store).load(catalog.split("m", "r", "s")).n_rows == 4
     assert len(catalog.setting("store_id")) == 32
+    assert catalog.run("m", "r").meta == {}  # runs.meta (version 3) is null for old runs
 
 
 def test_a_failed_first_write_leaves_an_old_store_at_its_old_version(old_store: Path) -> None:
