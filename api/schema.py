@@ -20,7 +20,7 @@ from evalql.api.limits import MAX_TOKENS
 from evalql.api.scalars import SCALARS
 from evalql.api.types.catalog import Model
 from evalql.api.types.compare import Comparison
-from evalql.api.types.inputs import SplitRef
+from evalql.api.types.inputs import RowFilter, SplitRef
 from evalql.api.types.mutations import Mutation
 
 Info = strawberry.Info[Context, None]
@@ -40,14 +40,22 @@ class Query:
     @strawberry.field(
         description=(
             "Two splits side by side at one threshold, rows joined on id: each's "
-            "metrics and the rows the candidate fixed or broke. An unknown model, "
-            "run or split is NOT_FOUND."
+            "metrics and the rows the candidate fixed or broke. The splits may belong "
+            "to two models of one task (two tasks are BAD_USER_INPUT). labels and where "
+            "apply to both sides, as in Split.metrics (each label has to be one of both "
+            "models'). An unknown model, run or split is NOT_FOUND."
         )
     )
     def compare(
-        self, info: Info, baseline: SplitRef, candidate: SplitRef, threshold: float = 0.0
+        self,
+        info: Info,
+        baseline: SplitRef,
+        candidate: SplitRef,
+        threshold: float = 0.0,
+        labels: list[str] | None = None,
+        where: list[RowFilter] | None = None,
     ) -> Comparison:
-        return Comparison.of(info.context, baseline, candidate, threshold)
+        return Comparison.of(info.context, baseline, candidate, threshold, labels, where)
 
 
 # The document's limits (their values: api/limits.py, the list of every bound):

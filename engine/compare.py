@@ -1,11 +1,16 @@
-"""Comparing two runs of a model row by row: rows fixed and rows regressed.
+"""Comparing two runs row by row: rows fixed and rows regressed.
 
-A base row is right when a label was predicted at the threshold and it equals
-the actual label; anything else (wrong, abstained, unlabeled) is wrong. A row
-is fixed when it is wrong in the base and right in the candidate, regressed
-the other way round. ``count_changes`` counts both in one scan;
-``changed_rows`` pages through one kind by position, as ``engine.select``
-pages (``Page``, with ``limit + 1`` keys telling whether more follow).
+Each split first gets a verdict per row (int8): 1 = right, 0 = wrong,
+-1 = not judged (outside the view: its row filter or class filter). Each task
+says what right means (``verdicts`` here for one label a row: a label was
+predicted at the threshold and it equals the actual label; for label sets
+``engine.multilabel.rows.match_rows`` with ``exact=True``). The change of a
+row is then written once, for both tasks: fixed when wrong in the base and
+right in the candidate, regressed the other way round, nothing when the id
+is missing from the candidate or either side does not judge the row.
+``count_changes`` counts both in one scan; ``changed_rows`` pages through
+one kind by position, as ``engine.select`` pages (``Page``, with
+``limit + 1`` keys telling whether more follow).
 """
 
 from __future__ import annotations
@@ -14,43 +19,56 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evalql.engine.arrays import columns, frozen
+from evalql.engine.arrays import columns, frozen, row_mask
 from evalql.engine.confusion import as_threshold
-from evalql.engine.jit import inline_jit, jit, sum_rows
+from evalql.engine.jit import inline_jit, jit, map_rows, sum_rows
 from evalql.engine.select import Page, page_of
 
-
-@inline_jit
-def _right(actual, predicted, confidence, threshold, i):
-    # Arithmetic, not short-circuit branches (see engine.select.matches).
-    return np.int64((actual[i] >= 0) & (predicted[i] == actual[i]) & (confidence[i] >= threshold))
-
-
-@inline_jit
-def _change(join, use_join, a0, p0, c0, a1, p1, c1, threshold, i):
-    # 1 = fixed (wrong -> right), 2 = regressed (right -> wrong), 0 = neither
-    # or the id is missing from the candidate.
-    j = join[i] if use_join else i
-    present = np.int64(j >= 0)
-    was = _right(a0, p0, c0, threshold, i)
-    now = _right(a1, p1, c1, threshold, max(j, 0))
-    return present * (now * (1 - was) + 2 * was * (1 - now))
+RIGHT, WRONG, NOT_JUDGED = 1, 0, -1
 
 
 @jit
-def _count_changes(join, use_join, a0, p0, c0, a1, p1, c1, threshold, lo, hi):
+def _verdicts(actual, predicted, confidence, threshold, actual_ok, use_labels, mask, use_mask,
+              lo, hi):
+    out = np.empty(hi - lo, dtype=np.int8)
+    none = actual_ok.shape[0] - 1  # the None row of actual_ok
+    for i in range(lo, hi):
+        a = actual[i]
+        judged = (not use_mask or mask[i]) and (not use_labels or actual_ok[a if a >= 0 else none])
+        right = (a >= 0) and predicted[i] == a and confidence[i] >= threshold
+        out[i - lo] = (1 if right else 0) if judged else -1
+    return out
+
+
+@inline_jit
+def _change(join, use_join, base, cand, i):
+    # 1 = fixed (wrong -> right), 2 = regressed (right -> wrong), 0 = neither.
+    # A base row whose id the candidate lacks is never looked up in it.
+    j = join[i] if use_join else i
+    if j < 0 or base[i] < 0:
+        return 0
+    now = cand[j]
+    if now < 0:
+        return 0
+    was = np.int64(base[i])
+    now = np.int64(now)
+    return now * (1 - was) + 2 * was * (1 - now)
+
+
+@jit
+def _count_changes(join, use_join, base, cand, lo, hi):
     counts = np.zeros(3, dtype=np.int64)
     for i in range(lo, hi):
-        counts[_change(join, use_join, a0, p0, c0, a1, p1, c1, threshold, i)] += 1
+        counts[_change(join, use_join, base, cand, i)] += 1
     return counts
 
 
 @jit
-def _changed_rows(join, use_join, a0, p0, c0, a1, p1, c1, threshold, want, after, cap):
+def _changed_rows(join, use_join, base, cand, want, after, cap):
     out = np.empty(cap, dtype=np.int64)
     n = 0
-    for i in range(after + 1, a0.shape[0]):
-        if _change(join, use_join, a0, p0, c0, a1, p1, c1, threshold, i) == want:
+    for i in range(after + 1, base.shape[0]):
+        if _change(join, use_join, base, cand, i) == want:
             out[n] = i
             n += 1
             if n == cap:
@@ -73,39 +91,88 @@ class Columns:
         return columns(self.actual, self.predicted, self.confidence)
 
 
+def verdicts(
+    split: Columns,
+    threshold: float,
+    actual_ok: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per row of a one-label-a-row split: RIGHT, WRONG or NOT_JUDGED (int8).
+
+    Parameters
+    ----------
+    split : the split's columns.
+    threshold : predictions below it are abstentions.
+    actual_ok : bool (K + 1,), None last: the rows judged by actual label
+        (a class filter); None judges every label and None.
+    mask : bool (N,): the rows judged (a row filter); None = every row.
+
+    Notes
+    -----
+    Right means a label was predicted at the threshold and it equals the
+    actual label; anything else (another label, abstained, unlabeled) is
+    wrong. Example: actual ``[0, 1, -1]``, predicted ``[0, 0, 0]``, all
+    confident: ``[1, 0, 0]``; with ``actual_ok = [True, False, True]``,
+    ``[1, -1, 0]``.
+    """
+    n = len(split.actual)
+    flags, use_mask = row_mask(mask, n)
+    use_labels = actual_ok is not None
+    ok = frozen(np.ones(1, np.bool_) if actual_ok is None else actual_ok, np.bool_)
+    parts = map_rows(_verdicts, n, *split.astuple(), as_threshold(threshold), ok, use_labels,
+                     flags, use_mask)
+    return np.concatenate(parts) if parts else np.empty(0, np.int8)
+
+
+def verdicts_of(right: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Verdicts from a task's per-row "right" flags (bool, N) and a row mask.
+
+    Example: right ``[True, False, True]``, mask ``[True, True, False]``:
+    ``[1, 0, -1]``.
+    """
+    out = np.asarray(right, dtype=np.int8).copy()
+    if mask is not None:
+        out[~np.asarray(mask, dtype=np.bool_)] = NOT_JUDGED
+    return out
+
+
 def count_changes(
-    base: Columns, cand: Columns, join: np.ndarray | None, threshold: float
+    base: np.ndarray, cand: np.ndarray, join: np.ndarray | None
 ) -> tuple[int, int]:
     """Rows right in ``cand`` and wrong in ``base`` (fixed), and the reverse (regressed).
 
+    ``base`` and ``cand`` are the two splits' verdicts (``verdicts``);
     ``join[i]`` is the candidate row of base row ``i`` (-1: none), or None when
-    row i is row i in both. Right means a label was predicted at the threshold
-    and it equals the actual label; anything else (wrong, abstained,
-    unlabeled) is wrong. Rows missing from the candidate count as neither.
+    row i is row i in both. Rows missing from the candidate, or not judged by
+    either side, count as neither; a missing row is never read.
+
+    Example: base ``[0, 1, 1, -1]``, cand ``[1, 0, 1, 1]``: (1, 1).
     """
-    use_join, links = _join(join)
-    counts = sum_rows(
-        _count_changes, len(base.actual), links, use_join, *base.astuple(),
-        *cand.astuple(), as_threshold(threshold),
-    )
+    use_join, links, b, c = _checked(base, cand, join)
+    counts = sum_rows(_count_changes, len(b), links, use_join, b, c)
     return int(counts[FIXED]), int(counts[REGRESSED])
 
 
 def changed_rows(
-    base: Columns, cand: Columns, join: np.ndarray | None, threshold: float,
+    base: np.ndarray, cand: np.ndarray, join: np.ndarray | None,
     change: int, after: int, limit: int,
 ) -> Page:
     """Base rows with ``change`` (FIXED or REGRESSED) after position ``after``,
     in position order, as ``count_changes`` defines them. ``keys`` are the
     positions; ``total`` is -1 (``count_changes`` counts them)."""
-    use_join, links = _join(join)
-    keys = _changed_rows(
-        links, use_join, *base.astuple(), *cand.astuple(), as_threshold(threshold),
-        int(change), np.int64(after), limit + 1,
-    )
+    use_join, links, b, c = _checked(base, cand, join)
+    keys = _changed_rows(links, use_join, b, c, int(change), np.int64(after), limit + 1)
     return page_of(keys, -1, limit)
 
 
-def _join(join: np.ndarray | None) -> tuple[bool, np.ndarray]:
-    return join is not None, frozen(join, np.int32)
-
+def _checked(
+    base: np.ndarray, cand: np.ndarray, join: np.ndarray | None
+) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:
+    # The O(1) checks that keep the compiled loops in bounds.
+    b, c = frozen(base, np.int8), frozen(cand, np.int8)
+    if join is None and len(b) != len(c):
+        raise ValueError(f"without a join the verdicts have to be as long, got {len(b)} "
+                         f"and {len(c)}")
+    if join is not None and len(join) != len(b):
+        raise ValueError("the join has to give one candidate row per base row")
+    return join is not None, frozen(join, np.int32), b, c

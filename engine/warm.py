@@ -109,9 +109,12 @@ def _warm_compare() -> None:
     from evalql.engine.select import NO_CURSOR
 
     columns = compare.Columns(*_columns())
-    for join in (None, np.zeros(4, np.int32)):
-        compare.count_changes(columns, columns, join, 0.5)
-        compare.changed_rows(columns, columns, join, 0.5, compare.FIXED, NO_CURSOR, 2)
+    for ok in (None, np.ones(3, np.bool_)):
+        for mask in (None, _mask()):
+            judged = compare.verdicts(columns, 0.5, ok, mask)
+    for join in (None, np.zeros(len(judged), np.int32)):
+        compare.count_changes(judged, judged, join)
+        compare.changed_rows(judged, judged, join, compare.FIXED, NO_CURSOR, 2)
 
 
 def _warm_histogram() -> None:

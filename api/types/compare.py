@@ -6,19 +6,43 @@ from __future__ import annotations
 import strawberry
 
 from evalql.api.context import Context
+from evalql.api.scalars import nullable
 from evalql.api.types.catalog import resolve_split
 from evalql.api.types.enums import Change
-from evalql.api.types.inputs import SplitRef
+from evalql.api.types.inputs import RowFilter, SplitRef
 from evalql.api.types.metrics import Metrics
 from evalql.api.types.rows import RowConnection
-from evalql.api.views import Pair, View
+from evalql.api.views import LabelDelta, Pair, View
+
+
+@strawberry.type(
+    name="LabelDelta",
+    description=(
+        "One label's change, candidate minus baseline, labels matched by name; null "
+        "where either side lacks the label or its value is undefined."
+    )
+)
+class LabelDeltaMetrics:
+    label: str
+    delta_precision: float | None
+    delta_recall: float | None
+    delta_f1: float | None
+    delta_support: int | None
+
+    @classmethod
+    def from_delta(cls, d: LabelDelta) -> LabelDeltaMetrics:
+        return cls(label=d.label, delta_precision=nullable(d.precision),
+                   delta_recall=nullable(d.recall), delta_f1=nullable(d.f1),
+                   delta_support=d.support)
 
 
 @strawberry.type(
     description=(
-        "Two splits side by side at one threshold, their rows joined on id. A row is "
-        "right when a label was predicted at the threshold and it is the actual "
-        "label; ids in only one split count as neither fixed nor regressed."
+        "Two splits side by side at one threshold, their rows joined on id, of one model "
+        "or of two models of one task. A row is right when a label was predicted at the "
+        "threshold and it is the actual label (multilabel: when the kept label set equals "
+        "the actual set, an exact match); ids in only one split, or outside either "
+        "side's class or row filter, count as neither fixed nor regressed."
     )
 )
 class Comparison:
@@ -26,13 +50,20 @@ class Comparison:
 
     @classmethod
     def of(
-        cls, ctx: Context, baseline: SplitRef, candidate: SplitRef, threshold: float
+        cls,
+        ctx: Context,
+        baseline: SplitRef,
+        candidate: SplitRef,
+        threshold: float,
+        labels: list[str] | None = None,
+        where: list[RowFilter] | None = None,
     ) -> Comparison:
         views = []
         for ref in (baseline, candidate):  # in turn: the baseline's error comes first
             split = resolve_split(ctx, ref.model, ref.run, ref.split)
-            views.append(View.get(ctx, split.model_info, split.info, threshold).for_comparison())
-        return cls(pair=Pair(*views))
+            views.append(View.get(ctx, split.model_info, split.info, threshold, labels,
+                                  where=where))
+        return cls(pair=Pair.of(*views))
 
     @strawberry.field
     def baseline(self) -> Metrics:
@@ -60,6 +91,24 @@ class Comparison:
     )
     async def mcnemar_p_value(self) -> float:
         return await self.pair.mcnemar_p_value()
+
+    @strawberry.field(
+        description=(
+            "Per-label changes, candidate minus baseline, over the labels of both sides "
+            "(matched by name), sorted by |deltaF1| descending, nulls last, then in label "
+            "order (the baseline's, then the candidate's others)."
+        )
+    )
+    async def per_label(self) -> list[LabelDeltaMetrics]:
+        return [LabelDeltaMetrics.from_delta(d) for d in await self.pair.per_label()]
+
+    @strawberry.field(
+        description=(
+            "Candidate minus baseline hammingScore (multilabel); null for multiclass models."
+        )
+    )
+    async def delta_hamming_score(self) -> float | None:
+        return nullable(await self.pair.hamming_delta())
 
     @strawberry.field(
         description=(

@@ -13,7 +13,7 @@ from evalql.api.views import multiclass, multilabel  # noqa: F401 - each registe
 from evalql.api.views.arguments import conditions_of
 from evalql.api.views.base import View
 from evalql.api.views.breakdown import Slice
-from evalql.api.views.compare import Pair
+from evalql.api.views.compare import LabelDelta, Pair
 from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord, Sheet
 from evalql.engine.insights import Finding
@@ -26,6 +26,7 @@ __all__ = [
     "Finding",
     "HistogramBin",
     "Interval",
+    "LabelDelta",
     "LabelRow",
     "ModelInfo",
     "Pair",

@@ -44,7 +44,6 @@ from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord
 from evalql.api.views.trust import TrustMetrics
 from evalql.engine.averaging import AVERAGED_METRICS, average
-from evalql.engine.compare import Columns
 from evalql.engine.confusion import as_threshold
 from evalql.engine.curves import grid
 from evalql.engine.insights import Finding, insights
@@ -310,13 +309,11 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, ABC):
         """Give the view its confusion counts, counted with a breakdown's slices."""
         raise NotImplementedError("only a view with confusion matrices is preset")
 
-    def for_comparison(self) -> View:
-        """The view, when its task is compared row by row (multiclass); else an error."""
-        raise self.unavailable("compare")
-
-    def compare_columns(self, data: SplitData) -> Columns:
-        """The columns a comparison joins (multiclass only)."""
-        raise self.unavailable("compare")
+    @abstractmethod
+    def verdicts(self, data: SplitData) -> np.ndarray:
+        """Blocking: per row of the split, whether the view's task counts it
+        right (1), wrong (0) or leaves it out of the view (-1), as
+        ``engine.compare`` reads them."""
 
     async def _judged_totals(self) -> Totals | None:
         """The per-label totals balanced accuracy reads; None where the task

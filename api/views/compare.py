@@ -1,22 +1,34 @@
 """Comparing two splits row by row: what a new run fixed and what it broke.
 
-Rows are joined on id. A row is right in a split when a label was predicted
-at the threshold and it is the actual label; anything else (another label,
-abstained, unlabeled) is wrong. Fixed = wrong in the baseline and right in the
-candidate; regressed = the reverse. Ids found in only one split are neither.
-Each split is judged by its own actual labels, so the two may even belong to
-different models. Multiclass only: ``View.for_comparison`` refuses the rest.
+Rows are joined on id. Each split judges its own rows (``View.verdicts``):
+multiclass, a row is right when a label was predicted at the threshold and it
+is the actual label, anything else (another label, abstained, unlabeled) is
+wrong; multilabel, when the kept label set equals the actual set on the
+view's labels (exact match). A row outside a side's class or row filter is
+not judged. Fixed = wrong in the baseline and right in the candidate;
+regressed = the reverse. Ids found in only one split, or judged by one side
+only, are neither, and the missing side's row is never read.
+
+Each split is judged by its own actual labels, so the two may belong to
+different models of one task (``Pair.of`` refuses two tasks). Labels are
+matched by name: the per-label deltas cover the union of both sides' labels
+(the baseline's order, then the candidate's others), null where a side
+lacks the label or either value is undefined.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from evalql.api import limits
 from evalql.api.cursors import decode_cursor, fingerprint
+from evalql.api.errors import BadUserInput
 from evalql.api.views.base import View
+from evalql.api.views.results import LabelRow
 from evalql.api.views.rows import RowPage, RowRecord
 from evalql.engine.compare import FIXED, REGRESSED, changed_rows, count_changes
 from evalql.engine.confusion import as_threshold
@@ -26,6 +38,19 @@ from evalql.storage.columns import join_ids
 from evalql.storage.datasets import SplitData
 
 _CHANGES = {"FIXED": FIXED, "REGRESSED": REGRESSED}
+_NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class LabelDelta:
+    """One label's candidate minus baseline; NaN (support: None) where a side
+    lacks the label or either value is undefined."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int | None
 
 
 class Pair:
@@ -35,6 +60,17 @@ class Pair:
         self.baseline = baseline
         self.candidate = candidate
         self._counts: asyncio.Future[tuple[int, int]] | None = None
+
+    @classmethod
+    def of(cls, baseline: View, candidate: View) -> Pair:
+        """The pair, when both views' models have one task; else BAD_USER_INPUT."""
+        b, c = baseline.model, candidate.model
+        if b.task != c.task:
+            raise BadUserInput(
+                f'compare needs two models of one task: "{b.name}" is {b.task} and '
+                f'"{c.name}" is {c.task}'
+            )
+        return cls(baseline, candidate)
 
     async def counts(self) -> tuple[int, int]:
         """(fixed, regressed)."""
@@ -46,24 +82,37 @@ class Pair:
         """Exact two-sided McNemar p-value of the fixed against the regressed rows."""
         return mcnemar_p_value(*await self.counts())
 
+    async def per_label(self) -> list[LabelDelta]:
+        """Per-label deltas over both sides' labels, by |ΔF1| descending (NaN
+        last, then in label order)."""
+        base = {r.label: r for r in await self.baseline.per_label()}
+        cand = {r.label: r for r in await self.candidate.per_label()}
+        names = list(base) + [name for name in cand if name not in base]
+        deltas = [_delta(name, base.get(name), cand.get(name)) for name in names]
+        return sorted(deltas, key=lambda d: _by_f1_change(d.f1))  # stable: label order
+
+    async def hamming_delta(self) -> float:
+        """Candidate minus baseline Hamming score; NaN for multiclass."""
+        before, after = await self.baseline.summary(), await self.candidate.summary()
+        return after.hamming_score - before.hamming_score
+
     async def rows(self, change: str, first: int, after: str | None) -> RowPage:
         """The rows with ``change`` ("FIXED" or "REGRESSED") in the baseline's order."""
         limits.check_within("first", first, 1, limits.MAX_FIRST)
-        b, c = self.baseline.split, self.candidate.split
+        b, c = self.baseline, self.candidate
         query = fingerprint(
-            "compare", b.model, b.run, b.name, b.version, c.model, c.run, c.name, c.version,
-            float(as_threshold(self.baseline.threshold)), change,
+            "compare", *(_identity(v) for v in (b, c)),
+            float(as_threshold(b.threshold)), change,
         )
         key = decode_cursor(after, query)
-        page, records = await self.baseline.request.run(self._page, change, key, first)
+        page, records = await b.request.run(self._page, change, key, first)
         fixed, regressed = await self.counts()
         return RowPage.of(page, records, query, fixed if change == "FIXED" else regressed)
 
     def _count(self) -> tuple[int, int]:
         base, cand = self.baseline._load(), self.candidate._load()
         return count_changes(
-            self.baseline.compare_columns(base), self.candidate.compare_columns(cand),
-            self._join(base, cand), self.baseline.threshold,
+            self.baseline.verdicts(base), self.candidate.verdicts(cand), self._join(base, cand)
         )
 
     def _page(self, change: str, after: int, limit: int) -> tuple[Page, list[RowRecord]]:
@@ -71,9 +120,10 @@ class Pair:
         base, cand = self.baseline._load(), self.candidate._load()
         join = self._join(base, cand)
         page = changed_rows(
-            self.baseline.compare_columns(base), self.candidate.compare_columns(cand), join,
-            self.baseline.threshold, _CHANGES[change], after, limit,
+            self.baseline.verdicts(base), self.candidate.verdicts(cand), join,
+            _CHANGES[change], after, limit,
         )
+        # Changed rows are present on both sides: join[page.rows] is never -1.
         rows = self.candidate.records(page.rows if join is None else join[page.rows])
         for row, before in zip(rows, self.baseline.records(page.rows), strict=True):
             row.baseline = before
@@ -85,3 +135,22 @@ class Pair:
         c = cand.info
         key = ("join", c.model, c.run, c.name, c.version)
         return base.memo(key, lambda: join_ids(base.ids, cand.ids))
+
+
+def _identity(view: View) -> tuple[object, ...]:
+    # What a cursor of a comparison's rows is good for: both sides' splits and filters.
+    s = view.split
+    return (s.model, s.run, s.name, s.version, view.class_filter, view.conditions)
+
+
+def _by_f1_change(f1: float) -> tuple[bool, float]:
+    # Largest |ΔF1| first, undefined last.
+    return (True, 0.0) if math.isnan(f1) else (False, -abs(f1))
+
+
+def _delta(name: str, before: LabelRow | None, after: LabelRow | None) -> LabelDelta:
+    if before is None or after is None:
+        return LabelDelta(name, _NAN, _NAN, _NAN, None)
+    ratio = {m: after.ratios[m] - before.ratios[m] for m in ("precision", "recall", "f1")}
+    return LabelDelta(name, ratio["precision"], ratio["recall"], ratio["f1"],
+                      after.support - before.support)

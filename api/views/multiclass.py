@@ -24,7 +24,7 @@ from evalql.api import limits, split_cache
 from evalql.api.views.arguments import label_code
 from evalql.api.views.base import View, register
 from evalql.api.views.rows import LABEL_OUTCOMES, RowRecord, Sheet, id_order, shortest
-from evalql.engine.compare import Columns
+from evalql.engine.compare import Columns, verdicts
 from evalql.engine.confusion import as_threshold, kept_predictions, label_totals
 from evalql.engine.curves import ThresholdCounts, index_threshold_counts, threshold_counts
 from evalql.engine.histogram import confidence_histogram, index_confidence_histogram
@@ -316,12 +316,13 @@ class MulticlassView(View):
         return count(c.actual, c.predicted, c.confidence, self.threshold, self.n_labels,
                      self._mask(data))
 
-    def for_comparison(self) -> MulticlassView:
-        return self
-
-    def compare_columns(self, data: SplitData) -> Columns:
+    def verdicts(self, data: SplitData) -> np.ndarray:
+        # Right: the kept prediction is the actual label. A class filter
+        # judges the rows of its actual labels only, as the view counts them.
         c = self._columns(data)
-        return Columns(c.actual, c.predicted, c.confidence)
+        ok = None if self.class_filter is None else self.actual_ok()
+        return verdicts(Columns(c.actual, c.predicted, c.confidence), self.threshold, ok,
+                        self._mask(data))
 
 
 def _only(n_labels: int, code: int) -> np.ndarray:

@@ -34,6 +34,7 @@ from evalql.api.cursors import fingerprint
 from evalql.api.views.arguments import label_code
 from evalql.api.views.base import CountedOver, View, register
 from evalql.api.views.rows import LABEL_OUTCOMES, RowRecord, Sheet, id_order, shortest
+from evalql.engine.compare import verdicts_of
 from evalql.engine.confusion import as_threshold
 from evalql.engine.multilabel.counts import MultilabelCounts, multilabel_counts
 from evalql.engine.multilabel.curves import multilabel_threshold_counts, pair_histogram
@@ -248,6 +249,15 @@ class MultilabelView(View):
                 predicted_confidences=shown, sheet=sheet, at=i,
             ))
         return rows
+
+    # --- compare ------------------------------------------------------------------
+
+    def verdicts(self, data: SplitData) -> np.ndarray:
+        # Right: the kept label set equals the actual set on the view's labels
+        # (an exact match, the rows ``correct`` counts). Every row is judged.
+        right = match_rows(self._columns(data), self.threshold, self.n_labels,
+                           RowTests(exact=True), None, self.selected)
+        return verdicts_of(right, self._mask(data))
 
     # --- histogram ----------------------------------------------------------------
 
