@@ -216,9 +216,27 @@ def _labels(text: str | None) -> tuple[str, ...] | None:
     return None if text is None else tuple(label.strip() for label in text.split(","))
 
 
+def _run_meta(pairs: Sequence[str] | None) -> dict[str, str]:
+    """``--run-meta lr=0.01 --run-meta commit=ab12`` -> ``{"lr": "0.01", "commit": "ab12"}``.
+
+    Split at the first "=", so a value may hold one; a key given twice keeps
+    its last value, as a later ingest's would. Values stay strings.
+    """
+    meta: dict[str, str] = {}
+    for pair in pairs or ():
+        key, equals, value = pair.partition("=")
+        if not equals:
+            raise Refused(f"--run-meta {pair!r} has no '=': give it as key=value")
+        if not key.strip():
+            raise Refused(f"--run-meta {pair!r} has an empty key: give it as key=value")
+        meta[key] = value
+    return meta
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from evalql.storage.ingest import IngestOptions, ingest_file
 
+    run_meta = _run_meta(args.run_meta)  # refused before the file is read
     options = IngestOptions(
         task=args.task,
         labels=_labels(args.labels),
@@ -228,6 +246,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         confidence_column=args.confidence_column,
         scores_column=args.scores_column,
         replace=args.replace,
+        run_meta=run_meta,
         objects=_objects(args),
     )
     try:
@@ -401,6 +420,11 @@ def parser() -> argparse.ArgumentParser:
                         help="column of per-label probability lists, if the file has one")
     ingest.add_argument("--replace", action="store_true",
                         help="replace the split if it exists (default: refuse)")
+    ingest.add_argument(
+        "--run-meta", action="append", metavar="KEY=VALUE",
+        help="the run's metadata, such as commit=ab12cd3 or lr=0.001 (repeatable); merged "
+             "into what the run has: a key given again takes the later value",
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     demo = command("demo", "(re)create the demo store (creates the store)")

@@ -7,8 +7,9 @@ The estimate is an upper bound read off the document before anything runs:
 every view (``metrics``, ``compare``) costs 1, a ``breakdown`` costs one per
 slice and multiplies what is under it by its slices, a ``curve`` costs
 points / 100, and lists of catalog objects multiply what is under them by
-``LIST_FANOUT``. Validation runs before variables are bound, so a fan-out
-argument given as a variable counts at its largest allowed value.
+``LIST_FANOUT`` (a ``history``, a view per run, costs ``LIST_FANOUT``).
+Validation runs before variables are bound, so a fan-out argument given as a
+variable counts at its largest allowed value.
 
 Fragments are measured once each (memoized by name), so a chain of fragments
 that spread each other twice costs linear time to check, not exponential.
@@ -82,6 +83,8 @@ def _field_cost(node: FieldNode, inner: float) -> float:
         return max(1.0, points / 100) * (1 + inner)
     if name in LIST_FIELDS:
         return LIST_FANOUT * inner
+    if name == "history":  # a view per run with the split, as runs { split { metrics } }
+        return LIST_FANOUT * (1 + inner)
     return (1 if name in VIEW_FIELDS else 0) + inner
 
 

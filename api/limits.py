@@ -43,6 +43,8 @@ MAX_BINS = 1_000  # confidenceHistogram and numeric breakdown bins
 MAX_SLICES = 1_000  # distinct values in a string breakdown
 MAX_CURVE_POINTS = 1_001
 MAX_MATRIX_CELLS = 4_000_000  # (labels + 1)² of a dense confusion matrix
+# Model.history: the runs one history reads (each run's split, one at a time).
+MAX_HISTORY_RUNS = 1_000
 
 # The F1 bootstrap (f1Interval): resamples per request, and the estimated
 # time (engine.intervals.f_beta_interval_seconds) past which it is refused.
@@ -95,6 +97,7 @@ LIMITS: list[Limit] = [
     Limit("slices of a string breakdown", f"{MAX_SLICES:,}", COST),
     Limit("`points` of a curve", f"2..{MAX_CURVE_POINTS:,}", BAD_INPUT),
     Limit("cells of a dense confusion matrix, (labels + 1)²", f"{MAX_MATRIX_CELLS:,}", COST),
+    Limit("runs one `history` reads (runs with the split)", f"{MAX_HISTORY_RUNS:,}", COST),
     Limit("`resamples` of f1Interval", f"1..{MAX_RESAMPLES:,}", BAD_INPUT),
     Limit("estimated time of one f1Interval bootstrap", f"{MAX_INTERVAL_SECONDS:g} s", COST),
     Limit("operation names kept apart in /metrics", str(MAX_OPERATION_NAMES),

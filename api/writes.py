@@ -16,10 +16,11 @@ from functools import partial
 from typing import Any, TypeVar
 
 from evalql.api.context import Context
-from evalql.api.errors import StoreUnavailable, UserError, translated
+from evalql.api.errors import BadUserInput, StoreUnavailable, UserError, translated
 from evalql.storage.delete import delete_model, delete_run, delete_split
 from evalql.storage.errors import StoreError, StoreIOError, StoreNotFound
 from evalql.storage.ingest import IngestOptions
+from evalql.storage.run_meta import meta_problem
 from evalql.storage.upload import ingest_upload, shown_name
 
 T = TypeVar("T")
@@ -59,18 +60,25 @@ def _refused(error: StoreError) -> UserError:
 async def ingest(
     ctx: Context, upload: Any, model: str, run: str, split: str, task: str | None,
     labels: list[str] | None, replace: bool, columns: dict[str, str],
+    run_meta: object = None,
 ) -> None:
     """Store an uploaded file as model/run/split, as ``evalql ingest`` would.
 
     ``task`` None means the existing model's, else multiclass; ``columns``
-    holds the ``*_column`` options by their IngestOptions names.
+    holds the ``*_column`` options by their IngestOptions names; ``run_meta``
+    (the ``runMeta`` JSON, None when not given) is merged into the run's.
     """
+    problem = None if run_meta is None else meta_problem(run_meta)
+    if problem is not None:  # refused before the upload is copied
+        await upload.close()
+        raise BadUserInput(f"runMeta: {problem}")
     existing = ctx.store.catalog.model(model)
     default_task = existing.task if existing is not None else "multiclass"
     options = IngestOptions(
         task=task if task is not None else default_task,
         labels=None if labels is None else tuple(labels),
         replace=replace,
+        run_meta={} if run_meta is None else run_meta,  # type: ignore[arg-type]
         **columns,
     )
     try:

@@ -6,11 +6,11 @@ import strawberry
 
 from evalql.api.context import Context
 from evalql.api.errors import NotFound
-from evalql.api.scalars import DateTime
-from evalql.api.types.enums import Task
+from evalql.api.scalars import JSON, DateTime
+from evalql.api.types.enums import Average, SummaryMetric, Task
 from evalql.api.types.inputs import RowFilter
 from evalql.api.types.metrics import Metrics
-from evalql.api.views import ColumnInfo, ModelInfo, RunInfo, SplitInfo, View
+from evalql.api.views import ColumnInfo, HistoryValue, ModelInfo, RunInfo, SplitInfo, View, history
 
 Info = strawberry.Info[Context, None]
 
@@ -74,6 +74,16 @@ class Run:
     def created_at(self) -> DateTime:
         return self.info.created_at
 
+    @strawberry.field(
+        description=(
+            "The run's metadata, such as its parameters, commit and description: an "
+            "object of key to value, as given to evalql ingest --run-meta key=value "
+            "(strings) or the ingest mutation's runMeta; {} when none."
+        )
+    )
+    def meta(self) -> JSON:
+        return dict(self.info.meta)
+
     @strawberry.field
     def splits(self, info: Info) -> list[Split]:
         found = info.context.store.catalog.splits(self.info.model, self.info.name)
@@ -83,6 +93,19 @@ class Run:
     def split(self, info: Info, name: str) -> Split | None:
         found = info.context.store.catalog.split(self.info.model, self.info.name, name)
         return None if found is None else Split(model_info=self.model_info, info=found)
+
+
+@strawberry.type(description="One run's value of a metric in a model's history.")
+class HistoryPoint:
+    run: str
+    created_at: DateTime = strawberry.field(description="When the run was first ingested.")
+    value: float | None = strawberry.field(
+        description="The metric on the run's split, as its Metrics field; null where undefined."
+    )
+
+    @classmethod
+    def from_value(cls, v: HistoryValue) -> HistoryPoint:
+        return cls(run=v.run, created_at=v.created_at, value=v.value)
 
 
 @strawberry.type(description="A classifier and its label set.")
@@ -110,6 +133,27 @@ class Model:
     def run(self, info: Info, name: str) -> Run | None:
         found = info.context.store.catalog.run(self.info.name, name)
         return None if found is None else Run(model_info=self.info, info=found)
+
+    @strawberry.field(
+        description=(
+            "A metric of split `split` in each run that has one, oldest run first "
+            "(by createdAt): one point a run, at `threshold`, with no class or row "
+            "filter, the value its Metrics field gives (null where undefined; "
+            "`average` for PRECISION, RECALL and F1). Runs without the split are left "
+            "out. A series a Grafana GraphQL or JSON data source plots as it is."
+        )
+    )
+    async def history(
+        self,
+        info: Info,
+        split: str,
+        metric: SummaryMetric,
+        threshold: float = 0.0,
+        average: Average = Average.MACRO,
+    ) -> list[HistoryPoint]:
+        found = await history(info.context, self.info, split, metric.value, threshold,
+                              average.value)
+        return [HistoryPoint.from_value(v) for v in found]
 
 
 def resolve_split(ctx: Context, ref_model: str, ref_run: str, ref_split: str) -> Split:

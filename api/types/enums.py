@@ -107,3 +107,25 @@ class Normalize(Enum):
 class CalibrationSource(Enum):
     SCORES = "SCORES"
     CONFIDENCE = "CONFIDENCE"
+
+
+@strawberry.enum(
+    description=(
+        "A one-number metric of a view, as the Metrics field of the same name "
+        "(Model.history plots it across runs): ACCURACY is accuracy, SELECTIVE_ACCURACY "
+        "selectiveAccuracy, and so on; PRECISION, RECALL and F1 take history's average, "
+        "COHEN_KAPPA is cohenKappa with weights NONE."
+    )
+)
+class SummaryMetric(Enum):
+    ACCURACY = "ACCURACY"
+    SELECTIVE_ACCURACY = "SELECTIVE_ACCURACY"
+    COVERAGE = "COVERAGE"
+    PRECISION = "PRECISION"
+    RECALL = "RECALL"
+    F1 = "F1"
+    BALANCED_ACCURACY = "BALANCED_ACCURACY"
+    MATTHEWS_CORRCOEF = "MATTHEWS_CORRCOEF"
+    COHEN_KAPPA = "COHEN_KAPPA"
+    HAMMING_SCORE = "HAMMING_SCORE"
+    SUBSET_ACCURACY = "SUBSET_ACCURACY"

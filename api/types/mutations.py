@@ -66,8 +66,11 @@ class Mutation:
             description="Replace the split if it exists (default: refuse)."
         )] = False,
         run_meta: Annotated[JSON | None, strawberry.argument(
-            description="Accepted and not stored yet: the catalog has no place for run "
-                        "metadata so far."
+            description="The run's metadata, an object of key to value (strings, "
+                        "numbers, booleans), such as {commit: \"ab12cd3\", lr: 0.001}: merged "
+                        "into what the run has (Run.meta), a key given again takes the "
+                        "later value, a null value removes the key; as evalql ingest's "
+                        "--run-meta."
         )] = None,
         id_column: Annotated[str, _column("id", "unique row ids")] = "id",
         actual_column: Annotated[str, _column("actual", "ground-truth labels")] = "actual",
@@ -84,7 +87,8 @@ class Mutation:
             "scores_column": scores_column,
         }
         await writes.ingest(info.context, _uploaded(file), model, run, split,
-                            None if task is None else task.value, labels, replace, columns)
+                            None if task is None else task.value, labels, replace, columns,
+                            run_meta)
         return resolve_split(info.context, model, run, split)
 
     @strawberry.mutation(

@@ -14,6 +14,7 @@ from evalql.api.views.arguments import conditions_of
 from evalql.api.views.base import View
 from evalql.api.views.breakdown import Slice
 from evalql.api.views.compare import LabelDelta, Pair
+from evalql.api.views.history import SUMMARY_METRICS, HistoryValue, history
 from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord, Sheet
 from evalql.engine.insights import Finding
@@ -25,6 +26,7 @@ __all__ = [
     "CurveValues",
     "Finding",
     "HistogramBin",
+    "HistoryValue",
     "Interval",
     "LabelDelta",
     "LabelRow",
@@ -33,9 +35,11 @@ __all__ = [
     "RowPage",
     "RowRecord",
     "RunInfo",
+    "SUMMARY_METRICS",
     "Sheet",
     "Slice",
     "SplitInfo",
     "View",
     "conditions_of",
+    "history",
 ]
