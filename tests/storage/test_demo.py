@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pyarrow.compute as pc
 import pytest
 
 from evalql.storage.demo import (
+    RUN_META,
     LABELS,
     MODEL,
     TAGS,
@@ -179,6 +181,17 @@ def test_scores_rows_argmax_equals_predicted_where_predicted_is_not_null(
         assert ((scores >= 0) & (scores <= 1)).all()
 
 
+@dataclass(frozen=True)
+class FakeOptions:
+    """IngestOptions as build_demo fills it, without importing the real one."""
+
+    labels: tuple[str, ...] = ()
+    task: str = "multiclass"
+    replace: bool = False
+    objects: str | None = None
+    run_meta: dict[str, object] = field(default_factory=dict)
+
+
 def test_build_demo_ingests_each_table_with_fixed_labels_and_replace(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -190,16 +203,18 @@ def test_build_demo_ingests_each_table_with_fixed_labels_and_replace(
         calls.append((root, model, run, split, table.num_rows, options, source))
         return (model, run, split)
 
-    fake = SimpleNamespace(IngestOptions=SimpleNamespace, ingest_table=ingest_table)
+    fake = SimpleNamespace(IngestOptions=FakeOptions, ingest_table=ingest_table)
     monkeypatch.setitem(sys.modules, "evalql.storage.ingest", fake)
     summaries = build_demo(tmp_path)
     every_table = [*demo_tables(), *tag_tables()]
     assert summaries == [(model, run, split) for model, run, split, _ in every_table]
+    assert {(model, run) for model, run, _, _ in every_table} <= set(RUN_META)
     for root, model, run, split, _, options, source in calls:
         assert root == tmp_path and source == f"demo:{model}/{run}/{split}"
         assert options.replace is True
+        assert options.run_meta == RUN_META.get((model, run), {})
         if model == MODEL:
-            assert options.labels == LABELS and not hasattr(options, "task")
+            assert options.labels == LABELS and options.task == "multiclass"
         else:
             assert options.labels == TAGS and options.task == "multilabel"
 
