@@ -21,13 +21,17 @@ least for the view's N rows and m cells (``choose_method``):
   2. when T > N (about 2% of draws) the cells are drawn again: conditioning
      on T <= N leaves step 1's multinomial as it is;
   3. the N - T rows still missing are added as in ROWS.
-  Poisson variates are NumPy's algorithms (transformed rejection, PTRS, for
-  means of 10 and more; multiplication of uniforms below), each cell's
-  constants computed once for all resamples.
+  Poisson variates are exact: NumPy's transformed rejection (PTRS) for
+  means of 10 and more, inversion of the distribution function below,
+  each cell's constants computed once for all resamples.
 
-Randomness comes from NumPy Generators, one per block of ``BLOCK``
-resamples seeded by ``(seed, block)``: the resamples are the same for a seed
-whatever the number of cores running the blocks.
+Randomness: one NumPy Generator per block of ``BLOCK`` resamples, seeded by
+``(seed, block)``, so the resamples are the same for a seed whatever the
+number of cores running the blocks. BINOMIALS draws its variates from it;
+ROWS and POISSON, which need one or two uniforms per row or cell, draw them
+from an xoshiro256++ stream the block's Generator seeds, inlined in the
+kernel: a uniform costs about 1.5 ns there against 12 ns through the
+Generator (measured), which is most of a resample's cost at 100 labels.
 
 Cells that add the same to what is read are merged before drawing: the
 merged counts are the multinomial of the merged probabilities, so this is
@@ -47,6 +51,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -54,11 +59,12 @@ from evalql.engine.arrays import frozen
 from evalql.engine.jit import CORES, chunk_bounds, inline_jit, jit, map_ranges
 
 BLOCK = 32  # resamples per random stream
+SHIFT = 2.0
 
 # How a resample is drawn (module docstring), and what one step of each
 # costs, in nanoseconds measured on the bench machine (only ratios matter).
 ROWS, BINOMIALS, POISSON = 0, 1, 2
-COST_ROW, COST_BINOMIAL, COST_POISSON = 12.0, 90.0, 45.0
+COST_ROW, COST_BINOMIAL, COST_POISSON, COST_GROUP_ROW = 12.0, 90.0, 45.0, 3.0
 
 
 MERGES = ("CELLS", "PAIRS", "POOLED")
@@ -83,18 +89,42 @@ class Resamples:
 
 
 @inline_jit
-def _poisson(generator, lam, enlam, loglam, a, b, invalpha, vr):
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@inline_jit
+def _uniform(state):
+    # One xoshiro256++ step (Blackman and Vigna) on the four words of
+    # ``state``; its top 53 bits as a double in [0, 1).
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    result = _rotl(s0 + s3, 23) + s0
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    state[0], state[1], state[2], state[3] = s0, s1, s2, _rotl(s3, 45)
+    return (result >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@inline_jit
+def _poisson(state, lam, enlam, loglam, a, b, invalpha, vr):
     # One Poisson(lam) variate; the other arguments are lam's constants.
-    if lam < 10.0:
+    if lam < 10.0:  # inversion: one uniform, about lam + 1 steps
+        u = _uniform(state)
         k = 0
-        product = generator.random()
-        while product > enlam:
+        p = enlam
+        cdf = p
+        while u > cdf and p > 0.0:
             k += 1
-            product *= generator.random()
+            p *= lam / k
+            cdf += p
         return k
-    while True:
-        u = generator.random() - 0.5
-        v = generator.random()
+    while True:  # PTRS, as NumPy's random_poisson
+        u = _uniform(state) - 0.5
+        v = _uniform(state)
         us = 0.5 - abs(u)
         if us <= 0.0:  # pragma: no cover (u = -0.5, probability 2**-53; divides by us)
             continue
@@ -110,10 +140,10 @@ def _poisson(generator, lam, enlam, loglam, a, b, invalpha, vr):
 
 
 @inline_jit
-def _category(generator, cumulative, guide, n_rows):
+def _category(state, cumulative, guide, n_rows):
     # The cell of one row drawn uniformly from the N: the first cell whose
     # cumulative count passes the row's index.
-    row = min(np.int64(generator.random() * n_rows), n_rows - 1)
+    row = min(np.int64(_uniform(state) * n_rows), n_rows - 1)
     i = guide[(row * guide.shape[0]) // n_rows]
     while cumulative[i] <= row:
         i += 1
@@ -121,11 +151,12 @@ def _category(generator, cumulative, guide, n_rows):
 
 
 @jit
-def _resample_block(generator, rows, cols, tps, counts, cumulative, guide, lam, enlam, loglam,
-                    a, b, invalpha, vr, method, n_labels, count):
+def _resample_block(generator, state, rows, cols, tps, counts, cumulative, guide, big, owner,
+                    lam, enlam, loglam, a, b, invalpha, vr, method, n_labels, count):
     # ``count`` resamples; ``rows``, ``cols`` and ``tps`` give the label
     # position (-1 for none) whose support, predictions and TP each merged
-    # cell adds to.
+    # cell adds to. BINOMIALS draws from ``generator``, the others from the
+    # xoshiro256++ ``state`` (four uint64 words, updated in place).
     tp = np.zeros((count, n_labels), dtype=np.int64)
     actual = np.zeros((count, n_labels), dtype=np.int64)
     predicted = np.zeros((count, n_labels), dtype=np.int64)
@@ -144,15 +175,25 @@ def _resample_block(generator, rows, cols, tps, counts, cumulative, guide, lam, 
                 drawn[cells - 1] = left
         else:
             total = n_rows + 1 if method == POISSON else 0
+            rejected = False
             while total > n_rows:
+                if rejected:  # start again from zeros (the group adds to its cells)
+                    drawn[:] = 0
+                rejected = True
                 total = 0
-                for i in range(cells):
-                    x = _poisson(generator, lam[i], enlam[i], loglam[i], a[i], b[i],
-                                 invalpha[i], vr[i])
-                    drawn[i] = x
+                for j in range(big.shape[0]):
+                    x = _poisson(state, lam[j], enlam[j], loglam[j], a[j], b[j], invalpha[j],
+                                 vr[j])
+                    drawn[big[j]] = x
                     total += x
+                g = big.shape[0]
+                grouped = _poisson(state, lam[g], enlam[g], loglam[g], a[g], b[g], invalpha[g],
+                                   vr[g])
+                for _ in range(grouped):
+                    drawn[owner[np.int64(_uniform(state) * owner.shape[0])]] += 1
+                total += grouped
             for _ in range(n_rows - total):
-                drawn[_category(generator, cumulative, guide, n_rows)] += 1
+                drawn[_category(state, cumulative, guide, n_rows)] += 1
         for i in range(cells):
             x = drawn[i]
             drawn[i] = 0
@@ -163,6 +204,13 @@ def _resample_block(generator, rows, cols, tps, counts, cumulative, guide, lam, 
             if tps[i] >= 0:
                 tp[r, tps[i]] += x
     return tp, actual, predicted
+
+
+def _stream(generator: np.random.Generator) -> np.ndarray:
+    """A xoshiro256++ state seeded by ``generator`` (never all zero)."""
+    state = generator.integers(0, 2**64, size=4, dtype=np.uint64, endpoint=False)
+    state[0] |= np.uint64(1)
+    return state
 
 
 @dataclass(frozen=True)
@@ -215,14 +263,17 @@ class _Plan:
     cells: Cells
     cumulative: np.ndarray
     guide: np.ndarray
-    poisson: tuple[np.ndarray, ...]  # lam, enlam, loglam, a, b, invalpha, vr
+    big: np.ndarray  # POISSON: the cells drawn one variate each
+    owner: np.ndarray  # POISSON: the cell of each row of the row-drawn group
+    # lam, enlam, loglam, a, b, invalpha, vr: of each big cell, then the group
+    poisson: tuple[np.ndarray, ...]
     method: int
 
     def kernel_args(self) -> tuple:
         c = self.cells
         return (frozen(c.rows, np.int64), frozen(c.cols, np.int64), frozen(c.tps, np.int64),
-                frozen(c.counts, np.int64), self.cumulative, self.guide, *self.poisson,
-                self.method, c.width)
+                frozen(c.counts, np.int64), self.cumulative, self.guide, self.big, self.owner,
+                *self.poisson, self.method, c.width)
 
 
 def _poisson_constants(lam: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -235,23 +286,45 @@ def _poisson_constants(lam: np.ndarray) -> tuple[np.ndarray, ...]:
         b - 2)
 
 
-def choose_method(n_rows: int, cells: int) -> int:
-    """The cheapest way to draw a resample of ``n_rows`` rows over ``cells``
-    cells: ROWS, BINOMIALS or POISSON (module docstring), by their cost models.
+def choose_method(counts: np.ndarray) -> int:
+    """The cheapest way to draw a resample of the rows of (merged) cell
+    ``counts``: ROWS, BINOMIALS or POISSON (module docstring), by their cost
+    models.
 
     Example: 10M rows over 10,000 cells is POISSON; over 5 cells, BINOMIALS;
     100 rows over 50 cells, ROWS.
     """
-    costs = _costs(n_rows, cells)
+    costs = _costs(np.asarray(counts))
     return min(costs, key=lambda method: costs[method])
 
 
-def _costs(n_rows: int, cells: int) -> dict[int, float]:
+def row_drawn(counts: np.ndarray) -> np.ndarray:
+    """Which cells POISSON draws as one group, row by row: those whose few
+    rows cost less to place one by one than a Poisson variate of their own.
+
+    Independent Poisson counts summed over a group are Poisson, and given
+    their sum the group's cells are a multinomial of it, so the group draws
+    one Poisson total and places each of its rows in a cell by one uniform
+    index into the group's rows: exact, and branch-free where a small
+    mean's own variate is a loop of mispredicted branches.
+    """
+    return np.asarray(counts) * COST_GROUP_ROW < COST_POISSON
+
+
+def _costs(counts: np.ndarray) -> dict[int, float]:
     # nanoseconds a resample costs, by method
+    n_rows, cells = int(counts.sum()), counts.shape[0]
+    small = row_drawn(counts)
+    # POISSON: rows left to place after a draw (its mean sits SHIFT standard
+    # deviations low), and the rejected draws (beyond SHIFT sigmas, ~2%)
+    fixed = (SHIFT + 0.05) * math.sqrt(n_rows)
+    passes = 1.0 / NormalDist().cdf(SHIFT)
+    grouped = COST_GROUP_ROW * float(counts[small].sum())
     return {
         ROWS: COST_ROW * n_rows,
         BINOMIALS: COST_BINOMIAL * cells,
-        POISSON: COST_POISSON * cells + COST_ROW * 2 * math.sqrt(n_rows),
+        POISSON: passes * (COST_POISSON * (cells - np.count_nonzero(small)) + grouped)
+        + COST_ROW * fixed,
     }
 
 
@@ -263,24 +336,30 @@ def estimated_seconds(
     For a caller to refuse a request before paying for it: at 1,000 labels
     a matrix has up to a million cells, and 1,000 resamples of it cost
     minutes. Example: 1,000 resamples of a 10M-row view over 10,000 cells
-    are about half a second (cores split it).
+    are about a tenth of a second (cores split it).
     """
     codes = np.arange(counts.shape[0] - 1) if labels is None else np.asarray(labels)
     cells = merged_cells(np.asarray(counts), codes, merge)
-    costs = _costs(int(cells.counts.sum()), cells.counts.shape[0])
-    return resamples * min(costs.values()) * 1e-9
+    return resamples * min(_costs(cells.counts).values()) * 1e-9
 
 
 def _plan(cells: Cells) -> _Plan:
-    n_rows, size = int(cells.counts.sum()), cells.counts.shape[0]
-    method = choose_method(n_rows, size)
-    mean = max(n_rows - 2.0 * math.sqrt(n_rows), 0.0) if method == POISSON else 0.0
-    cumulative = np.cumsum(cells.counts)
-    starts = np.arange(size, dtype=np.int64) * n_rows // max(size, 1)
+    counts = cells.counts
+    n_rows, size = int(counts.sum()), counts.shape[0]
+    method = choose_method(counts)
+    mean = max(n_rows - SHIFT * math.sqrt(n_rows), 0.0) if method == POISSON else 0.0
+    cumulative = np.cumsum(counts)
+    # four guide entries a cell: a row draw then rarely walks past its entry
+    starts = np.arange(4 * size, dtype=np.int64) * n_rows // max(4 * size, 1)
     guide = np.searchsorted(cumulative, starts, side="right")
-    lam = cells.counts * (mean / n_rows) if n_rows else np.zeros(0)
+    small = row_drawn(counts) if method == POISSON else np.zeros(size, dtype=bool)
+    big = np.flatnonzero(~small)
+    owner = np.repeat(np.flatnonzero(small), counts[small]).astype(np.int32)
+    # the big cells' means, then the group's
+    lam = np.append(counts[big], counts[small].sum()) * (mean / n_rows if n_rows else 0.0)
     return _Plan(
         cells=cells, cumulative=frozen(cumulative, np.int64), guide=frozen(guide, np.int64),
+        big=frozen(big, np.int64), owner=frozen(owner, np.int32),
         poisson=tuple(frozen(c, np.float64) for c in _poisson_constants(lam)), method=method,
     )
 
@@ -324,7 +403,8 @@ def resample_counts(
         for block in range(lo, hi):
             count = min(BLOCK, resamples - block * BLOCK)
             generator = np.random.default_rng([seed, block])
-            parts.append(_resample_block(generator, *plan.kernel_args(), count))
+            state = _stream(generator)
+            parts.append(_resample_block(generator, state, *plan.kernel_args(), count))
         return parts
 
     parts = [p for chunk in map_ranges(run, chunk_bounds(blocks, min(CORES, blocks)))

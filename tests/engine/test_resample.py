@@ -3,6 +3,8 @@ over its confusion cells, merged exactly, and reproducible by seed."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -80,7 +82,7 @@ def multinomial_view(method: int) -> np.ndarray:
 def test_resampled_counts_have_the_multinomial_mean_and_variance(method: int) -> None:
     counts = multinomial_view(method)
     n = counts.sum()
-    assert resample.choose_method(int(n), int(np.count_nonzero(counts))) == method
+    assert resample.choose_method(counts[counts > 0]) == method
     r = resample_counts(counts, None, 2000, 11)
     cells = {"tp0": (r.tp[:, 0], counts[0, 0]), "support1": (r.actual[:, 1], counts[1].sum()),
              "predicted0": (r.predicted[:, 0], counts[:, 0].sum())}
@@ -111,14 +113,47 @@ def test_pairs_keep_each_labels_support_plus_predictions_and_pooled_their_sums()
     assert pooled.tp[:, 0].mean() == pytest.approx(counts[labels, labels].sum(), rel=0.02)
 
 
-def test_the_poisson_variates_follow_numpys_algorithms() -> None:
-    # Means on both sides of 10 (multiplication below, PTRS above), and large.
+def test_the_poisson_variates_have_the_poisson_distribution() -> None:
+    # Means on both sides of 10 (inversion below, PTRS above), and large;
+    # below 10 the frequencies of each value too.
+    state = resample._stream(np.random.default_rng(5))
     for lam in (0.3, 4.0, 9.9, 10.0, 37.0, 2500.0):
         constants = [float(c[0]) for c in resample._poisson_constants(np.array([lam]))]
-        generator = np.random.default_rng(5)
-        drawn = np.array([resample._poisson(generator, *constants) for _ in range(3000)])
+        drawn = np.array([resample._poisson(state, *constants) for _ in range(3000)])
         assert drawn.mean() == pytest.approx(lam, rel=5 / np.sqrt(3000 * lam)), lam
         assert drawn.var() == pytest.approx(lam, rel=0.15), lam
+        if lam < 10:
+            k = np.arange(int(lam) + 1)
+            pmf = np.exp(-lam + k * np.log(lam) - np.array([math.lgamma(i + 1) for i in k]))
+            seen = np.bincount(drawn, minlength=k.size)[: k.size] / drawn.size
+            assert np.all(np.abs(seen - pmf) < 5 * np.sqrt(pmf * (1 - pmf) / drawn.size)), lam
+
+
+def test_the_uniforms_are_uniform_and_the_streams_differ_by_seed() -> None:
+    state = resample._stream(np.random.default_rng(1))
+    u = np.array([resample._uniform(state) for _ in range(20_000)])
+    assert u.min() >= 0 and u.max() < 1
+    counts = np.histogram(u, bins=10, range=(0, 1))[0]
+    assert np.all(np.abs(counts - 2000) < 5 * np.sqrt(2000 * 0.9))
+    other = resample._stream(np.random.default_rng(2))
+    assert not np.array_equal(other, resample._stream(np.random.default_rng(1)))
+
+
+def test_small_cells_are_drawn_as_one_group_with_the_multinomial_spread() -> None:
+    # Many cells of 1 to 5 rows (the group) beside a few large ones.
+    counts = np.concatenate([np.tile([1, 2, 3, 5], 300), [40_000, 25_000, 9_000]])
+    assert resample.row_drawn(counts).sum() == 1200
+    matrix = np.zeros((35, 35), dtype=np.int64)
+    matrix.ravel()[: counts.size] = counts
+    assert resample.choose_method(counts) == resample.POISSON
+    r = resample_counts(matrix, None, 1500, 9)
+    n = counts.sum()
+    for column, k in ((0, matrix[0].sum()), (3, matrix[3].sum()), (33, matrix[33].sum())):
+        share = k / n
+        drawn = r.actual[:, column]
+        assert abs(drawn.mean() - k) < 5 * np.sqrt(n * share * (1 - share) / 1500)
+        assert drawn.var() == pytest.approx(n * share * (1 - share), rel=0.2)
+    assert (r.actual.sum(axis=1) <= n).all()
 
 
 def test_the_same_seed_gives_the_same_resamples_on_any_number_of_cores(
