@@ -41,7 +41,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from evalql.api import limits
+from evalql.api import backends, limits
 from evalql.api.warmup import BACKGROUND_THREADS
 from evalql.engine.confusion import confusion_counts
 from evalql.engine.curves import confusion_counts_at
@@ -337,7 +337,11 @@ def confusion_batch(store: SplitStore, keys: Sequence[CountsKey]) -> list[object
     for (split, conditions), wanted in groups.items():
         thresholds = sorted(wanted)
         try:
-            counts = confusion_at(store.load(split), conditions, thresholds)
+            remote = backends.for_split(store, split)
+            if remote is not None:  # the split's fragments, counted where they live
+                counts = remote.confusion_at(split, conditions, thresholds)
+            else:
+                counts = confusion_at(store.load(split), conditions, thresholds)
         except Exception as error:  # noqa: BLE001 - one key's error, not the batch's
             counts = [error] * len(thresholds)
         found.update({(split, conditions, t): c for t, c in zip(thresholds, counts, strict=True)})

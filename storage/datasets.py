@@ -451,6 +451,16 @@ def _names(info: SplitInfo) -> tuple[str, str, str]:
     return info.model, info.run, info.name
 
 
+def read_split(
+    root: Path, info: SplitInfo, labels: tuple[str, ...], task: str,
+    objects: ObjectCache | None = None,
+) -> SplitData:
+    """Split ``info``'s data read without a SplitStore (no catalog, no cache):
+    for a process that has the file but not the store, such as a Dask worker
+    loading its fragments (``api.backends.fragments``). Errors as ``SplitStore.load``."""
+    return _read_split(root, info, labels, task, objects)
+
+
 def _read_split(
     root: Path, info: SplitInfo, labels: tuple[str, ...], task: str = "multiclass",
     objects: ObjectCache | None = None,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import strawberry
 
-from evalql.api import limits, split_cache
+from evalql.api import backends, limits, split_cache
 from evalql.api.views.arguments import label_code
 from evalql.api.views.base import View, register
 from evalql.api.views.rows import LABEL_OUTCOMES, RowRecord, Sheet, id_order, shortest
@@ -114,6 +114,9 @@ class MulticlassView(View):
 
     def _scan_totals(self) -> Totals:
         # Too many labels for a matrix: O(K) sums from one scan.
+        remote = backends.for_split(self.request.store, self.split)
+        if remote is not None:
+            return remote.totals(self.split, self.conditions, self.threshold)
         data = self._load()
         c = self._columns(data)
         return label_totals(
@@ -141,6 +144,10 @@ class MulticlassView(View):
         return await self.counts()
 
     def _curve_counts(self, thresholds: np.ndarray) -> MatrixCurve:
+        remote = backends.for_split(self.request.store, self.split)
+        if remote is not None:
+            counts = remote.curve_counts(self.split, self.conditions, thresholds)
+            return MatrixCurve(counts, self.codes, self.selected)
         data = self._load()
         # An index answers with binary searches, without a pass over rows.
         index = split_cache.threshold_index(data, self.conditions)
@@ -248,7 +255,12 @@ class MulticlassView(View):
         """A page by walking the split's threshold index, when it is ready
         (it keeps every cell's rows in confidence order, so a page is a merge
         of runs; under a row filter the walk skips the rows outside it), else
-        by a scan. Id order scans."""
+        by a scan. Id order scans. A split on a remote backend (``api.backends``)
+        merges its fragments' pages."""
+        remote = backends.for_split(self.request.store, self.split) if order != "ID" else None
+        if remote is not None:
+            return remote.select(self.split, self.conditions, self.threshold, predicate,
+                                 order == "CONFIDENCE_DESC", after, limit)
         data = self._load()
         c = self._columns(data)
         rows = self._mask(data)
@@ -294,6 +306,9 @@ class MulticlassView(View):
     # --- histogram, breakdown, compare ------------------------------------------
 
     def _histogram(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        remote = backends.for_split(self.request.store, self.split)
+        if remote is not None:
+            return remote.histogram(self.split, self.conditions, edges, self.actual_ok())
         data = self._load()
         rows = self._mask(data)
         index = split_cache.threshold_index(data) if rows is None else None

@@ -1,0 +1,88 @@
+"""Where a view's scans run: in process (the default), or on a cluster.
+
+The seam is narrow on purpose. A multiclass view asks ``for_split`` before
+it scans; when a remote backend is installed for its store and the split is
+large enough, the view asks that backend for the merged partial results
+(confusion counts at thresholds, label totals, per-threshold counts, the
+confidence histogram, a page of order keys) instead of running the kernels
+itself. Everything else (ranking metrics, breakdowns, compare, id order,
+multilabel splits, the rows of a page) stays local: see docs/scaling.md.
+
+``api.backends.dask`` is the one remote backend; only it imports dask, and
+only when ``evalql serve --dask`` (or a test) installs it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from evalql.engine.curves import ThresholdCounts
+from evalql.engine.metrics import Totals
+from evalql.engine.select import Page, Predicate
+from evalql.storage.datasets import SplitStore
+from evalql.storage.filters import Condition
+from evalql.storage.model import SplitInfo
+
+
+class Backend(Protocol):
+    """Merged partial results of a split's fragments, as the local kernels give them."""
+
+    def handles(self, split: SplitInfo) -> bool:
+        """Whether this backend answers for ``split`` (large enough, a task it runs)."""
+        ...
+
+    def confusion_at(
+        self, split: SplitInfo, conditions: tuple[Condition, ...],
+        thresholds: Sequence[np.float32],
+    ) -> list[np.ndarray]: ...
+
+    def totals(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float
+    ) -> Totals: ...
+
+    def curve_counts(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], thresholds: np.ndarray
+    ) -> ThresholdCounts: ...
+
+    def histogram(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], edges: np.ndarray,
+        actual_ok: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def select(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
+        predicate: Predicate, descending: bool, after: int, limit: int,
+    ) -> Page: ...
+
+
+_installed: dict[Path, Backend] = {}
+_lock = threading.Lock()
+
+
+def _key(root: Path) -> Path:
+    return Path(root).resolve()
+
+
+def install(root: Path, backend: Backend) -> None:
+    """Send the scans of the store at ``root`` to ``backend`` (for its large splits)."""
+    with _lock:
+        _installed[_key(root)] = backend
+
+
+def uninstall(root: Path) -> Backend | None:
+    """Scan the store at ``root`` in process again; the backend it had, if any."""
+    with _lock:
+        return _installed.pop(_key(root), None)
+
+
+def for_split(store: SplitStore, split: SplitInfo) -> Backend | None:
+    """The backend that answers for ``split`` of ``store``; None: scan in process."""
+    if not _installed:
+        return None
+    backend = _installed.get(_key(store.root))
+    return backend if backend is not None and backend.handles(split) else None

@@ -1,0 +1,226 @@
+"""The Dask backend: a large split's scans on a ``dask.distributed`` cluster.
+
+``evalql serve --dask tcp://HOST:PORT`` (or ``EVALQL_DASK``) installs it.
+A multiclass split of at least ``min_rows`` rows is cut into fragments of
+``fragment_rows`` rows (row ranges of the split file). The first query on
+the split submits one ``fragments.load_fragment`` task per fragment; the
+client keeps those futures, so Dask keeps each fragment (and its threshold
+index) in the memory of the worker that loaded it. Every query then submits
+one task per fragment with that fragment's future as its argument, so Dask
+runs it where the fragment lives (data locality: only the partial result
+moves), and one merge task on the cluster; the server receives the merged
+result only.
+
+Failures: a worker that dies mid-query loses its fragments and its running
+tasks; the scheduler loads those fragments again elsewhere (it has their
+recipe) and reruns the tasks, so the answer is the same. When that fails
+too (the task killed ``allowed-failures`` times, the cluster unreachable,
+no answer within ``timeout``), the query gets DATA_UNAVAILABLE and the
+split's fragments are dropped, to be loaded afresh by the next query. A
+partial result is never merged from fewer than all fragments.
+
+Splits smaller than ``min_rows``, multilabel splits, and whatever the seam
+does not cover (``api.backends``) stay in process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from distributed import Client, Future, KilledWorker
+
+from evalql.api.backends import fragments
+from evalql.api.errors import DataUnavailable
+from evalql.engine.curves import ThresholdCounts
+from evalql.engine.metrics import Totals
+from evalql.engine.select import Page, Predicate
+from evalql.storage.datasets import SplitStore
+from evalql.storage.errors import StoreError
+from evalql.storage.filters import Condition
+from evalql.storage.model import SplitInfo
+
+ADDRESS_VARIABLE = "EVALQL_DASK"
+# 2M rows: 24 MB of columns and 16 MB of index per fragment, about 10-20 ms
+# of kernel time each (bench/distributed.py), so a task's overhead (~1 ms
+# on the scheduler) stays small and a billion rows are 500 tasks.
+DEFAULT_FRAGMENT_ROWS = 2_000_000
+# Below this a split is scanned in process: one machine's cores answer a
+# 10M-row split in tens of milliseconds, less than a cluster's round trips.
+DEFAULT_MIN_ROWS = 10_000_000
+# Rows of fragments kept on the cluster; least recently used splits go beyond.
+DEFAULT_CLUSTER_ROWS = 2_000_000_000
+DEFAULT_TIMEOUT = 120.0
+
+# What a lost worker, a lost cluster or a late answer raise in the client.
+_LOST = (KilledWorker, CancelledError, TimeoutError, OSError)
+
+
+@dataclass
+class _Loaded:
+    """A split's fragments on the cluster: one future per fragment."""
+
+    futures: list[Future]
+    rows: int
+
+
+class DaskBackend:
+    """Answers a large split's scans with its fragments' merged partial results."""
+
+    def __init__(
+        self, client: Client, store: SplitStore, fragment_rows: int = DEFAULT_FRAGMENT_ROWS,
+        min_rows: int = DEFAULT_MIN_ROWS, cluster_rows: int = DEFAULT_CLUSTER_ROWS,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if fragment_rows < 1:
+            raise ValueError(f"fragment rows have to be at least 1, got {fragment_rows}")
+        self.client = client
+        self.store = store
+        self.root = str(Path(store.root).resolve())
+        self.fragment_rows = fragment_rows
+        self.min_rows = min_rows
+        self.cluster_rows = cluster_rows
+        self.timeout = timeout
+        self._loaded: OrderedDict[tuple[str, str, str], tuple[str, _Loaded]] = OrderedDict()
+        self._lock = threading.Lock()
+        # Bytes of partial results the last query moved back to the merge
+        # task (bench/distributed.py reads it); a figure, not a bound.
+        self.last_bytes_moved = 0
+
+    @classmethod
+    def connect(cls, address: str, store: SplitStore, **options: Any) -> DaskBackend:
+        """A backend on the scheduler at ``address`` (tcp://HOST:PORT)."""
+        return cls(Client(address, timeout="30s"), store, **options)
+
+    def close(self) -> None:
+        """Release every fragment and disconnect."""
+        with self._lock:
+            self._loaded.clear()
+        self.client.close()
+
+    # --- which splits, and their fragments --------------------------------------
+
+    def handles(self, split: SplitInfo) -> bool:
+        model = self.store.catalog.model(split.model)
+        return (model is not None and model.task == "multiclass"
+                and split.row_count >= self.min_rows)
+
+    def bounds(self, split: SplitInfo) -> list[tuple[int, int]]:
+        """The split's fragments as row ranges ``[start, stop)``."""
+        n, size = split.row_count, self.fragment_rows
+        return [(start, min(start + size, n)) for start in range(0, max(n, 1), size)]
+
+    def fragments(self, split: SplitInfo) -> list[Future]:
+        """The futures of the split's fragments, loading them the first time.
+
+        Keyed by the split's file and version and the model's labels: a
+        replaced split (a new version) gets new fragments and its old ones
+        are released (Dask frees them once no client holds their futures).
+        """
+        model = self.store.catalog.model(split.model)
+        if model is None:
+            raise StoreError(f"model {split.model} does not exist")
+        names = (split.model, split.run, split.name)
+        version = _token(split, model.labels)
+        with self._lock:
+            found = self._loaded.get(names)
+            if found is not None and found[0] == version:
+                self._loaded.move_to_end(names)
+                return found[1].futures
+            futures = [
+                self.client.submit(
+                    fragments.load_fragment, self.root, split, model.labels, start, stop,
+                    key=f"evalql-fragment-{_token(split, model.labels)}-{start}", pure=False,
+                )
+                for start, stop in self.bounds(split)
+            ]
+            self._loaded[names] = (version, _Loaded(futures, split.row_count))
+            self._loaded.move_to_end(names)
+            while (len(self._loaded) > 1
+                   and sum(v[1].rows for v in self._loaded.values()) > self.cluster_rows):
+                self._loaded.popitem(last=False)  # its futures go: Dask frees the data
+            return futures
+
+    def forget(self, split: SplitInfo) -> None:
+        """Drop the split's fragments (they failed): the next query loads them again."""
+        with self._lock:
+            self._loaded.pop((split.model, split.run, split.name), None)
+
+    def _run(self, split: SplitInfo, part: Callable[..., Any], args: tuple[Any, ...],
+             merge: Callable[..., Any], merge_args: tuple[Any, ...] = ()) -> Any:
+        """``part(fragment, *args)`` on every fragment where it lives, merged on
+        the cluster by ``merge(*merge_args, *parts)``; the merged result."""
+        try:
+            futures = self.fragments(split)
+            parts = [self.client.submit(part, f, *args, pure=False) for f in futures]
+            merged = self.client.submit(merge, *merge_args, *parts, pure=False)
+            result = merged.result(timeout=self.timeout)
+            self.last_bytes_moved = _moved(result, len(parts))
+            return result
+        except StoreError:
+            self.forget(split)
+            raise  # a missing or damaged file: DATA_UNAVAILABLE, as in process
+        except _LOST as error:
+            self.forget(split)
+            name = "/".join((split.model, split.run, split.name))
+            raise DataUnavailable(
+                f"split {name} could not be read on the Dask cluster "
+                f"({type(error).__name__}); ask again"
+            ) from error
+
+    # --- the partial results the views ask for ----------------------------------
+
+    def confusion_at(
+        self, split: SplitInfo, conditions: tuple[Condition, ...],
+        thresholds: Sequence[np.float32],
+    ) -> list[np.ndarray]:
+        counts = self._run(split, fragments.confusion_part, (conditions, list(thresholds)),
+                           fragments.merge_sums)
+        return list(counts)
+
+    def totals(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float
+    ) -> Totals:
+        return self._run(split, fragments.totals_part, (conditions, threshold),
+                         fragments.merge_totals)
+
+    def curve_counts(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], thresholds: np.ndarray
+    ) -> ThresholdCounts:
+        return self._run(split, fragments.curve_part, (conditions, thresholds),
+                         fragments.merge_curves)
+
+    def histogram(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], edges: np.ndarray,
+        actual_ok: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._run(split, fragments.histogram_part, (conditions, edges, actual_ok),
+                         fragments.merge_histograms)
+
+    def select(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
+        predicate: Predicate, descending: bool, after: int, limit: int,
+    ) -> Page:
+        args = (conditions, threshold, predicate, descending, int(after), limit)
+        return self._run(split, fragments.select_part, args, fragments.merge_pages, (limit,))
+
+
+def _token(split: SplitInfo, labels: tuple[str, ...]) -> str:
+    # The same file, version and label order make the same fragments, so two
+    # servers on one cluster share them.
+    source = split.checksum or f"{split.path}@{split.version}"
+    text = "\n".join((source, str(split.version), *labels))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _moved(result: object, parts: int) -> int:
+    """Bytes the query's partial results weigh together (each is about the
+    merged result's size: same shapes, or at most limit + 1 keys)."""
+    return fragments.part_bytes(result) * parts

@@ -1,0 +1,276 @@
+"""What runs on a worker: a fragment of a split, and the engine's partial results on it.
+
+A fragment is the rows ``[start, stop)`` of one multiclass split, read from
+the split file through storage (a local path, or the local copy of an
+``s3://`` object) and copied into the worker's memory with its threshold
+index, so later queries on it read neither the file nor the network. Each
+function below runs the same engine kernels the local views run, on the
+fragment's rows, and returns a small partial result; the ``merge_…``
+functions add partial results up. Nothing here imports dask: the Dask
+backend (``api.backends.dask``) only decides where these functions run.
+
+Why partial results merge exactly: confusion counts, per-threshold counts
+and histograms are sums over rows; a page is the ``limit + 1`` smallest
+order keys after the cursor, and the smallest keys of a union are the
+smallest of each part's smallest keys. Keys hold the row's position in the
+split (``engine.select.order_key``), so a fragment works with local
+positions and shifts its keys by ``start``: a global key ``g`` is the local
+key ``g - start`` (positions stay below 2^32), hence ``key > after`` on the
+fragment is ``local_key > after - start``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from evalql.api import limits
+from evalql.engine.confusion import confusion_counts, label_totals
+from evalql.engine.curves import (
+    ThresholdCounts,
+    confusion_counts_at,
+    index_threshold_counts,
+    threshold_counts,
+)
+from evalql.engine.histogram import confidence_histogram, index_confidence_histogram
+from evalql.engine.index import ThresholdIndex
+from evalql.engine.metrics import Totals
+from evalql.engine.select import Page, Predicate, confidence_bits, page_of, select_by_scan
+from evalql.engine.select_index import select_from_index
+from evalql.storage.datasets import MulticlassColumns, read_split
+from evalql.storage.filters import Condition, row_mask
+from evalql.storage.model import SplitInfo
+from evalql.storage.object_cache import ObjectCache
+
+# Row masks of recent filters kept per fragment (each N/8..N bytes).
+MASKS_KEPT = 8
+
+
+@dataclass
+class Fragment:
+    """Rows ``[start, start + n_rows)`` of a multiclass split, owned by this process.
+
+    ``index`` is the threshold index of the fragment's rows (None when the
+    labels are too many for a dense index); ``metadata`` the fragment's
+    slice of the split's metadata columns, for row filters.
+    """
+
+    start: int
+    n_labels: int
+    columns: MulticlassColumns
+    metadata: pa.Table
+    index: ThresholdIndex | None
+    _masks: OrderedDict[tuple[Condition, ...], np.ndarray] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.columns.actual.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        index = 0 if self.index is None else self.index.nbytes
+        return self.columns.nbytes + self.metadata.nbytes + index
+
+    def __sizeof__(self) -> int:  # what Dask's memory accounting reads
+        return self.nbytes
+
+    def __getstate__(self) -> dict[str, object]:
+        # Dask may copy a fragment to another worker; the lock and masks stay.
+        state = dict(self.__dict__)
+        state["_masks"], state["_lock"] = OrderedDict(), None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def mask(self, conditions: tuple[Condition, ...]) -> np.ndarray | None:
+        """The fragment's row mask of ``conditions`` (None for none), kept for reuse."""
+        if not conditions:
+            return None
+        with self._lock:
+            found = self._masks.get(conditions)
+            if found is not None:
+                self._masks.move_to_end(conditions)
+                return found
+        computed = row_mask(self.metadata, conditions)
+        assert computed is not None
+        computed.flags.writeable = False
+        with self._lock:
+            self._masks[conditions] = computed
+            while len(self._masks) > MASKS_KEPT:
+                self._masks.popitem(last=False)
+        return computed
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        c = self.columns
+        return c.actual, c.predicted, c.confidence
+
+
+_objects: dict[str, ObjectCache] = {}
+_objects_lock = threading.Lock()
+
+
+def _object_cache(root: str) -> ObjectCache:
+    # One per store root and process: a split's object is fetched once per
+    # worker, however many of its fragments the worker loads.
+    with _objects_lock:
+        if root not in _objects:
+            _objects[root] = ObjectCache(Path(root))
+        return _objects[root]
+
+
+def load_fragment(
+    root: str, info: SplitInfo, labels: tuple[str, ...], start: int, stop: int
+) -> Fragment:
+    """Read rows ``[start, stop)`` of split ``info`` and index them.
+
+    The columns are copied out of the memory-mapped file, so the fragment
+    lives in this process's memory (Dask keeps it as the task's result).
+    A missing or damaged file raises storage's ``CorruptSplitError``.
+    """
+    data = read_split(Path(root), info, labels, "multiclass", _object_cache(root))
+    c = data.columns
+    assert isinstance(c, MulticlassColumns), "a multiclass split"
+    part = slice(start, stop)
+    columns = MulticlassColumns(
+        actual=_owned(c.actual[part]), predicted=_owned(c.predicted[part]),
+        confidence=_owned(c.confidence[part]),
+    )
+    k = len(labels)
+    index = None
+    if limits.is_dense(k):
+        index = ThresholdIndex.build(columns.actual, columns.predicted, columns.confidence, k)
+    return Fragment(start, k, columns, data.metadata.slice(start, stop - start), index)
+
+
+def _owned(array: np.ndarray) -> np.ndarray:
+    copy = np.array(array, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+# --- partial results -------------------------------------------------------------
+
+
+def confusion_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], thresholds: Sequence[np.float32]
+) -> np.ndarray:
+    """The fragment's (K+1)x(K+1) confusion counts at each threshold: (P, K+1, K+1)."""
+    k = fragment.n_labels
+    if not conditions and fragment.index is not None:
+        return np.stack([fragment.index.counts_at(t) for t in thresholds])
+    rows = fragment.mask(conditions)
+    room = max(1, limits.matrices_within(k) - 1)  # as api.split_cache.confusion_at
+    counts: list[np.ndarray] = []
+    for first in range(0, len(thresholds), room):
+        part = np.array(thresholds[first : first + room], dtype=np.float32)
+        if len(part) == 1:
+            counts.append(confusion_counts(*fragment.arrays(), part[0], k, rows))
+        else:
+            counts.extend(confusion_counts_at(*fragment.arrays(), part, k, rows))
+    return np.stack(counts)
+
+
+def totals_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], threshold: float
+) -> Totals:
+    """The fragment's label totals (labels too many for a matrix)."""
+    return label_totals(*fragment.arrays(), threshold, fragment.n_labels,
+                        fragment.mask(conditions))
+
+
+def curve_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], thresholds: np.ndarray
+) -> ThresholdCounts:
+    """The fragment's counts at each of a curve's thresholds."""
+    if not conditions and fragment.index is not None:
+        return index_threshold_counts(fragment.index, thresholds)
+    return threshold_counts(*fragment.arrays(), thresholds, fragment.n_labels,
+                            fragment.mask(conditions))
+
+
+def histogram_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], edges: np.ndarray,
+    actual_ok: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fragment's predictions and right ones per confidence bin."""
+    if not conditions and fragment.index is not None:
+        return index_confidence_histogram(fragment.index, edges, actual_ok)
+    return confidence_histogram(*fragment.arrays(), edges.astype(np.float32), actual_ok,
+                                fragment.mask(conditions))
+
+
+def select_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], threshold: float,
+    predicate: Predicate, descending: bool, after: int, limit: int,
+) -> tuple[np.ndarray, int]:
+    """The fragment's ``limit + 1`` best order keys after ``after`` (split
+    keys, ascending) and how many of its rows match."""
+    local_after = after - fragment.start  # see the module docstring
+    rows = fragment.mask(conditions)
+    if rows is None and fragment.index is not None:
+        page = select_from_index(fragment.index, threshold, predicate, descending, local_after,
+                                 limit + 1)
+    else:
+        page = select_by_scan(*fragment.arrays(), confidence_bits(fragment.columns.confidence),
+                              threshold, predicate, descending, local_after, limit + 1, rows)
+    keys = np.asarray(page.keys, dtype=np.int64) + np.int64(fragment.start)
+    return keys, int(page.total)
+
+
+# --- merging ------------------------------------------------------------------------
+
+
+def merge_sums(*parts: np.ndarray) -> np.ndarray:
+    """Counts added up (confusion counts of several thresholds)."""
+    return np.sum(np.stack(parts), axis=0)
+
+
+def merge_totals(*parts: Totals) -> Totals:
+    """Label totals added up."""
+    return Totals(
+        tp=sum(p.tp for p in parts), actual=sum(p.actual for p in parts),
+        predicted=sum(p.predicted for p in parts), abstained=sum(p.abstained for p in parts),
+    )
+
+
+def merge_curves(*parts: ThresholdCounts) -> ThresholdCounts:
+    """Per-threshold counts added up (every part has the same thresholds)."""
+    return ThresholdCounts(
+        thresholds=parts[0].thresholds,
+        rows=sum(p.rows for p in parts), kept=sum(p.kept for p in parts),
+        predicted=sum(p.predicted for p in parts), correct=sum(p.correct for p in parts),
+    )
+
+
+def merge_histograms(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Histograms added up."""
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+
+def merge_pages(limit: int, *parts: tuple[np.ndarray, int]) -> Page:
+    """The page of the split: the ``limit + 1`` smallest keys of all parts (keys
+    are distinct, being positions in one split), and every part's matches."""
+    keys = np.sort(np.concatenate([p[0] for p in parts]))[: limit + 1]
+    return page_of(keys, sum(p[1] for p in parts), limit)
+
+
+def part_bytes(value: object) -> int:
+    """Bytes of a partial result's arrays (what a query moves back per fragment)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, (tuple, list)):
+        return sum(part_bytes(v) for v in value)
+    if isinstance(value, (Totals, ThresholdCounts)):
+        return sum(part_bytes(v) for v in vars(value).values())
+    return 8

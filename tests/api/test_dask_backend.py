@@ -1,0 +1,246 @@
+"""The Dask backend (api/backends/dask.py) answers as the local engine does.
+
+One LocalCluster for the module (2 worker processes on loopback, one thread
+each): starting it takes seconds, so examples are few and small, and the
+fragments are tiny (tens of rows) so every query crosses fragment
+boundaries. Each query is asked twice of one app, once with the backend
+uninstalled (in process) and once installed, and the two JSON answers must
+be equal. Skipped with one line when dask is not installed or the cluster
+cannot start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from evalql.api import backends
+from evalql.api.app import create_app
+from evalql.storage.ingest import IngestOptions, ingest_table
+
+distributed = pytest.importorskip(
+    "distributed", reason="dask.distributed is not installed (pip install evalql[dask])"
+)
+
+FRAGMENT_ROWS = 97  # the 1,000-row split is 11 fragments
+SMALL_FRAGMENT_ROWS = 13  # a generated split (up to 120 rows) is up to 10
+LABELS = ("A", "B", "C", "D")
+
+METRICS = """
+  total predicted correct coverage accuracy selectiveAccuracy
+  precision(average: MACRO) recall(average: MICRO) f1(average: WEIGHTED)
+  macroF1: f1 fBeta(beta: 0.5) balancedAccuracy matthewsCorrcoef cohenKappa
+  accuracyInterval { low high }
+  confusionMatrix { labels counts }
+  perLabel { label precision recall accuracy support predicted tp fp fn tn specificity
+             falsePositiveRate recallInterval { low high } }
+  labelDistribution { label actual predicted }
+  confidenceHistogram(bins: 7) { low high count correct }
+  curve(points: 6) { threshold coverage accuracy selectiveAccuracy precision recall }
+  labelCurve: curve(label: "A", points: 4) { threshold precision recall }
+  meanAveragePrecision
+"""
+
+ROWS = """rows(outcome: %s, orderBy: %s, first: %d, after: %s) {
+  totalCount edges { cursor node { id actual predicted confidence } } pageInfo { hasNextPage endCursor } }"""
+
+
+def table_of(actual: list[int], predicted: list[int], confidence: list[float],
+             channel: list[str]) -> pa.Table:
+    names = np.array([*LABELS, None], dtype=object)
+    n = len(actual)
+    conf = [None if p == len(LABELS) else c for p, c in zip(predicted, confidence, strict=True)]
+    return pa.table({
+        "id": [f"r{i:05d}" for i in range(n)],
+        "actual": pa.array(names[np.array(actual, dtype=np.int64)], pa.string()),
+        "predicted": pa.array(names[np.array(predicted, dtype=np.int64)], pa.string()),
+        "confidence": pa.array(conf, pa.float64()),
+        "channel": pa.array(channel, pa.string()),
+    })
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    # Dask's own warnings (ports, deprecations) are not this test's to fail on.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            local = distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, memory_limit="768MiB", silence_logs=50,
+            )
+            client = distributed.Client(local)
+        except Exception as error:  # noqa: BLE001 - any reason to skip, said in one line
+            pytest.skip(f"a Dask LocalCluster cannot start here: {type(error).__name__}: {error}")
+        try:
+            yield local, client
+        finally:
+            client.close()
+            local.close()
+
+
+@pytest.fixture(scope="module")
+def app(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Any]]:
+    from evalql.api.backends.dask import DaskBackend
+
+    root: Path = tmp_path_factory.mktemp("dask")
+    rng = np.random.default_rng(5)
+    n = 1_000
+    actual = rng.integers(0, len(LABELS) + 1, n)
+    predicted = np.where(rng.random(n) < 0.6, actual, rng.integers(0, len(LABELS) + 1, n))
+    confidence = np.round(rng.random(n), 2)  # ties across fragments
+    channel = rng.choice(["chat", "email"], n)
+    table = table_of(actual.tolist(), predicted.tolist(), confidence.tolist(), channel.tolist())
+    ingest_table(root, table, "m", "v1", "big", IngestOptions(labels=LABELS), source="big")
+    with TestClient(create_app(root)) as client:
+        store = client.app.state.store
+        backend = DaskBackend(cluster[1], store, fragment_rows=FRAGMENT_ROWS, min_rows=0)
+        small = DaskBackend(cluster[1], store, fragment_rows=SMALL_FRAGMENT_ROWS, min_rows=0)
+        yield client, backend, small
+    backends.uninstall(root)
+
+
+def ask(client: TestClient, query: str) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def both(app: tuple[TestClient, Any, Any], query: str,
+         backend: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The answer in process, then on the cluster."""
+    client, backend = app[0], backend or app[1]
+    root = client.app.state.store.root
+    backends.uninstall(root)
+    local = ask(client, query)
+    backends.install(root, backend)
+    try:
+        remote = ask(client, query)
+    finally:
+        backends.uninstall(root)
+    assert "errors" not in local, local
+    return local, remote
+
+
+def metrics_query(split: str, threshold: float, where: str = "null", labels: str = "null") -> str:
+    return """{ model(name: "m") { run(name: "v1") { split(name: "%s") {
+      metrics(threshold: %s, where: %s, labels: %s) { %s
+        firstPage: %s
+        fp: label(name: "B") { rows(outcome: FP, first: 3) { totalCount edges { cursor } } }
+      } } } } }""" % (split, threshold, where, labels, METRICS,
+                      ROWS % ("INCORRECT", "CONFIDENCE_DESC", 4, "null"))
+
+
+def test_the_backend_is_used(app: tuple[TestClient, Any, Any]) -> None:
+    client, backend, _ = app
+    local, remote = both(app, metrics_query("big", 0.5))
+    assert remote == local
+    split = client.app.state.store.catalog.split("m", "v1", "big")
+    assert len(backend.fragments(split)) == -(-1_000 // FRAGMENT_ROWS)  # loaded, and kept
+    assert backend.last_bytes_moved > 0
+
+
+@pytest.mark.parametrize("where", ['[{column: "channel", in: ["chat"]}]', "null"])
+@pytest.mark.parametrize("labels", ['["A", "C"]', "null"])
+def test_metrics_equal_on_a_split_of_many_fragments(
+    app: tuple[TestClient, Any, Any], where: str, labels: str
+) -> None:
+    for threshold in (0.0, 0.37, 0.9):
+        local, remote = both(app, metrics_query("big", threshold, where, labels))
+        assert remote == local
+
+
+@pytest.mark.parametrize("order", ["CONFIDENCE_DESC", "CONFIDENCE_ASC", "ID"])
+@pytest.mark.parametrize("outcome", ["null", "CORRECT", "ABSTAINED"])
+def test_pages_across_fragment_boundaries(
+    app: tuple[TestClient, Any, Any], order: str, outcome: str
+) -> None:
+    """Every page, by cursors, equal to the local page; together every matching row once."""
+    after, seen = "null", []
+    for _ in range(100):
+        query = """{ model(name: "m") { run(name: "v1") { split(name: "big") {
+          metrics(threshold: 0.4, where: [{column: "channel", in: ["email"]}]) { %s } } } } }""" % (
+            ROWS % (outcome, order, 45, after))
+        local, remote = both(app, query)
+        assert remote == local
+        page = remote["data"]["model"]["run"]["split"]["metrics"]["rows"]
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = '"%s"' % page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == page["totalCount"]
+
+
+cells = st.integers(0, len(LABELS))
+
+
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(cells, cells, st.integers(0, 20).map(lambda c: c / 20),
+                  st.sampled_from(["chat", "email"])),
+        min_size=1, max_size=120,
+    ),
+    threshold=st.sampled_from([0.0, 0.25, 0.5, 1.0]),
+)
+def test_equal_on_generated_splits(
+    app: tuple[TestClient, Any, Any], rows: list[tuple[int, int, float, str]], threshold: float
+) -> None:
+    root = app[0].app.state.store.root
+    actual, predicted, confidence, channel = (list(c) for c in zip(*rows, strict=True))
+    table = table_of(actual, predicted, confidence, channel)
+    ingest_table(root, table, "m", "v1", "generated", IngestOptions(labels=LABELS, replace=True),
+                 source="generated")
+    for where in ("null", '[{column: "channel", in: ["chat"]}]'):
+        local, remote = both(app, metrics_query("generated", threshold, where), app[2])
+        assert remote == local
+
+
+def test_a_worker_killed_mid_query(cluster: Any, app: tuple[TestClient, Any, Any]) -> None:
+    """Killing a worker while queries run gives the local answer (Dask loads the
+    lost fragments again and reruns the tasks) or DATA_UNAVAILABLE, never
+    another number."""
+    local_cluster, dask_client = cluster
+    client, backend, _ = app
+    query = metrics_query("big", 0.3, '[{column: "channel", in: ["chat"]}]')
+    local, _ = both(app, query)
+    root = client.app.state.store.root
+    backends.install(root, backend)
+    answers: list[dict[str, Any]] = []
+
+    def run() -> None:
+        answers.extend(ask(client, query) for _ in range(3))
+
+    try:
+        asking = threading.Thread(target=run)
+        asking.start()
+        time.sleep(0.01)
+        pids = dask_client.run(os.getpid)  # the cluster's worker processes, ours
+        os.kill(sorted(pids.values())[0], signal.SIGKILL)
+        asking.join(timeout=120)
+        assert not asking.is_alive()
+        for answer in answers:
+            if "errors" in answer:
+                codes = {e["extensions"]["code"] for e in answer["errors"]}
+                assert codes == {"DATA_UNAVAILABLE"}, answer
+            else:
+                assert answer == local
+        # The lost fragments are loaded again (on the worker left, or on the
+        # one the nanny starts), and the answer is the same.
+        assert ask(client, query) == local
+    finally:
+        backends.uninstall(root)
