@@ -440,13 +440,14 @@ def test_a_cursor_of_another_query_is_refused(tiny) -> None:
         assert error_code(tiny, "metrics { " + other % cursor + " }") == "BAD_USER_INPUT"
 
 
-def test_comparing_multilabel_splits_is_refused_with_a_clear_message(tiny) -> None:
+def test_a_multilabel_split_compared_with_itself_changes_nothing(tiny) -> None:
+    # Multilabel compare (exact match, per-label deltas): tests/api/test_compare.py.
     ref = '{model: "tags", run: "v1", split: "test"}'
     response = tiny.post("/graphql", json={"query": f"{{ compare(baseline: {ref}, "
-                                                    f"candidate: {ref}) {{ fixed }} }}"}).json()
-    error = response["errors"][0]
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "compare is not available for multilabel models" in error["message"]
+                                                    f"candidate: {ref}) {{ fixed regressed "
+                                                    "deltaHammingScore mcnemarPValue } }"}).json()
+    assert response["data"]["compare"] == {"fixed": 0, "regressed": 0, "deltaHammingScore": 0.0,
+                                           "mcnemarPValue": 1.0}
 
 
 def test_once_the_index_is_built_views_answer_as_the_scan_does(tmp_path: Path, monkeypatch) -> None:
