@@ -42,6 +42,8 @@ MAX_FIRST = 1_000  # first: of rows and cells
 MAX_BINS = 1_000  # confidenceHistogram and numeric breakdown bins
 MAX_SLICES = 1_000  # distinct values in a string breakdown
 MAX_CURVE_POINTS = 1_001
+# rocCurve / prCurve: exact vertices kept (a vertex per distinct score)
+MAX_SCORE_CURVE_POINTS = 10_001
 MAX_MATRIX_CELLS = 4_000_000  # (labels + 1)² of a dense confusion matrix
 # Model.history: the runs one history reads (each run's split, one at a time).
 MAX_HISTORY_RUNS = 1_000
@@ -96,6 +98,8 @@ LIMITS: list[Limit] = [
     Limit("`bins` of confidenceHistogram and breakdown", f"1..{MAX_BINS:,}", BAD_INPUT),
     Limit("slices of a string breakdown", f"{MAX_SLICES:,}", COST),
     Limit("`points` of a curve", f"2..{MAX_CURVE_POINTS:,}", BAD_INPUT),
+    Limit("`points` of rocCurve and prCurve (vertices kept)",
+          f"2..{MAX_SCORE_CURVE_POINTS:,}", BAD_INPUT),
     Limit("cells of a dense confusion matrix, (labels + 1)²", f"{MAX_MATRIX_CELLS:,}", COST),
     Limit("runs one `history` reads (runs with the split)", f"{MAX_HISTORY_RUNS:,}", COST),
     Limit("`resamples` of f1Interval", f"1..{MAX_RESAMPLES:,}", BAD_INPUT),

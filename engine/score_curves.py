@@ -31,7 +31,12 @@ import numpy as np
 from evalql.engine.arrays import columns, frozen, row_mask
 from evalql.engine.jit import jit
 from evalql.engine.metrics import divide
-from evalql.engine.ranking import precision_steps, precision_steps_of, ranking_key
+from evalql.engine.ranking import (
+    PrecisionSteps,
+    precision_steps,
+    precision_steps_of,
+    ranking_key,
+)
 
 
 @jit
@@ -58,6 +63,10 @@ class LabelSteps:
     fp: np.ndarray  # int64, non-decreasing
     positives: int
     negatives: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.thresholds.nbytes + self.tp.nbytes + self.fp.nbytes
 
 
 def steps_from_scores(
@@ -97,15 +106,25 @@ def steps_from_confidence(
     steps = precision_steps(actual, predicted, confidence, label, mask)
     counted = actual if mask is None else actual[np.asarray(mask, dtype=bool)]
     positives = int(np.count_nonzero(counted == label))
-    negatives = counted.shape[0] - positives
+    return with_zero_step(steps, positives, counted.shape[0])
+
+
+def with_zero_step(steps: PrecisionSteps, positives: int, total: int) -> LabelSteps:
+    """``LabelSteps`` from the steps of the rows ranked by a score of their own,
+    the other rows of the ``total`` scoring 0: one more step at 0, the last
+    (merged with a step the ranked rows already have at 0).
+
+    Example: steps at ``[0.9]`` with tp ``[1]``, fp ``[0]``, 3 positives of
+    5 rows give thresholds ``[0.9, 0]``, tp ``[1, 3]``, fp ``[0, 2]``.
+    """
     thresholds, tp, fp = steps.thresholds, steps.tp, steps.fp
     ranked = int(tp[-1] + fp[-1]) if tp.size else 0
-    if ranked < counted.shape[0]:  # rows scoring 0: one step at 0, the last
+    if ranked < total:
         if tp.size and thresholds[-1] == 0:
             thresholds, tp, fp = thresholds[:-1], tp[:-1], fp[:-1]
         thresholds = np.append(thresholds, np.float32(0))
-        tp, fp = np.append(tp, positives), np.append(fp, negatives)
-    return LabelSteps(thresholds, tp, fp, positives, negatives)
+        tp, fp = np.append(tp, positives), np.append(fp, total - positives)
+    return LabelSteps(thresholds, tp, fp, positives, total - positives)
 
 
 @dataclass(frozen=True)

@@ -201,12 +201,21 @@ def _warm_multilabel_curves() -> None:
 
 
 def _warm_multilabel_ranking() -> None:
-    from evalql.engine.multilabel.ranking import label_precision_steps, rank_label_sets
+    from evalql.engine.multilabel.ranking import (
+        label_precision_steps,
+        label_steps,
+        rank_label_sets,
+        rank_label_sets_by_scores,
+    )
 
     sets = _label_sets()
+    scores = np.full((2, 1), 0.5, dtype=np.float32)
+    _readonly(scores)
     for rows in (None, _mask(2)):
         rank_label_sets(sets, [0], 1, rows)
         label_precision_steps(sets, 0, rows)
+        rank_label_sets_by_scores(sets, scores, [0], rows)
+        label_steps(sets, 0, rows, scores)
 
 
 def _warm_ranking() -> None:
@@ -236,13 +245,14 @@ def _warm_calibration() -> None:
 
 
 def _warm_score_curves() -> None:
-    from evalql.engine.score_curves import steps_from_scores
+    from evalql.engine.score_curves import steps_from_confidence, steps_from_scores
 
     actual = _columns()[0]
     scores = np.full((4, 1), 0.5, dtype=np.float32)
     _readonly(scores)
     for rows in (None, _mask()):
         steps_from_scores(scores, actual, 0, rows)
+        steps_from_confidence(*_columns(), 0, rows)
 
 
 def _warm_resample() -> None:

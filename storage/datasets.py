@@ -61,7 +61,7 @@ def default_budget() -> int:
 _KINDS = {
     "threshold-index": "indexes", "label-set-index": "indexes", "filters": "masks",
     "id-rank": "id_ranks", "join": "joins", "ranking": "rankings",
-    "precision-steps": "rankings", "breakdown-codes": "breakdowns",
+    "precision-steps": "rankings", "label-steps": "rankings", "breakdown-codes": "breakdowns",
     "breakdown-values": "breakdowns",
 }
 
@@ -145,6 +145,9 @@ class MultilabelColumns:
     predicted_offsets: np.ndarray  # int64 (N + 1,)
     predicted_codes: np.ndarray  # int32
     predicted_confidence: np.ndarray  # float32, aligned with predicted_codes
+    # float32 (N, K) in the model's label order: one probability per label and
+    # row, when the split has scores
+    scores: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -156,7 +159,8 @@ class MultilabelColumns:
             self.actual_offsets, self.actual_codes, self.predicted_offsets,
             self.predicted_codes, self.predicted_confidence,
         )
-        return sum(a.nbytes for a in arrays)
+        scores = 0 if self.scores is None else self.scores.nbytes
+        return sum(a.nbytes for a in arrays) + scores
 
     def actual_of(self, row: int) -> np.ndarray:
         """The actual label codes of ``row`` (a view)."""
@@ -499,12 +503,12 @@ def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...], task: str
     file_task = metadata.get(TASK_KEY, b"multiclass").decode()
     if file_task != task:
         raise ValueError(f"the file holds a {file_task} split, but the model is {task}")
-    if task == "multilabel":
-        return _decode_multilabel(table, info, labels, _recoder(len(own), lookup))
     scores = None
     if "__scores" in table.column_names:
         score_labels = tuple(json.loads(metadata[SCORE_LABELS_KEY]))
         scores = _scores(table.column("__scores"), score_labels, labels)
+    if task == "multilabel":
+        return _decode_multilabel(table, info, labels, _recoder(len(own), lookup), scores)
     columns = MulticlassColumns(
         actual=_recode(_numpy(table.column("__actual"), np.int32), len(own), lookup),
         predicted=_recode(_numpy(table.column("__predicted"), np.int32), len(own), lookup),
@@ -516,7 +520,7 @@ def _decode(table: pa.Table, info: SplitInfo, labels: tuple[str, ...], task: str
 
 def _decode_multilabel(
     table: pa.Table, info: SplitInfo, labels: tuple[str, ...],
-    recode: Callable[[np.ndarray], np.ndarray],
+    recode: Callable[[np.ndarray], np.ndarray], scores: np.ndarray | None,
 ) -> SplitData:
     actual_offsets, actual_codes = _csr(table.column("__actual"), np.int32)
     predicted_offsets, predicted_codes = _csr(table.column("__predicted"), np.int32)
@@ -529,6 +533,7 @@ def _decode_multilabel(
         predicted_offsets=predicted_offsets,
         predicted_codes=recode(predicted_codes),
         predicted_confidence=confidence,
+        scores=scores,
     )
     return _split_data(table, info, labels, columns)
 

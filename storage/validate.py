@@ -120,30 +120,27 @@ def validate_multilabel(table: pa.Table, options: IngestOptions, source: str) ->
 
     ``actual`` and ``predicted`` are lists of labels, a null list meaning the
     empty set; ``confidence`` lists are aligned with ``predicted`` (a missing
-    column, a null list or a null entry means 1.0).
+    column, a null list or a null entry means 1.0). ``scores``, when given,
+    are lists of one probability per label, in --labels' order (the model's
+    when its labels are fixed), checked as multiclass scores are.
     """
     _check_column_names(table, source)
     if table.num_rows == 0:
         raise IngestError(source, "the file has no rows")
     for name in (options.actual_column, options.predicted_column):
         _require(table, name, source)
-    if options.scores_column in table.column_names:
-        message = (
-            "scores are not supported for --task multilabel yet; "
-            "give each predicted label's probability in the confidence lists"
-        )
-        raise IngestError(source, message, options.scores_column)
     given = _given_labels(options.labels, source)
     actual = _label_lists(table, options.actual_column, source)
     predicted = _label_lists(table, options.predicted_column, source)
     seen = _distinct(actual.values) | _distinct(predicted.values)
+    order = given or options.model_labels  # the label order of the scores lists
     valid = ValidTable(
         ids=_ids(table, options.id_column, source),
         actual=actual,
         predicted=predicted,
         confidence=_list_confidence(table, options.confidence_column, predicted, source),
-        scores=None,
-        score_labels=None,
+        scores=_scores(table, options.scores_column, order, source),
+        score_labels=order if options.scores_column in table.column_names else None,
         metadata=_metadata(table, options, source),
         labels=tuple(sorted(seen | set(given or ()))),
         actual_column=options.actual_column,

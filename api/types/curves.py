@@ -1,13 +1,16 @@
-"""Threshold questions: the points of a curve, and the threshold that reaches a precision."""
+"""Threshold questions: the points of a curve, a label's ROC and
+precision-recall vertices, and the threshold that reaches a precision."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import strawberry
 
 from evalql.api.scalars import nullable
-from evalql.api.views import CurveValues, View
+from evalql.api.views import CurveValues, PrCurve, RocCurve, View
+from evalql.api.views.rows import shortest
 
 if TYPE_CHECKING:
     from evalql.api.types.metrics import Metrics
@@ -38,6 +41,70 @@ class CurvePoint:
             selective_accuracy=nullable(v.selective_accuracy),
             **{metric: nullable(value) for metric, value in v.ratios.items()},
         )
+
+
+@strawberry.type(
+    description=(
+        "One vertex of a label's ROC curve: at threshold t the rows scoring at "
+        "least t count as predicted positive. The first vertex is at threshold "
+        "null (+inf: nothing kept, rates 0), as roc_curve's first one."
+    )
+)
+class RocPoint:
+    threshold: float | None = strawberry.field(
+        description=(
+            "The score (the shortest decimal float32 reads back as it); null for the "
+            "first vertex (+inf in scikit-learn)."
+        )
+    )
+    false_positive_rate: float | None = strawberry.field(
+        description="FP / negatives; null when the label has no negatives."
+    )
+    true_positive_rate: float | None = strawberry.field(
+        description="TP / positives; null when the label has no positives."
+    )
+
+    @classmethod
+    def list_of(cls, c: RocCurve) -> list[RocPoint]:
+        return [
+            cls(threshold=_finite(t), false_positive_rate=nullable(f),
+                true_positive_rate=nullable(r))
+            for t, f, r in zip(c.thresholds.tolist(), c.false_positive_rate.tolist(),
+                               c.true_positive_rate.tolist(), strict=True)
+        ]
+
+
+@strawberry.type(
+    description=(
+        "One vertex of a label's precision-recall curve, from the strictest "
+        "threshold down: the first at threshold null (+inf: precision 1, "
+        "recall 0), the point precision_recall_curve appends last."
+    )
+)
+class PrPoint:
+    threshold: float | None = strawberry.field(
+        description="The score; null for the first vertex (+inf)."
+    )
+    precision: float | None = strawberry.field(
+        description="TP / (TP + FP) of the rows scoring at least the threshold."
+    )
+    recall: float | None = strawberry.field(
+        description="TP / positives; null when the label has no positives."
+    )
+
+    @classmethod
+    def list_of(cls, c: PrCurve) -> list[PrPoint]:
+        return [
+            cls(threshold=_finite(t), precision=nullable(p), recall=nullable(r))
+            for t, p, r in zip(c.thresholds.tolist(), c.precision.tolist(), c.recall.tolist(),
+                               strict=True)
+        ]
+
+
+def _finite(t: float) -> float | None:
+    """A vertex's float32 score as the shortest decimal that reads back as it
+    (0.7, not 0.699999988079071); +inf (GraphQL has no infinity) as null."""
+    return None if t == float("inf") else shortest(np.float32(t))
 
 
 @strawberry.type(

@@ -8,7 +8,7 @@ import strawberry
 from evalql.api.limits import MAX_CURVE_POINTS, MAX_FIRST, MAX_RESAMPLES, check_within
 from evalql.api.scalars import Matrix, nullable
 from evalql.api.types.calibration import CalibrationMetrics
-from evalql.api.types.curves import CurvePoint, ThresholdChoice
+from evalql.api.types.curves import CurvePoint, PrPoint, RocPoint, ThresholdChoice
 from evalql.api.types.enums import (
     Average,
     CohenWeights,
@@ -126,6 +126,30 @@ class LabelMetrics:
     )
     async def roc_auc(self) -> float | None:
         return nullable((await self.view.ranking(self.code))[1])
+
+    @strawberry.field(
+        description=(
+            "The ROC curve of the same ranking as rocAuc: its exact vertices, one per "
+            "distinct score from the highest down after a first at threshold null "
+            "(+inf), as roc_curve(y, score, drop_intermediate=False); more than "
+            "`points` vertices are cut to `points` evenly spaced by index, the first "
+            "and last kept (2..10,001). Independent of the threshold and the class "
+            "filter; the row filter applies. Empty for an empty view."
+        )
+    )
+    async def roc_curve(self, points: int = 101) -> list[RocPoint]:
+        return RocPoint.list_of(await self.view.roc_curve(self.code, points))
+
+    @strawberry.field(
+        description=(
+            "The precision-recall curve of the same ranking as averagePrecision: "
+            "precision_recall_curve's vertices from the strictest threshold down, the "
+            "first at threshold null (+inf, precision 1, recall 0); cut to `points` "
+            "as rocCurve."
+        )
+    )
+    async def pr_curve(self, points: int = 101) -> list[PrPoint]:
+        return PrPoint.list_of(await self.view.pr_curve(self.code, points))
 
     @strawberry.field(
         description=(

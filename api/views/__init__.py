@@ -4,7 +4,8 @@
 task (see ``views.base``); the types never ask which. This package is the
 only way down from the types to the engine and storage: the records the types
 hold (the catalog's ``ModelInfo``, ``RunInfo``, ``SplitInfo``, ``ColumnInfo``,
-the engine's insight ``Finding``) are named here for them.
+the engine's insight ``Finding``, ``Interval``, ``RocCurve`` and ``PrCurve``)
+are named here for them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord, Sheet
 from evalql.engine.insights import Finding
 from evalql.engine.intervals import Interval
+from evalql.engine.score_curves import PrCurve, RocCurve
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 
 __all__ = [
@@ -32,7 +34,9 @@ __all__ = [
     "LabelRow",
     "ModelInfo",
     "Pair",
+    "PrCurve",
     "RowPage",
+    "RocCurve",
     "RowRecord",
     "RunInfo",
     "SUMMARY_METRICS",

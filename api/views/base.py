@@ -59,6 +59,7 @@ from evalql.engine.ranking import (
     PrecisionSteps,
     Ranking,
 )
+from evalql.engine.score_curves import LabelSteps
 from evalql.engine.select import Page
 from evalql.storage.datasets import SplitData, SplitStore
 from evalql.storage.filters import Condition
@@ -263,6 +264,11 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, ABC):
     @abstractmethod
     def _steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> PrecisionSteps:
         """Blocking: label ``code``'s TP and FP at each distinct confidence."""
+
+    @abstractmethod
+    def _label_steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> LabelSteps:
+        """Blocking: label ``code``'s positives and negatives scoring at least
+        each distinct score, over every row of ``rows`` (its ROC/PR vertices)."""
 
     @abstractmethod
     async def _top_k(self, k: int) -> tuple[int, int] | None:

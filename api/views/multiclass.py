@@ -37,6 +37,7 @@ from evalql.engine.ranking import (
     rank_by_scores,
     top_k_hits,
 )
+from evalql.engine.score_curves import LabelSteps, steps_from_confidence, steps_from_scores
 from evalql.engine.select import (
     ANY_RELATION,
     OTHER_LABEL,
@@ -176,6 +177,12 @@ class MulticlassView(View):
     def _steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> PrecisionSteps:
         c = self._columns(data)
         return precision_steps(c.actual, c.predicted, c.confidence, code, rows)
+
+    def _label_steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> LabelSteps:
+        c = self._columns(data)
+        if c.scores is not None:
+            return steps_from_scores(c.scores, c.actual, code, rows)
+        return steps_from_confidence(c.actual, c.predicted, c.confidence, code, rows)
 
     async def _top_k(self, k: int) -> tuple[int, int] | None:
         if not self.split.has_scores:

@@ -39,9 +39,15 @@ from evalql.engine.confusion import as_threshold
 from evalql.engine.multilabel.counts import MultilabelCounts, multilabel_counts
 from evalql.engine.multilabel.curves import multilabel_threshold_counts, pair_histogram
 from evalql.engine.multilabel.index import LabelSetIndex
-from evalql.engine.multilabel.ranking import label_precision_steps, rank_label_sets
+from evalql.engine.multilabel.ranking import (
+    label_precision_steps,
+    label_steps,
+    rank_label_sets,
+    rank_label_sets_by_scores,
+)
 from evalql.engine.multilabel.rows import RowTests, label_confidence, match_rows, top_confidence
 from evalql.engine.ranking import PrecisionSteps, Ranking
+from evalql.engine.score_curves import LabelSteps
 from evalql.engine.select import Page, confidence_bits, select_flagged
 from evalql.storage.columns import ids_at
 from evalql.storage.datasets import MultilabelColumns, SplitData
@@ -139,11 +145,20 @@ class MultilabelView(View):
     # --- ranking ----------------------------------------------------------------
 
     def _ranked_together(self, code: int) -> tuple[int, ...]:
-        # One pass ranks every label by its predicted confidence (0 where not predicted).
-        return tuple(range(self.n_labels))
+        # With scores each label is its own sort (labels run in parallel on
+        # the pool); without, one pass ranks every label by its predicted
+        # confidence (0 where not predicted).
+        return (code,) if self.split.has_scores else tuple(range(self.n_labels))
 
     def _rank(self, data: SplitData, codes: np.ndarray, rows: np.ndarray | None) -> Ranking:
-        return rank_label_sets(self._columns(data), codes, self.n_labels, rows)
+        c = self._columns(data)
+        if c.scores is not None:
+            return rank_label_sets_by_scores(c, c.scores, codes, rows)
+        return rank_label_sets(c, codes, self.n_labels, rows)
+
+    def _label_steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> LabelSteps:
+        c = self._columns(data)
+        return label_steps(c, code, rows, c.scores)
 
     def _steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> PrecisionSteps:
         return label_precision_steps(self._columns(data), code, rows)

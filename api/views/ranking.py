@@ -1,9 +1,11 @@
 """Ranking metrics of a view, which the threshold does not move: average
-precision, ROC AUC, top-k accuracy, and the exact threshold searches.
+precision, ROC AUC, a label's ROC and precision-recall curves, top-k
+accuracy, and the exact threshold searches.
 
 Written once for both tasks on what each task's view supplies (its ranking
-of rows by score, ``_rank``, and its precision steps, ``_steps``). ``View``
-takes them in as a mixin, so its own module stays one idea.
+of rows by score, ``_rank``, its precision steps, ``_steps``, and a label's
+steps over every row, ``_label_steps``). ``View`` takes them in as a mixin,
+so its own module stays one idea.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from evalql.engine.ranking import (
     threshold_for_precision,
     threshold_for_recall,
 )
+from evalql.engine.score_curves import LabelSteps, PrCurve, RocCurve, pr_curve, roc_curve
 
 
 class RankingMetrics:
@@ -32,7 +35,7 @@ class RankingMetrics:
 
     # Supplied by View: model, codes, _load, _mask, _once, code_of,
     # at_threshold, label_counts, and each task's _ranked_together, _rank,
-    # _steps and _top_k.
+    # _steps, _label_steps and _top_k.
     model: Any
     codes: Any
 
@@ -105,3 +108,24 @@ class RankingMetrics:
         if rows is None:
             return data.memo(("precision-steps", code), lambda: self._steps(data, code, None))
         return self._steps(data, code, rows)
+
+    async def roc_curve(self, code: int, points: int) -> RocCurve:
+        """Label ``code``'s ROC curve: its exact vertices (one per distinct
+        score, from +inf down), at most ``points`` of them kept."""
+        limits.check_within("points", points, 2, limits.MAX_SCORE_CURVE_POINTS)
+        return roc_curve(await self._label_steps_once(code), points)
+
+    async def pr_curve(self, code: int, points: int) -> PrCurve:
+        """Label ``code``'s precision-recall curve, as ``roc_curve``."""
+        limits.check_within("points", points, 2, limits.MAX_SCORE_CURVE_POINTS)
+        return pr_curve(await self._label_steps_once(code), points)
+
+    def _label_steps_once(self, code: int) -> Any:
+        return self._once(("label-steps", code), lambda: self._label_steps_of(code))
+
+    def _label_steps_of(self, code: int) -> LabelSteps:
+        data = self._load()
+        rows = self._mask(data)
+        if rows is None:  # threshold-free, so kept with the split for every request
+            return data.memo(("label-steps", code), lambda: self._label_steps(data, code, None))
+        return self._label_steps(data, code, rows)
