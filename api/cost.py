@@ -11,12 +11,24 @@ points / 100, and lists of catalog objects multiply what is under them by
 Validation runs before variables are bound, so a fan-out argument given as a
 variable counts at its largest allowed value.
 
+A breakdown's slices depend on its column, which the document names but
+does not type: ``slices`` (``BreakdownSlices``) maps each metadata column of
+the store to the most slices a breakdown of it can make in any split (its
+``bins`` for a number or time column, 2 for a bool, and for a string column
+its number of values: the catalog does not record that, so ``MAX_SLICES``,
+1,000, the most a breakdown may make), plus the null slice. A column given
+as a variable, or a document checked without the store's columns, counts
+``MAX_SLICES``; a column the store does not have counts its bins (the
+breakdown is refused as it runs). So two nested string breakdowns cost
+10⁶ and are refused before anything runs.
+
 Fragments are measured once each (memoized by name), so a chain of fragments
 that spread each other twice costs linear time to check, not exponential.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +41,18 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
 )
 
+from evalql.api import limits
 from evalql.api.limits import MAX_ALIASES, MAX_BINS, MAX_COST, MAX_DEPTH
 from evalql.api.limits import MAX_CURVE_POINTS as MAX_POINTS
 
-BREAKDOWN_FANOUT = 50  # slices of a string column, or the default bins
+# Column name -> the most slices a breakdown of it makes besides the null
+# slice; 0 for a binned (number or time) column, whose bins decide.
+BreakdownSlices = Mapping[str, int]
+DEFAULT_BINS = 10  # Metrics.breakdown's default
 LIST_FANOUT = 10
 VIEW_FIELDS = {"metrics", "compare", "baseline", "candidate"}
 LIST_FIELDS = {"models", "runs", "splits"}
@@ -73,11 +90,28 @@ def _aliases(selections: SelectionSetNode | None) -> int:
     return count
 
 
-def _field_cost(node: FieldNode, inner: float) -> float:
+def _column(node: FieldNode) -> str | None:
+    """A breakdown's column when written as a literal; None for a variable."""
+    for arg in node.arguments or ():
+        if arg.name.value == "column" and isinstance(arg.value, StringValueNode):
+            return arg.value.value
+    return None
+
+
+def breakdown_slices(node: FieldNode, columns: BreakdownSlices | None) -> int:
+    """The most slices the ``breakdown`` field ``node`` can make, the null slice included."""
+    bins = _int_argument(node, "bins", MAX_BINS) or DEFAULT_BINS
+    column = _column(node)
+    if columns is None or column is None:
+        return max(bins, limits.MAX_SLICES) + 1
+    by_value = columns.get(column, 0)
+    return (by_value or bins) + 1
+
+
+def _field_cost(node: FieldNode, inner: float, columns: BreakdownSlices | None) -> float:
     name = node.name.value
     if name == "breakdown":
-        slices = max(BREAKDOWN_FANOUT, _int_argument(node, "bins", MAX_BINS) or 0)
-        return slices * (1 + inner)
+        return breakdown_slices(node, columns) * (1 + inner)
     if name == "curve":
         points = _int_argument(node, "points", MAX_POINTS) or 101
         return max(1.0, points / 100) * (1 + inner)
@@ -89,7 +123,14 @@ def _field_cost(node: FieldNode, inner: float) -> float:
 
 
 class QueryBounds(ValidationRule):
-    """Refuses an operation deeper than ``MAX_DEPTH`` or costlier than ``MAX_COST``."""
+    """Refuses an operation deeper than ``MAX_DEPTH`` or costlier than ``MAX_COST``.
+
+    ``columns`` is the store's breakdown slices by column, set on a subclass
+    by whoever validates with the store at hand (api/documents.py); without
+    it every breakdown counts ``MAX_SLICES``.
+    """
+
+    columns: BreakdownSlices | None = None
 
     def __init__(self, context: Any) -> None:
         super().__init__(context)
@@ -133,7 +174,7 @@ class QueryBounds(ValidationRule):
                 if selection.name.value.startswith("__"):
                     continue  # introspection (GraphiQL's own query is 13 levels deep)
                 inner = self._bound(selection.selection_set)
-                cost += _field_cost(selection, inner.cost)
+                cost += _field_cost(selection, inner.cost, self.columns)
                 depth = max(depth, inner.depth + 1)
             else:
                 inner = self._inline(selection)

@@ -42,8 +42,9 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from evalql.api.cost import QueryBounds
+from evalql.api.cost import BreakdownSlices, QueryBounds
 from evalql.api.observability import current_request
+from evalql.api.views.breakdown import slices_by_column
 
 T = TypeVar("T")
 
@@ -86,7 +87,8 @@ class _LRU:
 
 
 _PARSED = _LRU(CACHED_DOCUMENTS)
-_VALID = _LRU(CACHED_DOCUMENTS)  # text -> the estimated cost of a valid document
+# text -> (the estimated cost of a valid document, the columns it was costed with)
+_VALID = _LRU(CACHED_DOCUMENTS)
 
 
 async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -106,13 +108,17 @@ def _placeholder(operation_name: str | None) -> DocumentNode:
     return DocumentNode(definitions=(operation,))
 
 
-def _recording(rules: Sequence[type], found: list[QueryBounds]) -> list[type]:
-    """The rules with QueryBounds replaced by a subclass that hands its
-    instance to ``found`` (graphql-core instantiates rules itself)."""
+def _recording(
+    rules: Sequence[type], found: list[QueryBounds], columns: BreakdownSlices | None
+) -> list[type]:
+    """The rules with QueryBounds replaced by a subclass that knows the
+    store's breakdown ``columns`` and hands its instance to ``found``
+    (graphql-core instantiates rules itself)."""
 
     def recorded(rule: type[QueryBounds]) -> type:
         class Recorded(rule):  # type: ignore[valid-type, misc]
             def __init__(self, context: Any) -> None:
+                self.columns = columns
                 super().__init__(context)
                 found.append(self)
 
@@ -158,13 +164,14 @@ class OffLoopDocuments(SchemaExtension):
         context = self.execution_context
         if self._parse_error is not None:
             context.pre_execution_errors = [self._parse_error]
-        elif self._validates() and (cost := _VALID.get(context.query)) is not None:
-            # Validated before, with these very rules: it passes again.
+        elif self._validates() and (cost := self._validated_before()) is not None:
+            # Validated before, with these very rules and columns: it passes again.
             context.pre_execution_errors = []
             self._note_cost(cost[0])
         elif self._validates():
             found: list[QueryBounds] = []
-            rules = _recording(context.validation_rules, found)
+            columns = self._columns()
+            rules = _recording(context.validation_rules, found, columns)
             args = (context.schema._schema, context.graphql_document, tuple(rules))
             if self._large():
                 errors = await off_loop(validate_document, *args)
@@ -175,9 +182,22 @@ class OffLoopDocuments(SchemaExtension):
             costs = [bounds.cost for bounds in found if bounds.cost is not None]
             cost = max(costs) if costs else None
             if not errors and context.query:
-                _VALID.put(context.query, (cost,))
+                _VALID.put(context.query, (cost, columns))
             self._note_cost(cost)
         yield
+
+    def _columns(self) -> BreakdownSlices | None:
+        """The store's breakdown slices by column, for the cost of a breakdown."""
+        store = getattr(self.execution_context.context, "store", None)
+        return None if store is None else slices_by_column(store)
+
+    def _validated_before(self) -> tuple[float | None] | None:
+        """(cost,) of this document when it passed with the catalog's current
+        columns (a string column added since may make it costlier)."""
+        found = _VALID.get(self.execution_context.query)
+        if found is None or found[1] is not self._columns():
+            return None
+        return (found[0],)
 
     def _note_cost(self, cost: int | None) -> None:
         record = current_request()

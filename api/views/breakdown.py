@@ -39,6 +39,8 @@ from evalql.storage.filters import Condition
 
 if TYPE_CHECKING:
     from evalql.api.views.base import View
+    from evalql.storage.datasets import SplitStore
+    from evalql.storage.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,30 @@ class _Part:
     high: float | None = None
     is_null: bool = False
     matrix: np.ndarray | None = None  # the slice view's confusion counts, when known
+
+
+# The latest catalog snapshot's slices by column (one store per server).
+_slices_of: tuple[Snapshot, dict[str, int]] | None = None
+
+
+def slices_by_column(store: SplitStore) -> dict[str, int]:
+    """For the static cost (api/cost.py): every metadata column of the store,
+    by name, with the most slices besides the null slice a breakdown of it
+    can make in any split: 2 for a bool column, ``MAX_SLICES`` for a string
+    column (the catalog does not record its number of values; the breakdown
+    refuses more), 0 for a number or time column, whose bins decide. The
+    same object until the catalog changes."""
+    global _slices_of
+    snapshot = store.catalog.snapshot()
+    if _slices_of is not None and _slices_of[0] is snapshot:
+        return _slices_of[1]
+    slices: dict[str, int] = {}
+    for split in snapshot.all_splits():
+        for column in split.columns:
+            most = {"string": limits.MAX_SLICES, "bool": 2}.get(column.type, 0)
+            slices[column.name] = max(slices.get(column.name, 0), most)
+    _slices_of = (snapshot, slices)
+    return slices
 
 
 async def breakdown(view: View, column: str, bins: int) -> list[Slice]:

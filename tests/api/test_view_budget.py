@@ -1,8 +1,8 @@
 """The run-time budget of views per request: what the static cost cannot see.
 
-The static estimate prices a string breakdown at 50 slices; a column with
-more values, or breakdowns nested in breakdowns, create more views than it
-expected. Each request may create at most ``limits.MAX_VIEWS``; past that
+The static estimate (api/cost.py) is an upper bound read off the document,
+but what it cannot see (a request's views, as they are made) is counted as
+it runs too: each request may create at most ``limits.MAX_VIEWS``; past that
 it is refused with COST_LIMIT as it runs, instead of computing them all.
 """
 
@@ -30,7 +30,7 @@ def test_a_request_creating_more_views_than_the_budget_is_refused_as_it_runs(
     gql: Query, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The view and its two channel slices are 3 views; the static estimate
-    # (51) passes, the budget of 2 stops it.
+    # (2,003) passes, the budget of 2 stops it.
     monkeypatch.setattr(limits, "MAX_VIEWS", 2)
     body = gql(SLICES)
     codes = {e["extensions"]["code"] for e in body["errors"]}
