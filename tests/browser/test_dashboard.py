@@ -505,6 +505,35 @@ def test_compare_shows_fixed_and_regressed_rows_and_both_runs_numbers(page: Page
     shot(page, shots, "compare")
 
 
+def test_compare_takes_the_pages_filters_and_shows_the_apis_significance_and_deltas(page: Page, server: str) -> None:
+    where = [{"column": "language", "in": ["fr"]}]
+    page.goto("/?tab=compare&label=Billing%20Issue&label=Resolved&where=" + json.dumps(where))
+    wait_ready(page, "compare")
+    query, variables = shown_query(page, "compare")
+    assert variables["labels"] == ["Billing Issue", "Resolved"] and variables["where"] == where
+    api = data(server, query, variables)["compare"]
+    assert page.get_attribute('#compare [data-metric="fixed"]', "data-value") == str(api["fixed"])
+    assert api["fixed"] < 1031  # the filters narrow the comparison
+    assert value(page.get_attribute('#compare [data-metric="mcnemarPValue"]', "data-value")) == api["mcnemarPValue"]
+    shown = page.eval_on_selector_all("#compare .compare-labels tr[data-label]", "els => els.map(e => e.dataset.label)")
+    assert shown == [d["label"] for d in api["perLabel"]]  # the API's order: largest |ΔF1| first
+    for d in api["perLabel"]:
+        cell = page.get_attribute(f'#compare td[data-metric="deltaF1"][data-label="{d["label"]}"]', "data-value")
+        assert value(cell) == d["deltaF1"]
+
+
+def test_a_multilabel_model_is_compared_by_exact_match(page: Page, server: str) -> None:
+    page.goto("/?model=support-tags&tab=compare")
+    wait_ready(page, "compare")
+    query, variables = shown_query(page, "compare")
+    api = data(server, query, variables)["compare"]
+    assert page.get_attribute('#compare [data-metric="fixed"]', "data-value") == str(api["fixed"]) == "1039"
+    assert page.get_attribute('#compare [data-metric="regressed"]', "data-value") == str(api["regressed"]) == "164"
+    ids = page.eval_on_selector_all("#compare tr[data-row-id]", "els => els.map(e => e.dataset.rowId)")
+    assert ids == [node["id"] for node in api["rows"]["nodes"]]
+    assert page.locator("#compare .compare-labels tr[data-label]").count() == len(api["perLabel"]) == 8
+
+
 def test_a_multilabel_model_gets_its_own_gauges_and_the_co_occurrence_matrix(page: Page, server: str, shots: Path) -> None:
     page.goto("/?model=support-tags")
     wait_ready(page, "gauges")

@@ -315,13 +315,16 @@ nodes {
   id
   actual
   predicted
+  actualLabels
+  predictedLabels
   confidence
-  baseline { predicted confidence }
+  baseline { predicted predictedLabels confidence }
   fields
 }`;
 
-export const COMPARE = `query Compare($baseline: SplitRef!, $candidate: SplitRef!, $threshold: Float!, $average: Average!, $change: Change!, $first: Int!) {
-  compare(baseline: $baseline, candidate: $candidate, threshold: $threshold) {
+// The page's class and row filters apply to both runs (Query.compare takes them).
+export const COMPARE = `query Compare($baseline: SplitRef!, $candidate: SplitRef!, ${FILTER_VARS.join(", ")}, $threshold: Float!, $average: Average!, $change: Change!, $first: Int!) {
+  compare(baseline: $baseline, candidate: $candidate, threshold: $threshold, ${FILTER_ARGS}) {
     baseline {
 ${indent(SUMMARY, 6)}
     }
@@ -330,14 +333,17 @@ ${indent(SUMMARY, 6)}
     }
     fixed
     regressed
+    mcnemarPValue
+    deltaHammingScore
+    perLabel { label deltaPrecision deltaRecall deltaF1 deltaSupport }
     rows(change: $change, first: $first) {
 ${indent(COMPARE_ROWS, 6)}
     }
   }
 }`;
 
-export const COMPARE_PAGE = `query CompareRows($baseline: SplitRef!, $candidate: SplitRef!, $threshold: Float!, $change: Change!, $first: Int!, $after: String) {
-  compare(baseline: $baseline, candidate: $candidate, threshold: $threshold) {
+export const COMPARE_PAGE = `query CompareRows($baseline: SplitRef!, $candidate: SplitRef!, ${FILTER_VARS.join(", ")}, $threshold: Float!, $change: Change!, $first: Int!, $after: String) {
+  compare(baseline: $baseline, candidate: $candidate, threshold: $threshold, ${FILTER_ARGS}) {
     rows(change: $change, first: $first, after: $after) {
 ${indent(COMPARE_ROWS, 6)}
     }

@@ -1,13 +1,12 @@
-// Compare: this run (the candidate) against a baseline run on the same split
-// and threshold. Fixed and regressed counts, the regressed (or fixed) rows,
-// and both runs' metrics side by side as the API gives them. Differences
-// shown here are computed in the page from two API numbers, and say so.
-// Significance (McNemar) and the API's per-label deltas arrive with the
-// Trust issue.
+// Compare: this run (the candidate) against a baseline run on the same split,
+// threshold, class filter and row filter. Fixed and regressed counts with the
+// API's McNemar p-value, the regressed (or fixed) rows, both runs' metrics
+// side by side and the API's per-label deltas. The summary's differences are
+// computed in the page from two API numbers, and say so.
 
 import { count, delta, h, labelName, numberEl, pct, thr } from "../dom.js";
 import { Panel, STALE } from "../panel.js";
-import { COMPARE, COMPARE_PAGE } from "../queries.js";
+import { COMPARE, COMPARE_PAGE, filterVariables } from "../queries.js";
 
 const PAGE = 20;
 
@@ -15,7 +14,7 @@ export function createCompare(ctx) {
   const { store } = ctx;
   const panel = new Panel("compare", "Compare runs", {
     wide: true,
-    description: "Rows are joined on id. The API's compare takes the threshold but not the class or row filter, so this panel covers the whole split.",
+    description: "Rows are joined on id. The threshold, class filter and row filter apply to both runs.",
   });
   const baseSelect = h("select", { id: "compare-base", name: "baseline", onchange: () => store.set({ base: baseSelect.value }, { push: true }) });
   panel.controls.append(h("div", { class: "field inline" }, h("label", { for: "compare-base" }, "Baseline run"), baseSelect));
@@ -23,11 +22,17 @@ export function createCompare(ctx) {
   let rowsState = null; // paging of the listed rows
 
   function refs(state, base) {
+    const { labels, where } = filterVariables(state);
     return {
       baseline: { model: state.model, run: base, split: state.split },
       candidate: { model: state.model, run: state.run, split: state.split },
+      labels,
+      where,
     };
   }
+
+  // A row's labels as the task has them: one label, or a set (exact match).
+  const shown = (row, one, set) => (ctx.multilabel ? (row?.[set] ?? []).join(", ") || "∅" : labelName(row?.[one] ?? null));
 
   function rowsTable(connection, change) {
     const columns = (ctx.split?.columns ?? []).map((c) => c.name);
@@ -58,14 +63,14 @@ export function createCompare(ctx) {
             "tr",
             { "data-row-id": row.id, "data-change": change },
             h("td", { class: "id" }, row.id),
-            h("td", { class: row.actual === null ? "none" : "" }, labelName(row.actual)),
+            h("td", { class: !ctx.multilabel && row.actual === null ? "none" : "" }, shown(row, "actual", "actualLabels")),
             h(
               "td",
               { class: change === "REGRESSED" ? "ok" : "bad" },
-              labelName(row.baseline?.predicted ?? null),
+              shown(row.baseline, "predicted", "predictedLabels"),
               row.baseline?.confidence != null ? h("small", { "data-metric": "confidence", "data-value": String(row.baseline.confidence) }, ` ${thr(row.baseline.confidence)}`) : null,
             ),
-            h("td", { class: change === "REGRESSED" ? "bad" : "ok" }, labelName(row.predicted), row.confidence != null ? h("small", { "data-metric": "confidence", "data-value": String(row.confidence) }, ` ${thr(row.confidence)}`) : null),
+            h("td", { class: change === "REGRESSED" ? "bad" : "ok" }, shown(row, "predicted", "predictedLabels"), row.confidence != null ? h("small", { "data-metric": "confidence", "data-value": String(row.confidence) }, ` ${thr(row.confidence)}`) : null),
             others.map((c) => h("td", {}, String(row.fields?.[c] ?? "—"))),
             text ? h("td", { class: "text" }, String(row.fields?.[text] ?? "—")) : null,
           ),
@@ -104,7 +109,7 @@ export function createCompare(ctx) {
   return {
     panel,
     tab: "compare",
-    deps: ["model", "run", "split", "t", "base", "chg", "avg"],
+    deps: ["model", "run", "split", "t", "labels", "where", "base", "chg", "avg"],
     async load(state) {
       const others = ctx.model.runs.filter((r) => r.name !== state.run && r.splits.some((sp) => sp.name === state.split));
       baseSelect.replaceChildren(...others.map((r) => h("option", { value: r.name }, r.name)));
@@ -124,7 +129,7 @@ export function createCompare(ctx) {
       const c = data.compare;
       const avgName = state.avg.toLowerCase();
       const summaryKeys = [
-        ["accuracy", "Accuracy"],
+        ["accuracy", ctx.multilabel ? "Hamming score" : "Accuracy"],
         ["f1", `F1 · ${avgName}`],
         ["precision", `Precision · ${avgName}`],
         ["recall", `Recall · ${avgName}`],
@@ -166,11 +171,25 @@ export function createCompare(ctx) {
           numberEl("span", value.toLowerCase(), n, count(n), { class: "big" }),
           h("span", {}, title),
         );
+      // McNemar's exact test on the fixed and regressed rows, as the API computes it.
+      const p = c.mcnemarPValue;
+      const significance = h(
+        "p",
+        { class: "significance" },
+        numberEl("strong", "mcnemarPValue", p, p < 0.001 ? "p < 0.001" : `p = ${p.toFixed(3)}`),
+        p < 0.05
+          ? " · a split of fixed and regressed rows this lopsided is unlikely to be chance (McNemar)"
+          : " · the difference could well be chance (McNemar)",
+      );
+      const apiDelta = (metric, v, label) =>
+        numberEl("td", metric, v, delta(v), { class: `num delta ${v > 0 ? "up" : v < 0 ? "down" : ""}`, "data-label": label });
       const baseLabels = new Map(c.baseline.perLabel.map((l) => [l.label, l]));
+      const candLabels = new Map(c.candidate.perLabel.map((l) => [l.label, l]));
+      const none = { precision: null, recall: null, f1: null, support: null };
       const perLabel = h(
         "table",
         { class: "per-label compare-labels" },
-        h("caption", {}, "Per label, both runs as the API gives them"),
+        h("caption", {}, "Per label: both runs, and the API's deltas (candidate − baseline), largest F1 change first"),
         h(
           "thead",
           {},
@@ -182,25 +201,30 @@ export function createCompare(ctx) {
               h("th", { scope: "col", class: "num" }, `${k === "f1" ? "F1" : k} ${base}`),
               h("th", { scope: "col", class: "num" }, `${k === "f1" ? "F1" : k} ${state.run}`),
             ]),
-            h("th", { scope: "col", class: "num", title: "candidate − baseline F1, computed in the page" }, "F1 difference*"),
+            h("th", { scope: "col", class: "num" }, "Δ precision"),
+            h("th", { scope: "col", class: "num" }, "Δ recall"),
+            h("th", { scope: "col", class: "num" }, "Δ F1"),
             h("th", { scope: "col", class: "num" }, "support"),
           ),
         ),
         h(
           "tbody",
           {},
-          c.candidate.perLabel.map((cand) => {
-            const b = baseLabels.get(cand.label) ?? { precision: null, recall: null, f1: null, support: null };
+          c.perLabel.map((d) => {
+            const b = baseLabels.get(d.label) ?? none;
+            const cand = candLabels.get(d.label) ?? none;
             return h(
               "tr",
-              { "data-label": cand.label },
-              h("th", { scope: "row" }, cand.label),
+              { "data-label": d.label },
+              h("th", { scope: "row" }, d.label),
               ["precision", "recall", "f1"].map((k) => [
-                numberEl("td", k, b[k], pct(b[k]), { class: "num muted", "data-label": cand.label, "data-run": "baseline" }),
-                numberEl("td", k, cand[k], pct(cand[k]), { class: "num", "data-label": cand.label, "data-run": "candidate" }),
+                numberEl("td", k, b[k], pct(b[k]), { class: "num muted", "data-label": d.label, "data-run": "baseline" }),
+                numberEl("td", k, cand[k], pct(cand[k]), { class: "num", "data-label": d.label, "data-run": "candidate" }),
               ]),
-              diffCell(b.f1, cand.f1),
-              numberEl("td", "support", cand.support, count(cand.support), { class: "num", "data-label": cand.label }),
+              apiDelta("deltaPrecision", d.deltaPrecision, d.label),
+              apiDelta("deltaRecall", d.deltaRecall, d.label),
+              apiDelta("deltaF1", d.deltaF1, d.label),
+              numberEl("td", "support", cand.support, count(cand.support), { class: "num", "data-label": d.label }),
             );
           }),
         ),
@@ -211,7 +235,7 @@ export function createCompare(ctx) {
         h(
           "div",
           { class: "compare-top" },
-          h("div", { class: "change-cards" }, changeButton("FIXED", c.fixed, "fixed: wrong in the baseline, right now"), changeButton("REGRESSED", c.regressed, "regressed: right in the baseline, wrong now")),
+          h("div", { class: "change-cards" }, changeButton("FIXED", c.fixed, "fixed: wrong in the baseline, right now"), changeButton("REGRESSED", c.regressed, "regressed: right in the baseline, wrong now"), significance),
           summary,
         ),
         h("h3", {}, change === "REGRESSED" ? "Regressed rows" : "Fixed rows", h("span", { class: "muted" }, ` · the candidate's prediction beside the baseline's`)),
@@ -221,7 +245,9 @@ export function createCompare(ctx) {
         h(
           "p",
           { class: "hint" },
-          "* Differences are computed in this page from the two runs' numbers. Whether a difference is significant (McNemar's test on the fixed and regressed rows) and per-label deltas from the API arrive with the Trust issue.",
+          ctx.multilabel
+            ? "* Differences are computed in this page from the two runs' numbers; the per-label deltas are the API's. A row is right when its kept label set equals its actual set (exact match)."
+            : "* Differences are computed in this page from the two runs' numbers; the per-label deltas are the API's.",
         ),
       );
       renderRows(holder, c.rows, state, base, change, 0);
