@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from evalql.engine.arrays import frozen
+from evalql.engine.arrays import RowTest, pack_mask, row_test
 from evalql.engine.confusion import (
     _confusion_counts,
     as_threshold,
@@ -93,9 +93,9 @@ def test_every_chunking_of_the_rows_gives_the_same_counts(view: View, chunks: in
     mask = np.arange(view.actual.shape[0]) % 3 != 0
     args = (view.actual, view.predicted, view.confidence, t, view.n_labels)
     bounds = chunk_bounds(view.actual.shape[0], chunks)
-    unmasked = sum(map_ranges(_confusion_counts, bounds, *args, frozen(None, np.bool_), False))
+    unmasked = sum(map_ranges(_confusion_counts, bounds, *args, *row_test(None, len(mask))))
     np.testing.assert_array_equal(unmasked, bincount_confusion(view))
-    masked = sum(map_ranges(_confusion_counts, bounds, *args, frozen(mask, np.bool_), True))
+    masked = sum(map_ranges(_confusion_counts, bounds, *args, *row_test(mask, len(mask))))
     np.testing.assert_array_equal(masked, bincount_confusion(view, mask))
 
 
@@ -182,3 +182,45 @@ def test_kept_predictions_follow_the_kernels_rule() -> None:
     view = large_view(n_rows=500, n_labels=3, threshold=0.7, seed=4)
     kept = kept_predictions(view.predicted, view.confidence, view.threshold)
     assert kept.sum() == view.counts()[:, :-1].sum()
+
+
+@SETTINGS
+@given(data=st.data(), view=views(), n_values=st.integers(1, 6), with_bits=st.booleans())
+def test_a_row_test_counts_the_rows_of_its_mask(
+    data: st.DataObject, view: View, n_values: int, with_bits: bool
+) -> None:
+    """The filter tested inside the scan (dictionary codes through a lookup
+    table, and a bitset) counts what the bool-mask path counts."""
+    n = view.actual.shape[0]
+    codes = data.draw(hnp.arrays(np.int32, n, elements=st.integers(0, n_values - 1)))
+    keep = data.draw(hnp.arrays(np.bool_, n_values))
+    others = data.draw(hnp.arrays(np.bool_, n)) if with_bits else np.ones(n, dtype=bool)
+    test = RowTest(codes=codes, keep=keep, bits=pack_mask(others) if with_bits else None)
+    mask = keep[codes] & others
+    args = (view.actual, view.predicted, view.confidence, view.threshold, view.n_labels)
+    expected = naive_confusion(*args, mask)
+    assert confusion_counts(*args, test).tolist() == expected
+    assert confusion_counts(*args, mask).tolist() == expected
+    totals, masked = label_totals(*args, test), label_totals(*args, mask)
+    for name in ("tp", "actual", "predicted", "abstained"):
+        np.testing.assert_array_equal(getattr(totals, name), getattr(masked, name))
+
+
+@pytest.mark.parametrize("chunks", [1, 2, 3])
+def test_a_row_test_holds_across_row_ranges(chunks: int) -> None:
+    view = large_view(n_rows=100_003, n_labels=7, threshold=0.5, seed=9)
+    rng = np.random.default_rng(10)
+    codes = rng.integers(0, 4, view.actual.shape[0]).astype(np.int32)
+    keep = np.array([False, True, True, False])
+    others = rng.random(view.actual.shape[0]) < 0.7
+    args = (view.actual, view.predicted, view.confidence, np.float32(0.5), view.n_labels)
+    bounds = chunk_bounds(view.actual.shape[0], chunks)
+    test = RowTest(codes=codes, keep=keep, bits=pack_mask(others))
+    counts = sum(map_ranges(_confusion_counts, bounds, *args, *row_test(test, len(codes))))
+    np.testing.assert_array_equal(counts, bincount_confusion(view, keep[codes] & others))
+
+
+def test_a_row_test_refuses_codes_outside_its_table() -> None:
+    with pytest.raises(ValueError, match="entry in keep"):
+        confusion_counts([0, 1], [0, 0], [0.9, 0.2], 0.5, 2,
+                         RowTest(codes=np.array([0, 2], np.int32), keep=np.ones(2, bool)))
