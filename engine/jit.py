@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -85,8 +86,26 @@ def map_ranges(kernel: Callable[..., T], bounds: list[tuple[int, int]], *args: A
     return [first, *(future.result() for future in rest)]
 
 
+# Who is told of the rows each scan reads: the API sets one per request (its
+# rows-scanned budget, which may refuse a scan by raising); the engine keeps
+# no budget of its own. Unset (background index builds, scripts): nobody.
+ROW_METER: ContextVar[Callable[[int], None] | None] = ContextVar("evalql_row_meter", default=None)
+
+
+def count_rows(n: int) -> None:
+    """Tell the current meter, if any, that ``n`` rows are about to be read;
+    it may raise to refuse the scan before it runs."""
+    meter = ROW_METER.get()
+    if meter is not None:
+        meter(n)
+
+
 def map_rows(kernel: Callable[..., T], n: int, *args: Any) -> list[T]:
-    """``map_ranges`` over ranges covering rows ``0..n``, one per core."""
+    """``map_ranges`` over ranges covering rows ``0..n``, one per core.
+
+    Every row scan goes through here, so here its rows are counted (``count_rows``).
+    """
+    count_rows(n)
     return map_ranges(kernel, chunk_bounds(n, n_chunks(n)), *args)
 
 
