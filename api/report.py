@@ -242,6 +242,7 @@ def _interval_dict(interval: Interval | None) -> dict[str, float] | None:
 def _summary_dict(s: Summary | MultilabelSummary) -> dict[str, Any]:
     return {
         "total": s.total,
+        "labeled": s.labeled,
         "predicted": s.predicted,
         "correct": s.correct,
         "coverage": _null(s.coverage),
@@ -340,6 +341,7 @@ def format_table(report: Report, digits: int = 4) -> str:
     lines = ["  ".join(view), ""]
     facts = [
         ("total", f"{s.total:,}"),
+        ("labeled", f"{s.labeled:,}"),
         ("predicted", f"{s.predicted:,}"),
         ("correct", f"{s.correct:,}"),
         ("coverage", _ratio(s.coverage, digits)),

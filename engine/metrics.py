@@ -153,11 +153,19 @@ PER_LABEL = {"precision": precision, "recall": recall, "f1": f1, "accuracy": acc
 
 @dataclass(frozen=True)
 class Summary:
-    """Row-level quantities of a view. Ratios are NaN when undefined."""
+    """Row-level quantities of a view. Ratios are NaN when undefined.
+
+    ``labeled`` rows have an actual label; only they can be judged, so
+    accuracy and selective accuracy are over them. ``answered`` is the labeled
+    rows with a kept prediction. A row without ground truth still counts in
+    ``total`` and ``predicted`` (coverage is over every row of the view).
+    """
 
     total: int
     predicted: int
     correct: int
+    labeled: int
+    answered: int
 
     @property
     def coverage(self) -> float:
@@ -166,16 +174,21 @@ class Summary:
 
     @property
     def accuracy(self) -> float:
-        """correct / total; abstentions count as errors. NaN for an empty view."""
-        return float(divide(self.correct, self.total))
+        """correct / labeled; abstentions count as errors, rows without an
+        actual label are left out (they cannot be judged).
+
+        Equal to scikit-learn's ``accuracy_score`` on the labeled rows, an
+        abstention being a class of its own. NaN when no row is labeled.
+        """
+        return float(divide(self.correct, self.labeled))
 
     @property
     def selective_accuracy(self) -> float:
-        """correct / predicted: accuracy on what the model answered.
+        """correct / answered: accuracy on the labeled rows the model answered.
 
-        NaN when nothing was predicted.
+        NaN when no labeled row has a kept prediction.
         """
-        return float(divide(self.correct, self.predicted))
+        return float(divide(self.correct, self.answered))
 
     @property
     def subset_accuracy(self) -> float:
@@ -189,20 +202,31 @@ class Summary:
 
 
 def summary(counts: np.ndarray | Totals, labels: np.ndarray | None = None) -> Summary:
-    """Total, predicted and correct rows of a confusion matrix or its totals.
+    """Total, labeled, predicted, answered and correct rows of a confusion
+    matrix or its totals.
 
-    Without a class filter every row counts, including those with actual
-    None (which are never correct). With ``labels`` (a class filter S) only
-    rows whose actual label is in S count.
+    Without a class filter every row counts in ``total`` and ``predicted``,
+    including those with actual None, which are not ``labeled`` (nor ever
+    correct). With ``labels`` (a class filter S) only rows whose actual label
+    is in S count, so every one of them is labeled; S = every label then gives
+    the accuracy of no filter.
     """
     t = totals_of(counts)
+    k = len(t.actual) - 1
     if labels is None:
-        rows, abstained, correct = t.actual, t.abstained, t.tp
+        labels = np.arange(k)
+        total, abstained = int(t.actual.sum()), int(t.abstained.sum())
     else:
         labels = np.asarray(labels, dtype=np.intp)
-        rows, abstained, correct = t.actual[labels], t.abstained[labels], t.tp[labels]
-    total = int(rows.sum())
-    return Summary(total=total, predicted=total - int(abstained.sum()), correct=int(correct.sum()))
+        total, abstained = int(t.actual[labels].sum()), int(t.abstained[labels].sum())
+    labeled = int(t.actual[labels].sum())
+    return Summary(
+        total=total,
+        predicted=total - abstained,
+        correct=int(t.tp[labels].sum()),
+        labeled=labeled,
+        answered=labeled - int(t.abstained[labels].sum()),
+    )
 
 
 def submatrix(counts: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -163,20 +163,18 @@ def _steps(keys):
 
 @jit
 def _top_k_hits(scores, actual, k, mask, use_mask, selected, lo, hi):
-    # Rows counted (actual label selected, or any row when ``selected`` is
-    # empty) and, among them, those whose actual label has fewer than k
-    # labels scoring strictly higher.
+    # Rows counted (labeled, and their actual label selected when
+    # ``selected`` is not empty) and, among them, those whose actual label
+    # has fewer than k labels scoring strictly higher.
     counts = np.zeros(2, dtype=np.int64)  # hits, total
     n_labels = scores.shape[1]
     for i in range(lo, hi):
         if use_mask and not mask[i]:
             continue
         a = actual[i]
-        if selected.shape[0] > 0 and (a < 0 or not selected[a]):
+        if a < 0 or (selected.shape[0] > 0 and not selected[a]):
             continue
         counts[1] += 1
-        if a < 0:
-            continue
         own = scores[i, a]
         higher = 0
         for j in range(n_labels):
@@ -342,8 +340,9 @@ def top_k_hits(
     A row is a hit when fewer than ``k`` labels score strictly higher than its
     actual label, so ties never count against it (scikit-learn's
     ``top_k_accuracy_score`` breaks them by label order instead). Rows with
-    actual None count and are never hits; with ``selected`` (label codes, a
-    class filter) only rows whose actual label is selected count.
+    actual None cannot be judged and are not counted, as for accuracy; with
+    ``selected`` (label codes, a class filter) only rows whose actual label
+    is selected count.
     """
     scores, actual = _scores(scores, actual)
     m, use_mask = row_mask(mask, actual.shape[0])

@@ -55,6 +55,8 @@ class NaiveSummary:
     total: int
     predicted: int
     correct: int
+    labeled: int  # rows with an actual label
+    answered: int  # labeled rows with a kept prediction
 
 
 def naive_summary(
@@ -64,22 +66,27 @@ def naive_summary(
     threshold: float,
     labels: Sequence[int] | None = None,
 ) -> NaiveSummary:
-    """Rows, rows with a prediction, and rows predicted right.
+    """Rows, rows with a prediction, rows predicted right, rows with an actual
+    label, and those of them with a prediction.
 
     With a class filter ``labels`` only rows whose actual label is in it count
     (a row with actual None never is). A row with neither an actual label nor
     a prediction is never correct.
     """
-    total = answered = correct = 0
+    total = predicted_rows = correct = labeled = answered = 0
     for a, p in zip(actual, abstain(predicted, confidence, threshold), strict=True):
         if labels is not None and a not in labels:
             continue
         total += 1
+        labeled += a != NONE
         if p != NONE:
-            answered += 1
+            predicted_rows += 1
+            answered += a != NONE
             if p == a:
                 correct += 1
-    return NaiveSummary(total=total, predicted=answered, correct=correct)
+    return NaiveSummary(
+        total=total, predicted=predicted_rows, correct=correct, labeled=labeled, answered=answered
+    )
 
 
 def naive_multilabel_confusion(

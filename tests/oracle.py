@@ -17,10 +17,18 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import multilabel_confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    multilabel_confusion_matrix,
+    precision_recall_fscore_support,
+)
 
 from evalql.engine.averaging import AVERAGED_METRICS, AVERAGES, average
 from evalql.engine.metrics import PER_LABEL, LabelCounts
+
+# Two different sentinels for accuracy: with one, a row with actual None and
+# predicted None would look correct to accuracy_score, and SPEC says it never is.
+NO_ACTUAL, NO_PREDICTION = "__no_actual__", "__no_prediction__"
 
 
 def quietly(metric: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -32,6 +40,21 @@ def quietly(metric: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         warnings.filterwarnings("ignore", "A single label was found")
         warnings.filterwarnings("ignore", "No positive class found in y_true")
         return metric(*args, **kwargs)
+
+
+def sklearn_accuracy(y_true: Sequence[str], y_pred: Sequence[str], selective: bool = False) -> float:
+    """Accuracy as SPEC defines it, by scikit-learn's ``accuracy_score``: over
+    the rows with an actual label (``y_true`` not ``NO_ACTUAL``), an abstention
+    (``NO_PREDICTION``) being a class of its own, so always wrong. With
+    ``selective`` only the labeled rows that were answered count. NaN when no
+    row counts."""
+    keep = [
+        i for i, (t, p) in enumerate(zip(y_true, y_pred, strict=True))
+        if t != NO_ACTUAL and not (selective and p == NO_PREDICTION)
+    ]
+    if not keep:
+        return float("nan")
+    return float(accuracy_score([y_true[i] for i in keep], [y_pred[i] for i in keep]))
 
 
 def sklearn_prf(y_true: Any, y_pred: Any, labels: Sequence[Any], average: str | None) -> tuple:

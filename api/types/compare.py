@@ -41,8 +41,9 @@ class LabelDeltaMetrics:
         "Two splits side by side at one threshold, their rows joined on id, of one model "
         "or of two models of one task. A row is right when a label was predicted at the "
         "threshold and it is the actual label (multilabel: when the kept label set equals "
-        "the actual set, an exact match); ids in only one split, or outside either "
-        "side's class or row filter, count as neither fixed nor regressed."
+        "the actual set, an exact match); ids in only one split, rows without an actual "
+        "label on either side (they cannot be judged, as for accuracy), and rows outside "
+        "either side's class or row filter count as neither fixed nor regressed."
     )
 )
 class Comparison:

@@ -223,7 +223,17 @@ class Metrics(CalibrationMetrics):
     async def total(self) -> int:
         return (await self.view.summary()).total
 
-    @strawberry.field(description="Rows with a prediction at or above the threshold.")
+    @strawberry.field(
+        description="Rows with an actual label: the rows accuracy judges (rows without "
+        "ground truth cannot be judged). With a class filter, equal to total. "
+        "Multilabel: every row (an empty actual set is an answer)."
+    )
+    async def labeled(self) -> int:
+        return (await self.view.summary()).labeled
+
+    @strawberry.field(
+        description="Rows with a prediction at or above the threshold, labeled or not."
+    )
     async def predicted(self) -> int:
         return (await self.view.summary()).predicted
 
@@ -235,15 +245,24 @@ class Metrics(CalibrationMetrics):
     async def correct(self) -> int:
         return (await self.view.summary()).correct
 
-    @strawberry.field(description="predicted / total.")
+    @strawberry.field(description="predicted / total (every row of the view, labeled or not).")
     async def coverage(self) -> float | None:
         return nullable((await self.view.summary()).coverage)
 
-    @strawberry.field(description="correct / total: abstentions count as errors.")
+    @strawberry.field(
+        description="correct / labeled: abstentions count as errors; rows without an "
+        "actual label are left out, so the class filter with every label gives the "
+        "same accuracy as no filter. Null when no row is labeled. Multilabel: the "
+        "Hamming score."
+    )
     async def accuracy(self) -> float | None:
         return nullable((await self.view.summary()).accuracy)
 
-    @strawberry.field(description="correct / predicted: accuracy on what the model answered.")
+    @strawberry.field(
+        description="correct / (labeled rows with a prediction at or above the "
+        "threshold): accuracy on the judged rows the model answered. Null when there "
+        "is none. Multilabel: exact matches among the rows with a kept label."
+    )
     async def selective_accuracy(self) -> float | None:
         return nullable((await self.view.summary()).selective_accuracy)
 
@@ -314,9 +333,9 @@ class Metrics(CalibrationMetrics):
 
     @strawberry.field(
         description=(
-            "Wilson score interval of accuracy, correct of total rows (level in "
+            "Wilson score interval of accuracy, correct of labeled rows (level in "
             "(0, 1)), as scipy's binomtest(...).proportion_ci(method=\"wilson\"). "
-            "Null for an empty view and for multilabel models."
+            "Null when no row is labeled and for multilabel models."
         )
     )
     async def accuracy_interval(self, level: float = 0.95) -> Interval | None:
@@ -461,8 +480,8 @@ class Metrics(CalibrationMetrics):
     @strawberry.field(
         description=(
             "Share of the view's rows whose actual label is among the k highest "
-            "scores (ties count in the row's favour; unlabeled rows never hit), "
-            "over the same rows as accuracy. Independent of the threshold. Null "
+            "scores (ties count in the row's favour), over the same rows as "
+            "accuracy (labeled ones). Independent of the threshold. Null "
             "when the split has no scores."
         )
     )

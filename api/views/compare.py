@@ -2,12 +2,14 @@
 
 Rows are joined on id. Each split judges its own rows (``View.verdicts``):
 multiclass, a row is right when a label was predicted at the threshold and it
-is the actual label, anything else (another label, abstained, unlabeled) is
-wrong; multilabel, when the kept label set equals the actual set on the
-view's labels (exact match). A row outside a side's class or row filter is
-not judged. Fixed = wrong in the baseline and right in the candidate;
-regressed = the reverse. Ids found in only one split, or judged by one side
-only, are neither, and the missing side's row is never read.
+is the actual label, another label or an abstention is wrong, and a row
+without an actual label is not judged (accuracy leaves it out, so it can
+never be fixed or regressed); multilabel, when the kept label set equals the
+actual set on the view's labels (exact match; every row is labeled). A row
+outside a side's class or row filter is not judged. Fixed = wrong in the
+baseline and right in the candidate; regressed = the reverse. Ids found in
+only one split, or judged by one side only, are neither, and the missing
+side's row is never read.
 
 Each split is judged by its own actual labels, so the two may belong to
 different models of one task (``Pair.of`` refuses two tasks). Labels are

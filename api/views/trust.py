@@ -64,13 +64,13 @@ class TrustMetrics:
         return agreement.normalized(await self.matrix(), how)
 
     async def accuracy_interval(self, level: float) -> Interval | None:
-        """Wilson interval of accuracy (correct of the rows it counts); None
-        for multilabel and for an empty view."""
+        """Wilson interval of accuracy (correct of the labeled rows); None
+        for multilabel and for a view without a labeled row."""
         _check_level(level)
         if await self._judged_totals() is None:
             return None
         s = await self.summary()
-        return wilson_interval(s.correct, s.total, level)
+        return wilson_interval(s.correct, s.labeled, level)
 
     async def label_interval(self, metric: str, code: int, level: float) -> Interval | None:
         """Wilson interval of label ``code``'s precision (TP of TP + FP) or

@@ -180,6 +180,12 @@ class MultilabelSummary:
     disagreements: int  # (row, label) pairs in error: the sum of FP and FN over S
 
     @property
+    def labeled(self) -> int:
+        """Every row: an empty actual set is an answer ("none of the labels"),
+        so every multilabel row is judged."""
+        return self.total
+
+    @property
     def decisions(self) -> int:
         """(row, label) pairs in the view: total x |S|."""
         return self.total * self.n_labels

@@ -61,12 +61,13 @@ def test_bad_bins_and_unknown_columns_are_bad_user_input(gql: Query, field: str)
 
 def test_string_breakdown_gives_a_slice_per_value_largest_first(gql: Query) -> None:
     m = data(gql(SPLIT % """metrics(threshold: 0.5) { breakdown(column: "channel") {
-        key low high count isNull metrics { total correct accuracy } } }"""))
+        key low high count isNull metrics { total labeled correct accuracy } } }"""))
     assert m["metrics"]["breakdown"] == [  # a tie: by value
         {"key": "chat", "low": None, "high": None, "count": 4, "isNull": False,
-         "metrics": {"total": 4, "correct": 0, "accuracy": 0.0}},
+         "metrics": {"total": 4, "labeled": 4, "correct": 0, "accuracy": 0.0}},
+        # r4 has no actual label: in the slice's total, not in its accuracy
         {"key": "email", "low": None, "high": None, "count": 4, "isNull": False,
-         "metrics": {"total": 4, "correct": 2, "accuracy": 0.5}},
+         "metrics": {"total": 4, "labeled": 3, "correct": 2, "accuracy": 2 / 3}},
     ]
 
 

@@ -43,7 +43,7 @@ SMALL_LABELS = ["A", "B", "C"]
 AGREEMENT = """query($t: Float!, $labels: [String!], $beta: Float!) {
   model(name: "%s") { run(name: "v1") { split(name: "test") {
     metrics(threshold: $t, labels: $labels) {
-      correct total
+      correct total labeled
       balancedAccuracy matthewsCorrcoef
       kappa: cohenKappa linear: cohenKappa(weights: LINEAR)
       quadratic: cohenKappa(weights: QUADRATIC)
@@ -124,7 +124,7 @@ def check_page(m: dict[str, Any], want: dict[str, Any]) -> None:
         interval = m[name]
         assert interval["level"] == level
         assert (interval["low"], interval["high"]) == pytest.approx(
-            wilson(m["correct"], m["total"], level), abs=1e-12)
+            wilson(m["correct"], m["labeled"], level), abs=1e-12)  # over labeled rows
     for row in m["perLabel"]:
         tp, fp, fn = row["tp"], row["fp"], row["fn"]
         if tp + fp:

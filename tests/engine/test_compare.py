@@ -20,6 +20,7 @@ from evalql.engine.select import NO_CURSOR
 from tests.engine.ranges import rows_cut_into
 
 # rows: right->right, wrong->right, right->wrong, abstained->right, right->unlabeled
+# (not judged: a row without ground truth is never fixed or regressed)
 BASE = Columns(
     np.array([0, 0, 1, 1, 0], dtype=np.int32),
     np.array([0, 1, 1, 1, 0], dtype=np.int32),
@@ -34,7 +35,7 @@ CAND = Columns(
 
 def test_a_row_is_right_when_its_kept_prediction_is_its_actual_label() -> None:
     assert verdicts(BASE, 0.5).tolist() == [1, 0, 1, 0, 1]
-    assert verdicts(CAND, 0.5).tolist() == [1, 1, 0, 1, 0]
+    assert verdicts(CAND, 0.5).tolist() == [1, 1, 0, 1, -1]
     assert verdicts(BASE, 0.0).tolist() == [1, 0, 1, 1, 1]
 
 
@@ -48,17 +49,30 @@ def test_rows_outside_the_class_or_row_filter_are_not_judged() -> None:
 
 def test_changes_are_counted_and_listed_by_position() -> None:
     base, cand = verdicts(BASE, 0.5), verdicts(CAND, 0.5)
-    assert count_changes(base, cand, None) == (2, 2)
+    # Until the Trust issue row 4 (right -> unlabeled) was regressed: now the
+    # candidate cannot judge it, so it is neither.
+    assert count_changes(base, cand, None) == (2, 1)
     assert changed_rows(base, cand, None, FIXED, NO_CURSOR, 10).rows.tolist() == [1, 3]
     page = changed_rows(base, cand, None, REGRESSED, NO_CURSOR, 1)
-    assert page.rows.tolist() == [2] and page.has_next
-    assert changed_rows(base, cand, None, REGRESSED, 2, 1).rows.tolist() == [4]
+    assert page.rows.tolist() == [2] and not page.has_next
+    assert changed_rows(base, cand, None, REGRESSED, 2, 1).rows.tolist() == []
     # joined: base row i is candidate row join[i]; row 0 has no partner
     join = np.array([-1, 0, 1, 2, 3], dtype=np.int32)
     assert count_changes(base, cand, join) == (1, 0)
     with rows_cut_into(3):  # the ranges' counts add up to the same
-        assert count_changes(base, cand, None) == (2, 2)
+        assert count_changes(base, cand, None) == (2, 1)
         assert count_changes(base, cand, join) == (1, 0)
+
+
+def test_a_row_without_ground_truth_on_either_side_is_never_fixed_or_regressed() -> None:
+    # unlabeled -> right, right -> unlabeled, unlabeled -> unlabeled
+    base = Columns(np.array([-1, 0, -1], np.int32), np.array([0, 0, 0], np.int32),
+                   np.ones(3, np.float32))
+    cand = Columns(np.array([0, -1, -1], np.int32), np.array([0, 0, 0], np.int32),
+                   np.ones(3, np.float32))
+    b, c = verdicts(base, 0.5), verdicts(cand, 0.5)
+    assert b.tolist() == [-1, 1, -1] and c.tolist() == [1, -1, -1]
+    assert count_changes(b, c, None) == (0, 0)
 
 
 def test_rows_not_judged_on_either_side_change_nothing() -> None:

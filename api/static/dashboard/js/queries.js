@@ -70,6 +70,7 @@ export function gauges(multilabel) {
     VIEW_ARGS,
     `
 total
+labeled
 predicted
 correct
 coverage

@@ -51,7 +51,7 @@ export function createGauges(ctx) {
             gauge({ metric: "hammingScore", label: "Hamming score", value: m.hammingScore, hint: "1 − Hamming loss: agreement over every (row, label) pair" }),
             gauge({ metric: "subsetAccuracy", label: "Subset accuracy", value: m.subsetAccuracy, hint: "exact matches: the kept labels are exactly the actual labels" }),
           ]
-        : [gauge({ metric: "accuracy", label: "Accuracy", value: m.accuracy, hint: "correct / total: abstentions count as errors" })];
+        : [gauge({ metric: "accuracy", label: "Accuracy", value: m.accuracy, hint: "correct / labeled: abstentions count as errors; rows without an actual label are left out" })];
       cards.push(
         gauge({ metric: "f1", label: `F1 · ${avgName}`, value: m.f1, extra: avg }),
         gauge({ metric: "precision", label: `Precision · ${avgName}`, value: m.precision, extra: avg }),
@@ -68,11 +68,19 @@ export function createGauges(ctx) {
           "dl",
           { class: "counts" },
           h("div", {}, h("dt", {}, "Rows"), numberEl("dd", "total", m.total, count(m.total))),
+          multilabel
+            ? null
+            : h(
+                "div",
+                { title: "rows with an actual label: the rows accuracy judges" },
+                h("dt", {}, "Labeled"),
+                numberEl("dd", "labeled", m.labeled, count(m.labeled)),
+              ),
           h("div", {}, h("dt", {}, "Predicted"), numberEl("dd", "predicted", m.predicted, count(m.predicted))),
           h("div", {}, h("dt", {}, multilabel ? "Exact matches" : "Correct"), numberEl("dd", "correct", m.correct, count(m.correct))),
           h(
             "div",
-            { title: "correct / predicted: accuracy on the rows the model answered" },
+            { title: multilabel ? "exact matches among the rows with a kept label" : "correct / labeled rows with a prediction: accuracy on the rows the model answered" },
             h("dt", {}, "Selective accuracy"),
             numberEl("dd", "selectiveAccuracy", m.selectiveAccuracy, pct(m.selectiveAccuracy)),
           ),
