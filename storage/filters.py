@@ -132,6 +132,46 @@ def _dictionary_isin(column: pa.ChunkedArray, condition: Condition) -> np.ndarra
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
+@dataclass(frozen=True)
+class CodeTest:
+    """An ``in`` condition as a lookup: row ``i`` passes when ``keep[codes[i]]``.
+
+    ``codes`` are the column's dictionary codes (read-only, zero-copy when the
+    column has no nulls; a null is the extra last code, never kept), ``keep``
+    the condition's answer for each distinct value. A scan can test it as it
+    reads the row, with no mask built first (``engine.arrays.RowTest``).
+    """
+
+    codes: np.ndarray  # int32, one a row
+    keep: np.ndarray  # bool, one a code
+
+
+def code_test(table: pa.Table, condition: Condition) -> CodeTest | None:
+    """``condition`` as a ``CodeTest`` when it is only an ``in`` on a
+    dictionary-encoded column of one chunk with int32 codes; else None (ask
+    ``row_mask``). Errors as ``row_mask`` raises them.
+
+    Example: channel ``["chat", "mail", "chat"]`` (dictionary chat=0, mail=1)
+    ``in ("mail",)`` gives codes ``[0, 1, 0]`` and keep ``[False, True, False]``.
+    """
+    column = _column(table, condition.column)
+    if not (pa.types.is_dictionary(column.type) and _only_isin(condition)):
+        return None
+    if column.num_chunks != 1 or column.type.index_type != pa.int32():
+        return None
+    chunk = column.chunks[0]
+    kind = column_type(chunk.type)
+    values = _value_set(condition.isin or (), chunk.type.value_type, kind, condition.column)
+    hits = pc.is_in(chunk.dictionary, value_set=values).to_numpy(zero_copy_only=False)
+    keep = np.append(hits.astype(np.bool_), False)  # the last code: null
+    if chunk.null_count == 0:
+        codes = chunk.indices.to_numpy()  # zero-copy
+    else:
+        codes = chunk.indices.fill_null(len(hits)).to_numpy(zero_copy_only=False)
+    codes.flags.writeable = False
+    return CodeTest(codes, keep)
+
+
 def _value_set(values: tuple[str, ...], dtype: pa.DataType, kind: str, name: str) -> pa.Array:
     """``values`` as an array of the column's type, for ``is_in``."""
     if kind == "string":

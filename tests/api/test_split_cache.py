@@ -96,3 +96,43 @@ def test_builds_are_counted_by_kind_while_they_wait(store, monkeypatch, mode) ->
     split_cache.threshold_index(data)
     if mode == "index":
         assert split_cache.queue_lengths()["threshold-index"] == 0
+
+
+def test_a_filter_asked_for_once_keeps_nothing_and_queues_nothing(store, monkeypatch) -> None:
+    monkeypatch.setattr(split_cache, "MODE", "auto")
+    data = load(store)
+    chat = (Condition("channel", isin=("chat",)),)
+    cache = split_cache._filter_cache(data)
+    [once] = split_cache.confusion_at(data, chat, [as_threshold(0.5)])
+    assert cache.peek(chat) is None and sum(split_cache.queue_lengths().values()) == 0
+    # the second use keeps the mask, as a bitset, and builds the filter's index
+    [twice] = split_cache.confusion_at(data, chat, [as_threshold(0.5)])
+    entry = cache.peek(chat)
+    assert entry is not None and entry.bits.dtype == np.int64 and entry.index is not None
+    split_cache._executor.submit(lambda: None).result()  # the build is done
+    np.testing.assert_array_equal(once, twice)
+    assert entry.mask.sum() == 4 and entry.bits.nbytes == 8
+
+
+@pytest.mark.parametrize("conditions", [
+    (Condition("channel", isin=("chat",)),),
+    (Condition("channel", isin=("chat", "mail", "none of these")),),
+    (Condition("channel", isin=("chat",)), Condition("channel", is_null=False)),
+    (Condition("channel", isin=()),),
+])
+def test_a_filter_tested_inside_the_scan_counts_what_its_mask_counts(
+    store, monkeypatch, conditions
+) -> None:
+    monkeypatch.setattr(split_cache, "MODE", "scan")
+    data = load(store)
+    test = split_cache.row_test(data, conditions)
+    assert test is not None and test.codes is not None  # no mask pass
+    assert split_cache._filter_cache(data).peek(conditions) is None
+    mask = split_cache.mask(data, conditions)
+    c = data.columns
+    for t in (0.0, 0.35, 0.6, 1.0):
+        expected = confusion_counts(c.actual, c.predicted, c.confidence, t, 3, mask)
+        np.testing.assert_array_equal(
+            confusion_counts(c.actual, c.predicted, c.confidence, t, 3, test), expected)
+    # once kept, the mask's bitset answers
+    assert split_cache.row_test(data, conditions).codes is None

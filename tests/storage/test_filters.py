@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from evalql.storage.filters import Condition, FilterError, row_mask
+from evalql.storage.filters import Condition, FilterError, code_test, row_mask
 
 EPOCH_2024 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 DAY = 86_400
@@ -160,3 +160,23 @@ def test_range_bounds_on_nanosecond_times_and_huge_integers_compare_exactly() ->
     assert row_mask(table, [Condition("n", lte=2.5)]).tolist() == [False, False, False]
     assert row_mask(table, [Condition("n", lt=3.5)]).tolist() == [False, False, True]
     assert row_mask(table, [Condition("n", gte=2.5), Condition("n", lte=3)]).tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize("values", [("eu",), ("us", "apac"), ("nowhere",), (), ("eu", "us", "apac")])
+def test_a_code_test_keeps_the_rows_row_mask_keeps(values: tuple[str, ...]) -> None:
+    plain = pa.array(["eu", None, "us", "eu", "apac", None, "us"])
+    for column in (plain.dictionary_encode(), pa.array(["eu", "us"] * 3 + ["apac"]).dictionary_encode()):
+        table = pa.table({"region": column})
+        condition = Condition("region", isin=values)
+        test = code_test(table, condition)
+        assert test is not None and test.codes.dtype == np.int32
+        expected = row_mask(table, [condition])
+        assert test.keep[test.codes].tolist() == expected.tolist()
+
+
+def test_a_code_test_applies_only_to_in_on_a_dictionary_column(table: pa.Table) -> None:
+    assert code_test(table, Condition("region", isin=("eu",))) is None  # plain strings
+    assert code_test(table, Condition("channel", isin=("chat",), is_null=False)) is None
+    assert code_test(table, Condition("tokens", gt=3)) is None
+    with pytest.raises(FilterError, match="unknown column"):
+        code_test(table, Condition("nope", isin=("x",)))
