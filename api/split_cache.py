@@ -47,6 +47,7 @@ from evalql.engine.arrays import RowTest, pack_mask, unpack_mask
 from evalql.engine.confusion import confusion_counts
 from evalql.engine.curves import confusion_counts_at
 from evalql.engine.index import ThresholdIndex
+from evalql.engine.jit import count_rows
 from evalql.engine.multilabel.index import LabelSetIndex
 from evalql.storage.datasets import MulticlassColumns, MultilabelColumns, SplitData, SplitStore
 from evalql.storage.filters import Condition, code_test, row_mask
@@ -278,6 +279,9 @@ def _filter_cache(data: SplitData) -> _FilterCache:
 
 def _filtered(data: SplitData, conditions: tuple[Condition, ...]) -> _Filtered:
     def make() -> _Filtered:
+        # A scan of each condition's column, counted against the request's
+        # rows budget (api/context.py) like the kernels' scans.
+        count_rows(data.n_rows * len(conditions))
         mask = row_mask(data.metadata, conditions)
         assert mask is not None
         bits = pack_mask(mask)
