@@ -83,13 +83,14 @@ def test_rows_not_judged_on_either_side_change_nothing() -> None:
 
 
 def test_an_id_missing_from_the_candidate_is_never_read() -> None:
-    # As Python (the kernels' py_func), reading the empty candidate raises IndexError.
+    # As Python (the kernels' py_func), reading the empty candidate would raise IndexError.
     base = np.array([0, 1, 0], dtype=np.int8)
     cand = np.zeros(0, dtype=np.int8)
     join = np.full(3, -1, dtype=np.int32)
-    counts = compare._count_changes.py_func(join, True, base, cand, 0, 3)
-    assert counts.tolist() == [3, 0, 0]
-    assert compare._changed_rows.py_func(join, True, base, cand, FIXED, -1, 5).tolist() == []
+    counts = compare._count_pairs.py_func(join, True, base, cand, 0, 3)
+    assert counts.tolist() == [0, 0, 0, 2, 0, 0, 1, 0, 0]  # (wrong, none) twice, (right, none)
+    cell = compare._CELL[FIXED]
+    assert compare._rows_in_cell.py_func(join, True, base, cand, cell, -1, 5).tolist() == []
     assert count_changes(base, cand, join) == (0, 0)
 
 
