@@ -30,6 +30,13 @@ metadata) with up to three of eight tags such as ``billing`` and ``urgent``
 list); each predicted tag carries a calibrated-looking confidence (v1
 overconfident), tags are listed from a confidence of 0.3, and some rows get
 no prediction at all. ``v2`` separates tags better than ``v1``.
+
+A third, small model, ``ticket-priority`` (``priority_tables``), shows what
+the insights warn about: one run, ``v1``, with a ``train`` split it has
+memorised and a ``test`` split where it is much worse, overconfident, and
+carried by its frequent label (``normal``, 78 %) while the rare ones
+(``high``, ``urgent``) are mostly missed and ``normal`` rows are often
+called ``high``; 9 % of its rows are unlabeled.
 """
 
 from __future__ import annotations
@@ -198,6 +205,17 @@ TAG_EASE = np.array([0.8, 1.1, 1.0, 1.2, 0.7, 1.3, 1.0, 0.6])
 TAG_TEMPERATURE = {"v1": 1.3, "v2": 1.0}  # > 1: overconfident
 LISTED_CONFIDENCE = 0.3  # the model lists a tag from this confidence on
 
+# The small model the insights tour reads: ticket priorities.
+PRIORITY_MODEL = "ticket-priority"
+PRIORITIES = ("high", "low", "normal", "urgent")
+PRIORITY_SHARE = np.array([0.085, 0.12, 0.78, 0.015])
+PRIORITY_SPLIT_ROWS = {"train": 3_000, "test": 1_200}
+# Chance that a labeled row is predicted right, per priority: the model has
+# memorised its training rows and misses the rare priorities on new ones.
+PRIORITY_RECALL = {"train": np.array([0.99, 0.99, 0.995, 0.99]),
+                   "test": np.array([0.35, 0.55, 0.92, 0.4])}
+PRIORITY_UNLABELED_SHARE = 0.09
+
 
 @dataclass(frozen=True)
 class _Conversations:
@@ -253,6 +271,37 @@ def tag_tables(seed: int = 7) -> list[tuple[str, str, str, pa.Table]]:
     return tables
 
 
+def priority_tables(seed: int = 7) -> list[tuple[str, str, str, pa.Table]]:
+    """Every (model, run, split, table) of ``ticket-priority``, in ingest order.
+
+    A wrong prediction is ``normal`` (``high`` for a ``normal`` row); every
+    prediction is made with a confidence between 0.9 and 0.999, so the
+    model is overconfident wherever it is wrong. Ids and metadata are the
+    support conversations' first rows (``conv-…``), one ``channel`` column.
+    """
+    tables = []
+    for split_index, (split, n) in enumerate(PRIORITY_SPLIT_ROWS.items()):
+        rng = np.random.default_rng([seed, split_index, 200])
+        truth = rng.choice(len(PRIORITIES), size=n, p=PRIORITY_SHARE)
+        right = rng.random(n) < PRIORITY_RECALL[split][truth]
+        normal = PRIORITIES.index("normal")
+        wrong = np.where(truth == normal, PRIORITIES.index("high"), normal)
+        predicted = np.where(right, truth, wrong)
+        labeled = rng.random(n) >= PRIORITY_UNLABELED_SHARE
+        first_id = sum(list(PRIORITY_SPLIT_ROWS.values())[:split_index])
+        table = pa.table({
+            "id": _ids(first_id, n),
+            "actual": pc.take(pa.array(PRIORITIES), pa.array(np.where(labeled, truth, -1),
+                                                             mask=~labeled)),
+            "predicted": pc.take(pa.array(PRIORITIES), pa.array(predicted)),
+            "confidence": pa.array(rng.uniform(0.9, 0.999, size=n).astype(np.float32)),
+            "channel": pc.take(pa.array(CHANNELS), pa.array(rng.choice(len(CHANNELS), size=n,
+                                                                       p=CHANNEL_SHARE))),
+        })
+        tables.append((PRIORITY_MODEL, "v1", split, table))
+    return tables
+
+
 def build_demo(
     root: Path, progress: Callable[[str], None] | None = None, objects: str | None = None,
 ) -> list[IngestSummary]:
@@ -264,9 +313,10 @@ def build_demo(
     options = {
         MODEL: IngestOptions(labels=LABELS, replace=True, objects=objects),
         TAGS_MODEL: IngestOptions(task="multilabel", labels=TAGS, replace=True, objects=objects),
+        PRIORITY_MODEL: IngestOptions(labels=PRIORITIES, replace=True, objects=objects),
     }
     summaries = []
-    for model, run, split, table in [*demo_tables(), *tag_tables()]:
+    for model, run, split, table in [*demo_tables(), *tag_tables(), *priority_tables()]:
         if progress is not None:
             progress(f"demo: ingesting {model}/{run}/{split} ({table.num_rows:,} rows)")
         source = f"demo:{model}/{run}/{split}"

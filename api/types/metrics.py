@@ -382,8 +382,7 @@ class Metrics(CalibrationMetrics):
 
     @strawberry.field(description="What is worth telling about this view, most severe first.")
     async def insights(self) -> list[Insight]:
-        labels = self.view.model.labels
-        return [Insight.from_finding(f, labels) for f in await self.view.insights()]
+        return [Insight.from_record(r) for r in await self.view.insights()]
 
     @strawberry.field(description="Actual and predicted counts per label, None last.")
     async def label_distribution(self) -> list[LabelCount]:

@@ -39,6 +39,7 @@ from evalql.api.split_cache import CountsKey, mask
 from evalql.api.views import breakdown
 from evalql.api.views.arguments import checked_labels, conditions_of, label_code
 from evalql.api.views.calibration import CalibrationMetrics
+from evalql.api.views.insights import InsightMetrics
 from evalql.api.views.ranking import RankingMetrics
 from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord
@@ -46,7 +47,6 @@ from evalql.api.views.trust import TrustMetrics
 from evalql.engine.averaging import AVERAGED_METRICS, average
 from evalql.engine.confusion import as_threshold
 from evalql.engine.curves import grid
-from evalql.engine.insights import Finding, insights
 from evalql.engine.metrics import (
     PER_LABEL,
     LabelCounts,
@@ -108,7 +108,7 @@ def register(task: str) -> Callable[[type[View]], type[View]]:
     return add
 
 
-class View(TrustMetrics, CalibrationMetrics, RankingMetrics, ABC):
+class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC):
     """One view of a split; create through ``View.get`` to share per request."""
 
     def __init__(
@@ -372,12 +372,6 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, ABC):
     async def matrix(self) -> np.ndarray:
         """The confusion matrix on the selected labels plus None."""
         return submatrix(await self.counts(), self.codes)
-
-    async def insights(self) -> list[Finding]:
-        """The view's insights, from the counts its other fields share."""
-        c, s = await self.label_counts(), await self.summary()
-        unlabeled = int((await self.distribution())[0][-1])
-        return insights(await self._confusions(), c, s, unlabeled)
 
     async def curve(self, label: str | None, points: int) -> list[CurveValues]:
         """``points`` thresholds evenly spaced over [0, 1], each the metrics of

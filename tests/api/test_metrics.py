@@ -143,18 +143,14 @@ def test_too_many_labels_for_a_matrix_still_answer_everything_else(gql: Query, m
     assert "cells" in refused["errors"][0]["message"]
 
 
-def test_insights_name_the_most_confused_labels(gql: Query, monkeypatch) -> None:
-    import evalql.engine.insights
-
-    monkeypatch.setattr(evalql.engine.insights, "MIN_ROWS", 1)  # the store is tiny
+def test_insights_of_a_tiny_view_say_only_that_its_labels_have_too_few_rows(gql: Query) -> None:
     body = gql(
         '{ model(name: "m") { run(name: "v1") { split(name: "test") { metrics {'
-        " insights { kind severity labels message value } } } } } }"
+        " insights { kind severity labels message value evidence { split label rows } } } } } } }"
     )
     found = body["data"]["model"]["run"]["split"]["metrics"]["insights"]
-    confusions = [i for i in found if i["kind"] == "confusion"]
-    assert confusions[0] == {
-        "kind": "confusion", "severity": "warning", "labels": ["C", "A"],
-        "message": '50% of "C" rows (1) are predicted as "A"', "value": 0.5,
-    }
-    assert [i["labels"] for i in confusions] == [["C", "A"], ["A", "B"]]
+    assert [(i["kind"], i["labels"]) for i in found] == [
+        ("low_support", ["B"]), ("low_support", ["C"]), ("low_support", ["A"]),
+    ]
+    assert found[0]["message"] == '"B" has only 2 rows: its recall is known only to within 9%–91%'
+    assert found[0]["evidence"] == {"split": "test", "label": "B", "rows": None}

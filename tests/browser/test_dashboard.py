@@ -405,6 +405,29 @@ def test_an_insights_link_opens_the_rows_that_show_it(page: Page, server: str, s
     assert f"({len(rows)})" in first["message"] or str(len(rows)) in first["message"]
 
 
+def test_insight_links_follow_the_api_s_evidence(page: Page, server: str) -> None:
+    # The small demo model shows every kind; each link is built from the
+    # insight's own evidence: overfitting opens the other split, a confident
+    # mistake the wrong rows, a rare label its rows.
+    page.goto("/?model=ticket-priority&run=v1&split=test&tab=insights")
+    wait_ready(page, "insights")
+    api = data(server, """{ model(name: "ticket-priority") { run(name: "v1") { split(name: "test") {
+        metrics { insights { kind } } } } } }""")
+    kinds = [i["kind"] for i in api["model"]["run"]["split"]["metrics"]["insights"]]
+    shown = page.locator("#insights li.insight")
+    assert [shown.nth(i).get_attribute("data-kind") for i in range(shown.count())] == kinds
+
+    def href(kind: str) -> str:
+        return page.locator(f'#insights li.insight[data-kind="{kind}"] a.insight-link').first.get_attribute("href") or ""
+
+    assert "split=train" in href("overfitting")
+    assert "INCORRECT" in href("high_confidence_errors")
+    assert "urgent" in href("low_support")
+    page.locator('#insights li.insight[data-kind="high_confidence_errors"] a.insight-link').click()
+    rows = walk_dialog(page)
+    assert rows and all(a != p for _, a, p in rows)
+
+
 # --- 7. offline ----------------------------------------------------------------------
 
 

@@ -13,13 +13,16 @@ import pyarrow.compute as pc
 import pytest
 
 from evalql.storage.demo import (
-    RUN_META,
     LABELS,
     MODEL,
+    PRIORITIES,
+    PRIORITY_MODEL,
+    RUN_META,
     TAGS,
     TAGS_MODEL,
     build_demo,
     demo_tables,
+    priority_tables,
     tag_tables,
 )
 
@@ -206,15 +209,18 @@ def test_build_demo_ingests_each_table_with_fixed_labels_and_replace(
     fake = SimpleNamespace(IngestOptions=FakeOptions, ingest_table=ingest_table)
     monkeypatch.setitem(sys.modules, "evalql.storage.ingest", fake)
     summaries = build_demo(tmp_path)
-    every_table = [*demo_tables(), *tag_tables()]
+    every_table = [*demo_tables(), *tag_tables(), *priority_tables()]
     assert summaries == [(model, run, split) for model, run, split, _ in every_table]
-    assert {(model, run) for model, run, _, _ in every_table} <= set(RUN_META)
+    support = [*demo_tables(), *tag_tables()]
+    assert {(model, run) for model, run, _, _ in support} <= set(RUN_META)
     for root, model, run, split, _, options, source in calls:
         assert root == tmp_path and source == f"demo:{model}/{run}/{split}"
         assert options.replace is True
         assert options.run_meta == RUN_META.get((model, run), {})
         if model == MODEL:
             assert options.labels == LABELS and options.task == "multiclass"
+        elif model == PRIORITY_MODEL:
+            assert options.labels == PRIORITIES and options.task == "multiclass"
         else:
             assert options.labels == TAGS and options.task == "multilabel"
 
@@ -225,7 +231,7 @@ def test_build_demo_ingests_every_table(tmp_path: Path) -> None:
     summaries = build_demo(tmp_path, progress=messages.append)
     assert [(s.model, s.run, s.split, s.rows) for s in summaries] == [
         (model, run, split, table.num_rows)
-        for model, run, split, table in [*demo_tables(), *tag_tables()]
+        for model, run, split, table in [*demo_tables(), *tag_tables(), *priority_tables()]
     ]
     assert len(messages) == len(summaries)
     # Running it again replaces the splits rather than failing on them.
@@ -347,3 +353,22 @@ def test_v2_confidences_look_calibrated(tagged: Tables) -> None:
     for low in (0.3, 0.5, 0.7):
         in_bin = (confidence_array >= low) & (confidence_array < low + 0.2)
         assert abs(hits_array[in_bin].mean() - (low + 0.1)) < 0.1, low
+
+
+# --- the small model of the insights tour, ticket-priority --------------------
+
+
+def test_ticket_priority_is_deterministic_with_a_memorised_train_and_a_weaker_test() -> None:
+    first, second = priority_tables(), priority_tables()
+    assert all(a[3].equals(b[3]) for a, b in zip(first, second, strict=True))
+    tables = {split: table for model, run, split, table in first
+              if (model, run) == (PRIORITY_MODEL, "v1")}
+    assert {split: t.num_rows for split, t in tables.items()} == {"train": 3000, "test": 1200}
+    for split, t in tables.items():
+        labeled = pc.is_valid(t["actual"])
+        right = pc.fill_null(pc.equal(t["actual"], t["predicted"]), False)
+        accuracy = pc.sum(right).as_py() / pc.sum(labeled).as_py()
+        assert (accuracy > 0.98) if split == "train" else (0.75 < accuracy < 0.9), split
+        assert 0.06 < t["actual"].null_count / t.num_rows < 0.12
+        assert set(pc.unique(t["predicted"]).to_pylist()) <= set(PRIORITIES)
+        assert pc.min(t["confidence"]).as_py() >= 0.9

@@ -139,6 +139,7 @@ insights {
   labels
   message
   value
+  evidence { split rows label labelRows }
 }`,
 );
 
