@@ -10,6 +10,10 @@ under bench/data/ is generated once and reused):
 - Wilson intervals and McNemar's exact test;
 - the top-label reliability diagram and ECE from the confidences, and the
   ROC/PR curves and recall threshold of one label, at the full row count;
+- compare of two runs of the same rows (the candidate fixes a fifth of the
+  rows, breaks a few), row i being row i and through a shuffled id join:
+  each run's verdicts, the fixed/regressed counts and McNemar's p-value,
+  against the same counts in NumPy;
 - Brier score, log loss and ROC/PR curves from score vectors, on the first
   ``--score-rows`` rows (1M by default: 10M x 100 float32 scores are 4 GB, and
   scikit-learn's float64 one-hot copies twice that), with synthetic scores
@@ -45,7 +49,7 @@ from common import (
     time_runs,
 )
 
-from evalql.engine import agreement, calibration, intervals, score_curves, significance
+from evalql.engine import agreement, calibration, compare, intervals, score_curves, significance
 from evalql.engine.confusion import confusion_counts
 from evalql.engine.metrics import label_counts, submatrix
 from evalql.engine.ranking import precision_steps, threshold_for_recall
@@ -241,6 +245,54 @@ def score_rows(report: Report, actual: np.ndarray, predicted: np.ndarray, k: int
                same_roc, note)
 
 
+def compare_rows(report: Report, actual: np.ndarray, predicted: np.ndarray,
+                 confidence: np.ndarray, k: int) -> None:
+    """Two runs of the same rows: compare's verdicts, counts and p-value."""
+    rng = np.random.default_rng(1)
+    n = len(actual)
+    cand = predicted.copy()
+    fix = rng.random(n) < 0.2
+    cand[fix] = actual[fix]
+    broken = rng.random(n) < 0.02
+    cand[broken] = rng.integers(0, k, int(broken.sum()))
+    base_columns = compare.Columns(actual, predicted, confidence)
+    shuffled = rng.permutation(n).astype(np.int32)  # candidate row j holds base row order[j]
+    join = np.empty(n, np.int32)
+    join[shuffled] = np.arange(n, dtype=np.int32)
+    cand_columns = compare.Columns(actual[shuffled], cand[shuffled], confidence[shuffled])
+
+    def engine(joined: bool) -> tuple[int, int, float]:
+        b = compare.verdicts(base_columns, THRESHOLD)
+        if joined:
+            c = compare.verdicts(cand_columns, THRESHOLD)
+            fixed, regressed = compare.count_changes(b, c, join)
+        else:
+            c = compare.verdicts(compare.Columns(actual, cand, confidence), THRESHOLD)
+            fixed, regressed = compare.count_changes(b, c, None)
+        return fixed, regressed, significance.mcnemar_p_value(fixed, regressed)
+
+    def reference(joined: bool) -> tuple[int, int]:
+        kept = confidence >= np.float32(THRESHOLD)
+        labeled = actual >= 0
+        was = labeled & kept & (predicted == actual)
+        if joined:  # the candidate's verdicts in its own order, gathered by the join
+            c = cand_columns
+            now = ((c.actual >= 0) & (c.confidence >= np.float32(THRESHOLD))
+                   & (c.predicted == c.actual))[join]
+        else:
+            now = labeled & kept & (cand == actual)
+        return int((labeled & now & ~was).sum()), int((labeled & was & ~now).sum())
+
+    def same(got: tuple[int, int, float], want: tuple[int, int]) -> bool:
+        return got[:2] == want
+
+    for joined in (False, True):
+        how = "through a shuffled id join" if joined else "row i is row i"
+        got = report.add(f"compare of two runs, {how}", lambda joined=joined: engine(joined),
+                         lambda joined=joined: reference(joined), same)
+        report.rows[-1][-1] = f"fixed {got[0]:,}, regressed {got[1]:,}, p = {got[2]:.3g} (NumPy reference)"
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -270,6 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bootstrap_rows(report, counts, k)
     agreement_rows(report, counts, a, p, k)
     interval_rows(report, counts)
+    compare_rows(report, actual, predicted, confidence, k)
     label = 10  # a mid-frequency label of the Zipf ranks
     confidence_rows(report, actual, predicted, confidence, k, label)
     n = min(args.score_rows, args.rows)
