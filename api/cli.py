@@ -20,6 +20,7 @@ from evalql.storage.errors import StoreError
 
 if TYPE_CHECKING:
     from evalql.storage.catalog import Catalog
+    from evalql.storage.datasets import SplitStore
 
 DESCRIPTION = (
     "Serve the evaluation metrics of classification models as a GraphQL API. "
@@ -159,8 +160,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from evalql.api.app import create_app
 
     app = create_app(root, compiler=compiler, settings=settings)
+    _install_dask(args, app.state.store)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
+
+
+DASK_HELP = (
+    "send the scans of large multiclass splits to the dask.distributed scheduler at this "
+    "address (needs the evalql[dask] extra here and on the workers, which must reach the "
+    "split files: the same path, or s3://) (default: $EVALQL_DASK, else in process)"
+)
+
+
+def _install_dask(args: argparse.Namespace, store: SplitStore) -> None:
+    """``--dask``: connect to the scheduler and install the Dask backend for the store."""
+    address = args.dask or os.environ.get("EVALQL_DASK", "").strip()
+    if not address:
+        return
+    try:
+        from evalql.api import backends
+        from evalql.api.backends.dask import DaskBackend
+    except ImportError as error:
+        raise Refused(f"--dask needs dask.distributed ({error.name} is missing): "
+                      "pip install 'evalql[dask]'") from None
+    try:
+        backend = DaskBackend.connect(address, store, fragment_rows=args.dask_fragment_rows,
+                                      min_rows=args.dask_min_rows)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise Refused(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    backends.install(store.root, backend)
+    workers = len(backend.client.scheduler_info().get("workers", {}))
+    log.info("Dask: %s (%s); splits of %s rows and more scan there, in fragments of %s rows",
+             address, _count(workers, "worker"), f"{args.dask_min_rows:,}",
+             f"{args.dask_fragment_rows:,}")
 
 
 def _serve_settings(args: argparse.Namespace) -> ServeSettings:
@@ -350,6 +382,15 @@ def _port(text: str) -> int:
     return port
 
 
+def _rows(text: str) -> int:
+    digits = text.strip().replace("_", "").replace(",", "")
+    rows = int(digits) if digits.isdigit() else 0
+    if rows < 1:
+        raise argparse.ArgumentTypeError(f"a number of rows is a whole number above 0, "
+                                         f"not {text!r}")
+    return rows
+
+
 def _version() -> str:
     from importlib.metadata import version
 
@@ -385,6 +426,17 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
     serve.add_argument("--objects", metavar="S3_URI", help=OBJECTS_HELP)
+    serve.add_argument("--dask", metavar="tcp://HOST:PORT", help=DASK_HELP)
+    serve.add_argument(
+        "--dask-fragment-rows", type=_rows, metavar="N",
+        default=os.environ.get("EVALQL_DASK_FRAGMENT_ROWS", "2000000"),
+        help="rows of a split fragment on a Dask worker; $EVALQL_DASK_FRAGMENT_ROWS",
+    )
+    serve.add_argument(
+        "--dask-min-rows", type=_rows, metavar="N",
+        default=os.environ.get("EVALQL_DASK_MIN_ROWS", "10000000"),
+        help="splits with fewer rows are scanned in process; $EVALQL_DASK_MIN_ROWS",
+    )
     add_serve_options(serve)
     serve.set_defaults(handler=cmd_serve)
 

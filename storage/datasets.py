@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -29,7 +29,7 @@ import pyarrow.ipc as ipc
 from evalql.storage.catalog import Catalog
 from evalql.storage.errors import CorruptSplitError, SplitChanged, StoreError
 from evalql.storage.ingest import LABELS_KEY, SCORE_LABELS_KEY, TASK_KEY
-from evalql.storage.model import SplitInfo
+from evalql.storage.model import ModelInfo, SplitInfo
 from evalql.storage.object_cache import ObjectCache
 from evalql.storage.objects import is_object_path
 
@@ -373,13 +373,19 @@ class SplitStore:
         if last is not None and total > self.budget_bytes:
             last.trim(total - self.budget_bytes)
 
-    def load(self, info: SplitInfo) -> SplitData:
+    def load(self, info: SplitInfo, model: ModelInfo | None = None) -> SplitData:
         """The data of split ``info``; CorruptSplitError when its file is unreadable.
 
         Pass a SplitInfo fresh from the catalog: a replaced split's old file is
         deleted, so a stale info fails with a StoreError that says so.
+
+        The codes follow ``model``'s label order: pass the model as the caller
+        resolved it, so an ingest that extends the model's labels meanwhile
+        (a model without --labels has the sorted union of its splits' labels,
+        so a new label shifts the codes after it) cannot change what the
+        caller's codes mean. Without it, the catalog's current model.
         """
-        model = self.catalog.model(info.model)
+        model = model or self.catalog.model(info.model)
         if model is None:
             raise StoreError(f"model {info.model} does not exist")
         key = (info.path, info.version, model.labels)
@@ -457,17 +463,19 @@ def _names(info: SplitInfo) -> tuple[str, str, str]:
 
 def read_split(
     root: Path, info: SplitInfo, labels: tuple[str, ...], task: str,
-    objects: ObjectCache | None = None,
+    objects: ObjectCache | None = None, rows: tuple[int, int] | None = None,
 ) -> SplitData:
     """Split ``info``'s data read without a SplitStore (no catalog, no cache):
     for a process that has the file but not the store, such as a Dask worker
-    loading its fragments (``api.backends.fragments``). Errors as ``SplitStore.load``."""
-    return _read_split(root, info, labels, task, objects)
+    loading its fragments (``api.backends.fragments``). ``rows`` (start,
+    stop) reads only those rows: the file is mapped, sliced, and only the
+    slice is decoded and checked. Errors as ``SplitStore.load``."""
+    return _read_split(root, info, labels, task, objects, rows)
 
 
 def _read_split(
     root: Path, info: SplitInfo, labels: tuple[str, ...], task: str = "multiclass",
-    objects: ObjectCache | None = None,
+    objects: ObjectCache | None = None, rows: tuple[int, int] | None = None,
 ) -> SplitData:
     """Map the split's file and decode it into the model's label order.
 
@@ -478,6 +486,12 @@ def _read_split(
     try:
         with _open(root, info, objects) as source:  # buffers keep the mapping alive
             table = ipc.open_file(source).read_all()
+        if rows is not None:
+            if table.num_rows != info.row_count:
+                raise ValueError(f"{table.num_rows} rows, the catalog says {info.row_count}")
+            start, stop = rows
+            table = table.slice(start, stop - start)
+            info = replace(info, row_count=table.num_rows)
         return _decode(table, info, labels, task)
     except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as error:
         if objects is not None and is_object_path(info.path):

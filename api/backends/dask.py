@@ -90,9 +90,10 @@ class DaskBackend:
         self.timeout = timeout
         self._loaded: OrderedDict[tuple[str, str, str], tuple[str, _Loaded]] = OrderedDict()
         self._lock = threading.Lock()
-        # Bytes of partial results the last query moved back to the merge
-        # task (bench/distributed.py reads it); a figure, not a bound.
-        self.last_bytes_moved = 0
+        # Bytes of partial results moved to merge tasks, and the merges, since
+        # start (bench/distributed.py reads them): figures, not bounds.
+        self.bytes_moved = 0
+        self.merges = 0
 
     @classmethod
     def connect(cls, address: str, store: SplitStore, **options: Any) -> DaskBackend:
@@ -162,7 +163,8 @@ class DaskBackend:
             parts = [self.client.submit(part, f, *args, pure=False) for f in futures]
             merged = self.client.submit(merge, *merge_args, *parts, pure=False)
             result = merged.result(timeout=self.timeout)
-            self.last_bytes_moved = _moved(result, len(parts))
+            self.bytes_moved += _moved(result, len(parts))
+            self.merges += 1
             return result
         except StoreError:
             self.forget(split)

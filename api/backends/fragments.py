@@ -138,19 +138,18 @@ def load_fragment(
     lives in this process's memory (Dask keeps it as the task's result).
     A missing or damaged file raises storage's ``CorruptSplitError``.
     """
-    data = read_split(Path(root), info, labels, "multiclass", _object_cache(root))
+    data = read_split(Path(root), info, labels, "multiclass", _object_cache(root),
+                      rows=(start, stop))
     c = data.columns
     assert isinstance(c, MulticlassColumns), "a multiclass split"
-    part = slice(start, stop)
     columns = MulticlassColumns(
-        actual=_owned(c.actual[part]), predicted=_owned(c.predicted[part]),
-        confidence=_owned(c.confidence[part]),
+        actual=_owned(c.actual), predicted=_owned(c.predicted), confidence=_owned(c.confidence),
     )
     k = len(labels)
     index = None
     if limits.is_dense(k):
         index = ThresholdIndex.build(columns.actual, columns.predicted, columns.confidence, k)
-    return Fragment(start, k, columns, data.metadata.slice(start, stop - start), index)
+    return Fragment(start, k, columns, data.metadata, index)
 
 
 def _owned(array: np.ndarray) -> np.ndarray:
@@ -271,6 +270,8 @@ def part_bytes(value: object) -> int:
         return int(value.nbytes)
     if isinstance(value, (tuple, list)):
         return sum(part_bytes(v) for v in value)
+    if isinstance(value, Page):  # each part: at most limit + 1 keys and a count
+        return int(value.keys.nbytes) + 8
     if isinstance(value, (Totals, ThresholdCounts)):
         return sum(part_bytes(v) for v in vars(value).values())
     return 8

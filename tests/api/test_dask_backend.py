@@ -150,7 +150,7 @@ def test_the_backend_is_used(app: tuple[TestClient, Any, Any]) -> None:
     assert remote == local
     split = client.app.state.store.catalog.split("m", "v1", "big")
     assert len(backend.fragments(split)) == -(-1_000 // FRAGMENT_ROWS)  # loaded, and kept
-    assert backend.last_bytes_moved > 0
+    assert backend.bytes_moved > 0 and backend.merges > 0
 
 
 @pytest.mark.parametrize("where", ['[{column: "channel", in: ["chat"]}]', "null"])
@@ -244,3 +244,26 @@ def test_a_worker_killed_mid_query(cluster: Any, app: tuple[TestClient, Any, Any
         assert ask(client, query) == local
     finally:
         backends.uninstall(root)
+
+
+def test_serve_dask_installs_the_backend(cluster: Any, tmp_path: Path) -> None:
+    """``evalql serve --dask ADDRESS`` connects and installs the backend for its store;
+    a bad fragment size is refused by the parser."""
+    from evalql.api import cli
+    from evalql.storage.datasets import SplitStore
+
+    ingest_table(tmp_path, table_of([0, 1], [0, 4], [0.5, 0.5], ["a", "b"]), "m", "v1", "s",
+                 IngestOptions(labels=LABELS), source="s")
+    store = SplitStore(tmp_path)
+    args = cli.parser().parse_args(["serve", "--dask", cluster[0].scheduler_address,
+                                    "--dask-fragment-rows", "1,000", "--dask-min-rows", "2"])
+    try:
+        cli._install_dask(args, store)
+        backend = backends.for_split(store, store.catalog.split("m", "v1", "s"))
+        assert backend is not None and backend.fragment_rows == 1_000
+    finally:
+        installed = backends.uninstall(tmp_path)
+        if installed is not None:
+            installed.close()
+    with pytest.raises(SystemExit):
+        cli.parser().parse_args(["serve", "--dask-fragment-rows", "0"])
