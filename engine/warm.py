@@ -55,6 +55,14 @@ def _warm_confusion() -> None:
         label_totals(actual, predicted, confidence, 0.5, 1, rows)
 
 
+def _warm_cells() -> None:
+    from evalql.engine.cells import largest_cells, rows_by_actual, sparse_confusion
+
+    groups = rows_by_actual(*_columns(), 1)
+    for rows in (None, _mask()):
+        largest_cells(sparse_confusion(groups, 0.5, 1, rows), np.arange(2), 1, False, 1)
+
+
 def _warm_index() -> None:
     from evalql.engine.index import ThresholdIndex
 
@@ -231,6 +239,17 @@ def _warm_ranking() -> None:
         ranking.top_k_hits(scores, actual, 1, rows)
 
 
+def _warm_multilabel_calibration() -> None:
+    from evalql.engine.multilabel.calibration import pair_reliability, pair_score_losses
+
+    sets = _label_sets()
+    scores = np.full((2, 1), 0.5, dtype=np.float32)
+    _readonly(scores)
+    for rows in (None, _mask(2)):
+        pair_reliability(sets, scores, 2, None, rows)
+        pair_score_losses(sets, scores, None, rows)
+
+
 def _warm_calibration() -> None:
     from evalql.engine import calibration
 
@@ -270,6 +289,7 @@ def _warm_resample() -> None:
 # ``evalql.engine`` (``group_of``).
 GROUPS: dict[str, Callable[[], None]] = {
     "confusion": _warm_confusion,
+    "cells": _warm_cells,
     "index": _warm_index,
     "curves": _warm_curves,
     "select_index": _warm_select_index,
@@ -284,6 +304,7 @@ GROUPS: dict[str, Callable[[], None]] = {
     "multilabel.ranking": _warm_multilabel_ranking,
     "ranking": _warm_ranking,
     "calibration": _warm_calibration,
+    "multilabel.calibration": _warm_multilabel_calibration,
     "score_curves": _warm_score_curves,
     "resample": _warm_resample,
 }

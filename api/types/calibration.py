@@ -31,6 +31,10 @@ _ROWS = (
     "filter); from confidences, also only rows with a prediction kept at the "
     "threshold. From scores the threshold does not apply."
 )
+_PAIRS = (
+    "Multilabel with scores: every (row, label) pair of the view's labels is one "
+    "binary probability, as scikit-learn on the flattened Y[:, S] and P[:, S]"
+)
 
 
 @strawberry.type
@@ -47,15 +51,16 @@ class CalibrationMetrics:
     @strawberry.field(
         description="Multiclass Brier score from the scores: mean over labelled rows of "
         "sum_k (p_k - y_k)², halved for two labels, as scikit-learn's brier_score_loss("
-        "labels=range(K)). Null without scores, and for multilabel models."
+        f"labels=range(K)). {_PAIRS}: the mean over pairs of (p - y)². Null without "
+        "scores."
     )
     async def brier_score(self) -> float | None:
         return await self.view.brier_score()
 
     @strawberry.field(
         description="Log loss from the scores: mean over labelled rows of -log p_actual "
-        "(clipped to float32's eps), as scikit-learn's log_loss(labels=range(K)). Null "
-        "without scores, and for multilabel models."
+        "(clipped to float32's eps), as scikit-learn's log_loss(labels=range(K)). "
+        f"{_PAIRS}: the binary log loss of the pairs. Null without scores."
     )
     async def log_loss(self) -> float | None:
         return await self.view.log_loss()
@@ -63,7 +68,7 @@ class CalibrationMetrics:
     @strawberry.field(
         description="Sum over calibrationCurve's bins of |accuracy - meanConfidence| x "
         f"count / rows (bins is 1..{MAX_BINS:,}). Null when no row counts, and for "
-        "multilabel models."
+        "multilabel models without scores."
     )
     async def expected_calibration_error(self, bins: int = 15) -> float | None:
         return await self.view.expected_calibration_error(bins)
@@ -73,7 +78,9 @@ class CalibrationMetrics:
         "probability (the highest score, else the top-1 confidence) into `bins` "
         "equal-width bins over [0, 1], each with how often that label was the actual "
         "one, as sklearn.calibration.calibration_curve(strategy=\"uniform\") on "
-        f"(top label == actual, top probability). {_ROWS} Empty for multilabel models."
+        f"(top label == actual, top probability). {_ROWS} {_PAIRS}: calibration_curve("
+        "label is actual, its score) over the pairs. Empty for multilabel models "
+        "without scores."
     )
     async def calibration_curve(self, bins: int = 15) -> list[CalibrationBin]:
         diagram = await self.view.reliability(bins)

@@ -4,8 +4,9 @@ Brier score and log loss from the split's ``(N, K)`` scores, and the
 top-label reliability diagram with its expected calibration error, from the
 scores where the split has them, else from the top-1 confidences (the
 engine's definitions, engine/calibration.py). ``View`` takes them in as a
-mixin; a task without a top-label diagram (multilabel) supplies no columns
-and gets nulls and an empty curve.
+mixin. A multilabel split with scores is calibrated pair by pair, each (row,
+label) score one binary probability (engine/multilabel/calibration.py); one
+without scores has no top-label diagram and gets nulls and an empty curve.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from evalql.engine.calibration import (
     reliability_from_scores,
     score_losses,
 )
-from evalql.storage.datasets import MulticlassColumns, SplitData
+from evalql.engine.multilabel.calibration import pair_reliability, pair_score_losses
+from evalql.storage.datasets import MulticlassColumns, MultilabelColumns, SplitData
 
 SCORES = "SCORES"
 CONFIDENCE = "CONFIDENCE"
@@ -41,6 +43,10 @@ class CalibrationMetrics:
         top-label diagram (multilabel)."""
         return None
 
+    def _pair_columns(self, data: SplitData) -> MultilabelColumns | None:
+        """Multilabel columns with scores, read pair by pair; None otherwise."""
+        return None
+
     def calibration_source(self) -> str:
         """SCORES when the split has a scores matrix, else CONFIDENCE."""
         return SCORES if self.split.has_scores else CONFIDENCE
@@ -53,6 +59,9 @@ class CalibrationMetrics:
 
     def _score_losses(self) -> ScoreLosses | None:
         data = self._load()  # type: ignore[attr-defined]
+        pairs = self._pair_columns(data)
+        if pairs is not None and pairs.scores is not None:
+            return pair_score_losses(pairs, pairs.scores, self.selected, self._mask(data))  # type: ignore[attr-defined]
         c = self._calibration_columns(data)
         if c is None or c.scores is None:
             return None
@@ -74,10 +83,13 @@ class CalibrationMetrics:
 
     def _reliability(self, bins: int) -> ReliabilityBins | None:
         data = self._load()  # type: ignore[attr-defined]
+        rows = self._mask(data)  # type: ignore[attr-defined]
+        pairs = self._pair_columns(data)
+        if pairs is not None and pairs.scores is not None:
+            return pair_reliability(pairs, pairs.scores, bins, self.selected, rows)
         c = self._calibration_columns(data)
         if c is None:
             return None
-        rows = self._mask(data)  # type: ignore[attr-defined]
         if c.scores is not None:
             return reliability_from_scores(c.scores, c.actual, bins, self.selected, rows)
         n_labels = len(self.model.labels)  # type: ignore[attr-defined]

@@ -160,6 +160,10 @@ class MultilabelView(View):
         c = self._columns(data)
         return label_steps(c, code, rows, c.scores)
 
+    def _pair_columns(self, data: SplitData) -> MultilabelColumns | None:
+        c = self._columns(data)
+        return c if c.scores is not None else None
+
     def _steps(self, data: SplitData, code: int, rows: np.ndarray | None) -> PrecisionSteps:
         return label_precision_steps(self._columns(data), code, rows)
 

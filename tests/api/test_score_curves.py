@@ -1,8 +1,9 @@
 """LabelMetrics.rocCurve and prCurve, and multilabel scores (issue 15): each
 curve's vertices equal scikit-learn's roc_curve(drop_intermediate=False) /
-precision_recall_curve on (actual == label, score), and multilabel AP and
-ROC AUC with a scores column equal average_precision_score / roc_auc_score
-on each label's score column.
+precision_recall_curve on (actual == label, score); multilabel AP and ROC
+AUC with a scores column equal average_precision_score / roc_auc_score on
+each label's score column, and its calibration (Brier, log loss, the
+reliability diagram) scikit-learn's on the flattened (row, label) pairs.
 
 The score of label c is scores[:, c] when the split has scores, else the
 confidence where the prediction is c and 0 elsewhere (SPEC); multilabel
@@ -21,8 +22,11 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
     average_precision_score,
+    brier_score_loss,
+    log_loss,
     precision_recall_curve,
     roc_auc_score,
     roc_curve,
@@ -294,3 +298,40 @@ def test_multilabel_scores_need_the_label_order(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="scores need --labels"):
         ingest_table(tmp_path, pa.table(rows), "tags", "v1", "test",
                      IngestOptions(task="multilabel"), source="tags.jsonl")
+
+
+CALIBRATION = """query($labels: [String!], $where: [RowFilter!]) {
+  model(name: "tags") { run(name: "v1") { split(name: "test") {
+    metrics(threshold: 0.7, labels: $labels, where: $where) {
+      calibrationSource brierScore logLoss expectedCalibrationError(bins: 10)
+      calibrationCurve(bins: 10) { meanConfidence accuracy count }
+} } } } }"""
+
+
+@pytest.mark.parametrize("labels", [None, ["urgent", "billing"]])
+@pytest.mark.parametrize("channel", [None, "chat"])
+def test_multilabel_calibration_reads_every_pair_of_the_score_matrix(
+    multilabel, labels, channel
+) -> None:
+    client, data = multilabel
+    rows = data["tags"]
+    where = None if channel is None else [{"column": "channel", "in": [channel]}]
+    body = client.post("/graphql", json={"query": CALIBRATION, "variables": {
+        "labels": labels, "where": where}}).json()
+    assert "errors" not in body, body
+    m = body["data"]["model"]["run"]["split"]["metrics"]
+    y, score = multilabel_truth_and_scores(rows)
+    view = np.ones(len(y), bool) if channel is None else np.array(rows["channel"]) == channel
+    chosen = [TAGS.index(t) for t in labels or TAGS]
+    truth, p = y[view][:, chosen].ravel(), score[view][:, chosen].ravel()
+    assert m["calibrationSource"] == "SCORES"
+    assert m["brierScore"] == pytest.approx(brier_score_loss(truth, p), rel=1e-6)
+    assert m["logLoss"] == pytest.approx(log_loss(truth, p), rel=1e-5)
+    curve = m["calibrationCurve"]
+    assert sum(b["count"] for b in curve) == truth.size
+    full = [b for b in curve if b["count"] > 0]
+    prob_true, prob_pred = calibration_curve(truth, p, n_bins=10)
+    np.testing.assert_allclose([b["accuracy"] for b in full], prob_true, rtol=1e-12)
+    np.testing.assert_allclose([b["meanConfidence"] for b in full], prob_pred, rtol=1e-7)
+    ece = sum(abs(b["accuracy"] - b["meanConfidence"]) * b["count"] for b in full) / truth.size
+    assert m["expectedCalibrationError"] == pytest.approx(ece, abs=1e-12)

@@ -266,8 +266,8 @@ BAD = {
         tag_rows(confidence=pa.array([[0.9, -0.4], None, None, None, []], FLOATS)),
         "column 'confidence', row 1", "-0.4 is outside [0, 1]",
     ),
-    "a scores column": (
-        tag_rows(scores=pa.array([[0.5, 0.5]] * 5)), "column 'scores'", "not supported",
+    "scores without the label order": (
+        tag_rows(scores=pa.array([[0.5, 0.5]] * 5)), "column 'scores'", "scores need --labels",
     ),
     "a missing predicted column": (
         tag_rows(predicted=None), "column 'predicted'", "required column is missing",
