@@ -51,7 +51,7 @@ from evalql.engine.jit import count_rows
 from evalql.engine.multilabel.index import LabelSetIndex
 from evalql.storage.datasets import MulticlassColumns, MultilabelColumns, SplitData, SplitStore
 from evalql.storage.filters import Condition, code_test, row_mask
-from evalql.storage.model import SplitInfo
+from evalql.storage.model import ModelInfo, SplitInfo
 
 log = logging.getLogger("evalql")
 
@@ -384,32 +384,35 @@ def label_set_index(data: SplitData) -> LabelSetIndex | None:
 # --- confusion counts, batched per request -----------------------------------
 
 # What the request's DataLoader asks for: a multiclass split's confusion
-# counts under a row filter at one (float32) threshold.
-CountsKey = tuple[SplitInfo, tuple[Condition, ...], np.float32]
+# counts under a row filter at one (float32) threshold, coded in the label
+# order of the model as the view resolved it (``SplitStore.load``).
+CountsKey = tuple[SplitInfo, tuple[Condition, ...], np.float32, ModelInfo]
 
 
 def confusion_batch(store: SplitStore, keys: Sequence[CountsKey]) -> list[object]:
     """The (K+1)x(K+1) confusion counts of each key, in the keys' order.
 
-    Keys of one split and filter are answered together: by the index when it
-    is ready, else by one scan that counts all their thresholds. A key whose
-    split or filter fails gets its exception in place of counts.
+    Keys of one split, filter and model are answered together: by the index
+    when it is ready, else by one scan that counts all their thresholds. A
+    key whose split or filter fails gets its exception in place of counts.
     """
-    groups: dict[tuple[SplitInfo, tuple[Condition, ...]], set[np.float32]] = {}
-    for split, conditions, threshold in keys:
-        groups.setdefault((split, conditions), set()).add(threshold)
+    Group = tuple[SplitInfo, tuple[Condition, ...], ModelInfo]
+    groups: dict[Group, set[np.float32]] = {}
+    for split, conditions, threshold, model in keys:
+        groups.setdefault((split, conditions, model), set()).add(threshold)
     found: dict[CountsKey, object] = {}
-    for (split, conditions), wanted in groups.items():
+    for (split, conditions, model), wanted in groups.items():
         thresholds = sorted(wanted)
         try:
             remote = backends.for_split(store, split)
             if remote is not None:  # the split's fragments, counted where they live
                 counts = remote.confusion_at(split, conditions, thresholds)
             else:
-                counts = confusion_at(store.load(split), conditions, thresholds)
+                counts = confusion_at(store.load(split, model), conditions, thresholds)
         except Exception as error:  # noqa: BLE001 - one key's error, not the batch's
             counts = [error] * len(thresholds)
-        found.update({(split, conditions, t): c for t, c in zip(thresholds, counts, strict=True)})
+        found.update({(split, conditions, t, model): c
+                      for t, c in zip(thresholds, counts, strict=True)})
     return [found[key] for key in keys]
 
 

@@ -200,8 +200,10 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
         return ok
 
     def _load(self) -> SplitData:
-        """Blocking: the split's data (call on a pool thread)."""
-        return self.request.store.load(self.split)
+        """Blocking: the split's data (call on a pool thread), coded in the
+        view's label order even when an ingest has extended the model's
+        labels since the view was resolved."""
+        return self.request.store.load(self.split, self.model)
 
     def _mask(self, data: SplitData | None = None) -> np.ndarray | None:
         return mask(self._load() if data is None else data, self.conditions)

@@ -96,7 +96,7 @@ class MulticlassView(View):
 
     @property
     def _counts_key(self) -> split_cache.CountsKey:
-        return (self.split, self.conditions, as_threshold(self.threshold))
+        return (self.split, self.conditions, as_threshold(self.threshold), self.model)
 
     # --- counts ---------------------------------------------------------------
 

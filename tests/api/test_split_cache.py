@@ -56,7 +56,9 @@ def test_one_batch_counts_every_threshold_of_a_filter_in_one_scan(store, monkeyp
     splits = SplitStore(store)
     split = splits.catalog.split("m", "v1", "test")
     chat = (Condition("channel", isin=("chat",)),)
-    keys = [(split, chat, as_threshold(t)) for t in (0.9, 0.5, 0.9)] + [(split, (), as_threshold(0))]
+    model = splits.catalog.model("m")
+    keys = [(split, chat, as_threshold(t), model) for t in (0.9, 0.5, 0.9)]
+    keys.append((split, (), as_threshold(0), model))
     counts = split_cache.confusion_batch(splits, keys)
     assert len(scans) == 1 and scans[0].tolist() == [np.float32(0.5), np.float32(0.9)]
     np.testing.assert_array_equal(counts[0], counts[2])
