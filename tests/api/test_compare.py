@@ -411,3 +411,19 @@ def test_ids_missing_from_one_side_are_never_fixed_regressed_or_listed(compare: 
     # (right in the baseline): neither counts.
     c = compare(t=0.0)["data"]["compare"]
     assert (c["fixed"], c["regressed"]) == (2, 1)
+
+
+def test_a_cursor_belongs_to_its_comparisons_filters(tmp_path: Path) -> None:
+    query = """query($where: [RowFilter!], $after: String) {
+      compare(baseline: {model: "m", run: "v1", split: "test"},
+              candidate: {model: "m", run: "v2", split: "test"}, threshold: 0.5, where: $where) {
+        rows(change: FIXED, first: 1, after: $after) { pageInfo { endCursor } } } }"""
+    where = [{"column": "group", "in": ["x", "y"]}]
+    tables = {("m", "v1"): (random_table(3), ABCD), ("m", "v2"): (random_table(4), ABCD)}
+    with served(tmp_path, tables) as client:
+        def ask(**variables: Any) -> dict:
+            return client.post("/graphql", json={"query": query, "variables": variables}).json()
+
+        cursor = ask(where=where)["data"]["compare"]["rows"]["pageInfo"]["endCursor"]
+        assert "errors" not in ask(where=where, after=cursor)
+        assert error_code(ask(after=cursor)) == "BAD_USER_INPUT"

@@ -47,6 +47,14 @@ def test_rows_outside_the_class_or_row_filter_are_not_judged() -> None:
     assert verdicts(BASE, 0.5, None, mask).tolist() == [1, -1, 1, 0, -1]
 
 
+def test_a_tasks_right_flags_become_verdicts_with_the_row_filter() -> None:
+    right = np.array([True, False, True, False])
+    assert compare.verdicts_of(right).tolist() == [1, 0, 1, 0]
+    mask = np.array([True, True, False, False])
+    assert compare.verdicts_of(right, mask).tolist() == [1, 0, -1, -1]
+    assert right.tolist() == [True, False, True, False]  # the flags are left alone
+
+
 def test_changes_are_counted_and_listed_by_position() -> None:
     base, cand = verdicts(BASE, 0.5), verdicts(CAND, 0.5)
     # Until the Trust issue row 4 (right -> unlabeled) was regressed: now the
