@@ -427,8 +427,9 @@ class Metrics(CalibrationMetrics):
         description=(
             "The calibration picture: bins equal-width bins over [0, 1] (the last one "
             "includes 1.0; bins 1..1000) counting the view's rows with a prediction, "
-            "also those abstained at the threshold, and how many are right. From the "
-            "threshold up (when it is an edge) the bins add up to predicted and correct. "
+            "also those abstained at the threshold, how many are right, and how many "
+            "have an actual label (labeled: correct / labeled is the bin's accuracy). From "
+            "the threshold up (when it is an edge) the bins add up to predicted and correct. "
             "Multilabel: the bins count predicted (row, label) pairs of the view's "
             "labels by their confidence, and correct those whose label is actual (a TP "
             "once kept), so from the threshold up they add up to the sums of perLabel's "
@@ -436,7 +437,7 @@ class Metrics(CalibrationMetrics):
         )
     )
     async def confidence_histogram(self, bins: int = 10) -> list[HistogramBin]:
-        return [HistogramBin.from_bin(b) for b in await self.view.histogram(bins)]
+        return HistogramBin.from_bins(self.view, await self.view.histogram(bins))
 
     @strawberry.field(
         description=(

@@ -20,14 +20,31 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="Rows of a view with a prediction, by confidence.")
 class HistogramBin:
+    view: strawberry.Private[View]
+    bins: strawberry.Private[int]  # the histogram's bins, and this bin's place in it
+    index: strawberry.Private[int]
     low: float
     high: float = strawberry.field(description="Exclusive, except for the last bin's 1.0.")
-    count: int = strawberry.field(description="Rows with a prediction of this confidence.")
+    count: int = strawberry.field(
+        description="Rows with a prediction of this confidence, labeled or not."
+    )
     correct: int = strawberry.field(description="Of those, rows predicted right.")
 
+    @strawberry.field(
+        description="Of count, the rows with an actual label (multilabel and under a "
+        "class filter: all of them), so correct / labeled is the bin's accuracy, as "
+        "Metrics.accuracy is correct / labeled. Counted only when asked for."
+    )
+    async def labeled(self) -> int:
+        return int((await self.view.histogram_labeled(self.bins))[self.index])
+
     @classmethod
-    def from_bin(cls, b: Bin) -> HistogramBin:
-        return cls(low=b.low, high=b.high, count=b.count, correct=b.correct)
+    def from_bins(cls, view: View, bins: list[Bin]) -> list[HistogramBin]:
+        return [
+            cls(view=view, bins=len(bins), index=i, low=b.low, high=b.high, count=b.count,
+                correct=b.correct)
+            for i, b in enumerate(bins)
+        ]
 
 
 @strawberry.type(description="The rows of a view with one value (or in one bin) of a column.")

@@ -300,6 +300,12 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
     def _histogram(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Blocking: predictions and right ones per confidence bin."""
 
+    def _unlabeled_histogram(self, edges: np.ndarray) -> np.ndarray:
+        """Blocking: of ``_histogram``'s predictions, those per bin on rows
+        without an actual label; none where every row is labeled (multilabel,
+        and any class filter)."""
+        return np.zeros(len(edges) - 1, dtype=np.int64)
+
     def _actual_codes(self, data: SplitData) -> np.ndarray | None:
         """The actual codes that decide a row's place in a breakdown's slices
         (the class filter); None when every row of the mask is in the view."""
@@ -397,13 +403,23 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
 
     async def histogram(self, bins: int) -> list[HistogramBin]:
         """``bins`` equal-width bins over [0, 1] of the predictions' confidences."""
-        limits.check_within("bins", bins, 1, limits.MAX_BINS)
-        edges = np.arange(bins + 1) / bins  # 3 / 5 is 0.6, where linspace says 0.6000000000000001
-        count, correct = await self.request.run(self._histogram, edges)
+        edges = _histogram_edges(bins)
+        count, correct = await self._once(("histogram", bins), lambda: self._histogram(edges))
         return [
             HistogramBin(float(edges[i]), float(edges[i + 1]), int(count[i]), int(correct[i]))
             for i in range(bins)
         ]
+
+    async def histogram_labeled(self, bins: int) -> np.ndarray:
+        """Per bin of ``histogram(bins)``, the predictions on rows with an actual
+        label: the bin's correct / labeled is its accuracy, as the view's
+        accuracy is correct / labeled. Counted only when asked for."""
+        edges = _histogram_edges(bins)
+        count, _ = await self._once(("histogram", bins), lambda: self._histogram(edges))
+        unlabeled = await self._once(
+            ("histogram-unlabeled", bins), lambda: self._unlabeled_histogram(edges)
+        )
+        return count - unlabeled
 
     async def breakdown(self, column: str, bins: int) -> list[breakdown.Slice]:
         """The view's rows cut by a metadata column (see ``views.breakdown``)."""
@@ -439,3 +455,9 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
         key = decode_cursor(after, query)
         page, records, total = await self._page(selection, order, key, first)
         return RowPage.of(page, records, query, total)
+
+
+def _histogram_edges(bins: int) -> np.ndarray:
+    """``bins`` equal-width edges over [0, 1]; ``bins`` checked against its bound."""
+    limits.check_within("bins", bins, 1, limits.MAX_BINS)
+    return np.arange(bins + 1) / bins  # 3 / 5 is 0.6, where linspace says 0.6000000000000001

@@ -312,19 +312,31 @@ class MulticlassView(View):
 
     # --- histogram, breakdown, compare ------------------------------------------
 
-    def _histogram(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _histogram(
+        self, edges: np.ndarray, actual_ok: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        # actual_ok (K + 1, None last) picks rows by actual label; by default
+        # the view's rows.
+        ok = self.actual_ok() if actual_ok is None else actual_ok
         remote = backends.for_split(self.request.store, self.split)
         if remote is not None:
-            return remote.histogram(self.split, self.conditions, edges, self.actual_ok())
+            return remote.histogram(self.split, self.conditions, edges, ok)
         data = self._load()
         rows = self._mask(data)
         index = split_cache.threshold_index(data) if rows is None else None
         if index is not None:
-            return index_confidence_histogram(index, edges, self.actual_ok())
+            return index_confidence_histogram(index, edges, ok)
         c = self._columns(data)
         return confidence_histogram(
-            c.actual, c.predicted, c.confidence, edges.astype(np.float32), self.actual_ok(), rows
+            c.actual, c.predicted, c.confidence, edges.astype(np.float32), ok, rows
         )
+
+    def _unlabeled_histogram(self, edges: np.ndarray) -> np.ndarray:
+        if self.class_filter is not None:  # its rows all have an actual label
+            return super()._unlabeled_histogram(edges)
+        only_none = np.zeros(self.n_labels + 1, dtype=np.bool_)
+        only_none[-1] = True
+        return self._histogram(edges, only_none)[0]
 
     def _actual_codes(self, data: SplitData) -> np.ndarray:
         return self._columns(data).actual

@@ -347,11 +347,15 @@ def test_curve_points_equal_the_metrics_at_their_thresholds(served, label, label
 def test_histogram_bins_from_the_threshold_up_add_up_to_predicted_and_tp(served) -> None:
     client, _ = served
     m = ask(client, """metrics(threshold: 0.5, labels: $labels) {
-        confidenceHistogram(bins: 4) { low high count correct } perLabel { predicted tp } }""",
+        confidenceHistogram(bins: 4) { low high count correct labeled }
+        perLabel { predicted tp } total labeled }""",
             labels=["refund", "bug"])["metrics"]
     upper = [b for b in m["confidenceHistogram"] if b["low"] >= 0.5]
     assert sum(b["count"] for b in upper) == sum(e["predicted"] for e in m["perLabel"])
     assert sum(b["correct"] for b in upper) == sum(e["tp"] for e in m["perLabel"])
+    # every multilabel row is labeled (an empty actual set is an answer)
+    assert m["labeled"] == m["total"]
+    assert all(b["labeled"] == b["count"] for b in m["confidenceHistogram"])
 
 
 def test_breakdown_slices_are_the_view_with_the_slices_condition(served) -> None:

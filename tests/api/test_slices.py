@@ -31,6 +31,36 @@ def test_histogram_counts_every_prediction_by_confidence(gql: Query) -> None:
     ]
 
 
+def test_histogram_labeled_leaves_out_predictions_without_an_actual_label(gql: Query) -> None:
+    m = data(gql(SPLIT % """metrics(threshold: 0.5) {
+        confidenceHistogram(bins: 2) { count correct labeled } }"""))
+    # r4 (no actual label, predicted A at 0.7) counts in the second bin, not in
+    # its labeled rows: correct / labeled is the bin's accuracy
+    assert m["metrics"]["confidenceHistogram"] == [
+        {"count": 2, "correct": 2, "labeled": 2}, {"count": 5, "correct": 2, "labeled": 4},
+    ]
+    only = data(gql(SPLIT % """metrics(labels: ["A", "B", "C"]) {
+        confidenceHistogram(bins: 2) { count labeled } }"""))["metrics"]["confidenceHistogram"]
+    assert all(b["labeled"] == b["count"] for b in only)  # a class filter's rows are labeled
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.7])
+def test_histogram_labeled_equals_numpy_on_a_random_split(
+    random_gql: tuple[Query, pa.Table], threshold: float
+) -> None:
+    gql, table = random_gql
+    m = data(gql(SPLIT % f"""metrics(threshold: {threshold}) {{
+        confidenceHistogram(bins: 4) {{ low high count labeled }} }}"""))["metrics"]
+    actual = np.array(table["actual"].to_pylist(), dtype=object)
+    predicted = np.array(table["predicted"].to_pylist(), dtype=object)
+    confidence = np.array(table["confidence"].to_pylist(), dtype=np.float32)
+    labeled = (predicted != None) & (actual != None)  # noqa: E711
+    bins = np.minimum((confidence * 4).astype(int), 3)  # equal width, the last closed
+    assert [b["labeled"] for b in m["confidenceHistogram"]] == [
+        int((labeled & (bins == i)).sum()) for i in range(4)
+    ]
+
+
 @pytest.mark.parametrize("view", VIEWS)
 def test_histogram_bins_from_the_threshold_up_add_up_to_predicted_and_correct(
     random_gql: tuple[Query, pa.Table], view: str
