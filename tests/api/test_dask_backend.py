@@ -267,3 +267,44 @@ def test_serve_dask_installs_the_backend(cluster: Any, tmp_path: Path) -> None:
             installed.close()
     with pytest.raises(SystemExit):
         cli.parser().parse_args(["serve", "--dask-fragment-rows", "0"])
+
+
+def test_labels_too_many_for_a_matrix(
+    app: tuple[TestClient, Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the dense-matrix bound the view counts label totals (one scan, O(K)):
+    on the cluster, per fragment, added up."""
+    from evalql.api import limits
+
+    monkeypatch.setattr(limits, "MAX_MATRIX_CELLS", 20)  # 4 labels + None: 25 cells
+    query = """{ model(name: "m") { run(name: "v1") { split(name: "big") {
+      metrics(threshold: 0.45, where: [{column: "channel", in: ["email"]}]) {
+        total predicted correct accuracy coverage f1(average: MICRO) precision
+        perLabel { label tp fp fn tn support predicted }
+        labelDistribution { label actual predicted }
+        confidenceHistogram(bins: 4) { count correct }
+        curve(points: 3) { threshold accuracy recall }
+        %s } } } } }""" % (ROWS % ("INCORRECT", "CONFIDENCE_ASC", 5, "null"))
+    merges = app[1].merges
+    local, remote = both(app, query)
+    assert remote == local
+    assert app[1].merges >= merges + 4  # totals, histogram, curve and page: on the cluster
+
+
+def test_a_missing_split_file_is_data_unavailable(app: tuple[TestClient, Any, Any]) -> None:
+    """A fragment that cannot be read is DATA_UNAVAILABLE for its split, as in process."""
+    client, backend, _ = app
+    store = client.app.state.store
+    ingest_table(store.root, table_of([0, 1, 2], [0, 1, 4], [0.5, 0.7, 0.5], ["a"] * 3), "m",
+                 "v1", "gone", IngestOptions(labels=LABELS), source="gone")
+    split = store.catalog.split("m", "v1", "gone")
+    (Path(store.root) / split.path).unlink()
+    backends.install(store.root, backend)
+    try:
+        answer = ask(client, """{ model(name: "m") { run(name: "v1") { split(name: "gone") {
+          metrics { total confusionMatrix { counts } } } } } }""")
+    finally:
+        backends.uninstall(store.root)
+    assert {e["extensions"]["code"] for e in answer["errors"]} == {"DATA_UNAVAILABLE"}, answer
+    assert "gone" in answer["errors"][0]["message"]
+    assert ("m", "v1", "gone") not in backend._loaded  # the next query tries again
