@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
+from graphql import ExecutionResult
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -24,6 +27,7 @@ from evalql.api import dashboard, health, ide
 from evalql.api.auth import TokenCache, TokenGate
 from evalql.api.bodies import PREFLIGHT_HEADERS, BodyGuard, ReadsBodies
 from evalql.api.context import Context
+from evalql.api.execution import EXECUTION_THREADS, SWITCH_INTERVAL, ExecutionLoops
 from evalql.api.observability import InstrumentedExecutor, Metrics, Observe
 from evalql.api.schema import schema
 from evalql.api.settings import IN_PROCESS, ServeSettings
@@ -36,12 +40,20 @@ class EvalqlGraphQL(ReadsBodies, GraphQL):
     """Strawberry's ASGI view with a fresh per-request Context, an offline
     GraphiQL, and bodies read as api/bodies.py says."""
 
-    def __init__(self, store: SplitStore, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, store: SplitStore, executor: ThreadPoolExecutor, loops: ExecutionLoops
+    ) -> None:
         # Uploads follow the GraphQL multipart request spec; BodyGuard has
         # already refused one without a preflight-only header (CSRF).
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.store = store
         self.executor = executor
+        self.loops = loops
+
+    async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        # Off the server's loop (api/execution.py), so no operation's
+        # Python delays /healthz or the HTTP side of other requests.
+        return await self.loops.run(super().execute_single(**kwargs))
 
     def encode_json(self, data: object) -> bytes:
         # A 1000-label matrix is a million integers; orjson writes it ~10x
@@ -82,16 +94,21 @@ def create_app(
     # for a split to load, holds a thread without using a core, and must not
     # keep a request whose kernels are ready from running.
     executor = InstrumentedExecutor(workers or 4 * (os.cpu_count() or 1), metrics.engine.inc)
-    graphql = EvalqlGraphQL(store, executor)
+    loops = ExecutionLoops(EXECUTION_THREADS)
+    graphql = EvalqlGraphQL(store, executor, loops)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if compiler is not None:
             compiler.start()
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)  # see api/execution.py
         yield
+        sys.setswitchinterval(switch)
         if compiler is not None:
             compiler.stop()
         executor.shutdown(wait=False, cancel_futures=True)
+        loops.stop()
 
     routes = [
         *dashboard.routes(),

@@ -149,6 +149,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = _base_url(args.host, args.port)
     log.info("GraphiQL: %s/graphql   dashboard: %s/", base, base)
     _log_access(catalog.root, settings)
+    _log_memory(settings.memory)
     _log_objects(catalog, objects)
 
     from evalql.api.warmup import KernelCompiler
@@ -161,7 +162,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = create_app(root, compiler=compiler, settings=settings)
     _install_dask(args, app.state.store)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
+    # uvicorn has set its loggers up (in Config): from here on, log lines are
+    # written by a thread of their own, never on the event loop.
+    from evalql.api.observability import log_off_the_loop
+
+    log_off_the_loop()
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -213,6 +220,16 @@ def _log_access(root: Path, settings: ServeSettings) -> None:
         writes = "on (--allow-writes)" if settings.allow_writes else "off"
         log.info("No tokens: reads are open to anyone who reaches %s; writes are %s",
                  settings.host, writes)
+
+
+def _log_memory(budget: int) -> None:
+    """``Memory budget 11.7 GiB (50% of RAM)``: what the server may keep in
+    memory (loaded splits and what is derived from them) before it evicts."""
+    from evalql.storage.datasets import physical_memory
+
+    gib = budget / (1 << 30)
+    size = f"{gib:.1f} GiB" if gib >= 1 else f"{budget / (1 << 20):.0f} MiB"
+    log.info("Memory budget %s (%.0f%% of RAM)", size, 100 * budget / physical_memory())
 
 
 def _log_objects(catalog: Catalog, given: str | None) -> None:

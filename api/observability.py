@@ -25,12 +25,14 @@ The access log (logger ``evalql.access``) writes one ``key=value`` line per
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from logging.handlers import QueueHandler, QueueListener
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import (
@@ -76,6 +78,39 @@ class RequestRecord:
 
 
 _current: ContextVar[RequestRecord | None] = ContextVar("evalql_request", default=None)
+
+
+class _Deferred(QueueHandler):
+    """Hands the record over as it is: the real handler formats it on the
+    listener's thread (uvicorn's access formatter needs the record's args,
+    which QueueHandler.prepare would drop)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
+def log_off_the_loop(names: tuple[str, ...] = ("", "uvicorn", "uvicorn.error",
+                                               "uvicorn.access")) -> list[QueueListener]:
+    """Move the handlers of these loggers (root first) to a thread of their
+    own each: logging a line then only puts it on a queue, and the event loop
+    never blocks writing it (every request logs one or two lines, and each
+    write was a system call that hands the GIL to a busy thread and waits to
+    get it back). For ``evalql serve``, once uvicorn has set its loggers up;
+    returns the started listeners."""
+    listeners = []
+    for name in names:
+        logger = logging.getLogger(name)
+        handlers = [h for h in logger.handlers if not isinstance(h, QueueHandler)]
+        if not handlers:
+            continue
+        lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        for handler in handlers:
+            logger.removeHandler(handler)
+        logger.addHandler(_Deferred(lines))
+        listener = QueueListener(lines, *handlers, respect_handler_level=True)
+        listener.start()
+        listeners.append(listener)
+    return listeners
 
 
 def current_request() -> RequestRecord | None:

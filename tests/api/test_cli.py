@@ -329,3 +329,31 @@ def test_serve_logs_the_store_its_model_count_and_the_urls_before_starting(store
         f"INFO:     Serving the store {stored.resolve()} (1 model)\n",
         f"INFO:     GraphiQL: {base}/graphql   dashboard: {base}/\n",
     ]
+
+
+@pytest.mark.parametrize(("option", "budget"), [([], None), (["--memory", "3GiB"], 3 << 30)])
+def test_serve_logs_its_memory_budget_in_one_line(
+    stored: Path, option: list[str], budget: int | None
+) -> None:
+    from evalql.storage.datasets import default_budget, physical_memory
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [*EVALQL, "serve", "--data", str(stored), "--port", str(port), *option],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    watchdog = threading.Timer(60, server.kill)  # a hung server fails the test, not the run
+    watchdog.start()
+    try:
+        lines = [server.stderr.readline() for _ in range(5)]
+    finally:
+        watchdog.cancel()
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()
+    budget = budget or default_budget()
+    share = round(100 * budget / physical_memory())
+    size = f"{budget / (1 << 30):.1f} GiB" if budget >= 1 << 30 else f"{budget >> 20} MiB"
+    assert [line for line in lines if "Memory budget" in line] == [
+        f"INFO:     Memory budget {size} ({share}% of RAM)\n"
+    ]
