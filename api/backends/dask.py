@@ -8,8 +8,8 @@ client keeps those futures, so Dask keeps each fragment (and its threshold
 index) in the memory of the worker that loaded it. Every query then submits
 one task per fragment with that fragment's future as its argument, so Dask
 runs it where the fragment lives (data locality: only the partial result
-moves), and one merge task on the cluster; the server receives the merged
-result only.
+moves), and a tree of merge tasks on the cluster (``fan_in`` parts each);
+the server receives the merged result only.
 
 Failures: a worker that dies mid-query loses its fragments and its running
 tasks; the scheduler loads those fragments again elsewhere (it has their
@@ -41,7 +41,7 @@ from evalql.api.backends import fragments
 from evalql.api.errors import DataUnavailable
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.metrics import Totals
-from evalql.engine.select import Page, Predicate
+from evalql.engine.select import Page, Predicate, page_of
 from evalql.storage.datasets import SplitStore
 from evalql.storage.errors import StoreError
 from evalql.storage.filters import Condition
@@ -58,6 +58,9 @@ DEFAULT_MIN_ROWS = 10_000_000
 # Rows of fragments kept on the cluster; least recently used splits go beyond.
 DEFAULT_CLUSTER_ROWS = 2_000_000_000
 DEFAULT_TIMEOUT = 120.0
+# Partial results merged per task: a tree of merges, each placed by Dask
+# where most of its inputs are, so no one worker receives every fragment's.
+DEFAULT_FAN_IN = 16
 
 # What a lost worker, a lost cluster or a late answer raise in the client.
 _LOST = (KilledWorker, CancelledError, TimeoutError, OSError)
@@ -77,7 +80,7 @@ class DaskBackend:
     def __init__(
         self, client: Client, store: SplitStore, fragment_rows: int = DEFAULT_FRAGMENT_ROWS,
         min_rows: int = DEFAULT_MIN_ROWS, cluster_rows: int = DEFAULT_CLUSTER_ROWS,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT, fan_in: int = DEFAULT_FAN_IN,
     ) -> None:
         if fragment_rows < 1:
             raise ValueError(f"fragment rows have to be at least 1, got {fragment_rows}")
@@ -88,6 +91,7 @@ class DaskBackend:
         self.min_rows = min_rows
         self.cluster_rows = cluster_rows
         self.timeout = timeout
+        self.fan_in = max(2, fan_in)
         self._loaded: OrderedDict[tuple[str, str, str], tuple[str, _Loaded]] = OrderedDict()
         self._lock = threading.Lock()
         # Bytes of partial results moved to merge tasks, and the merges, since
@@ -157,13 +161,21 @@ class DaskBackend:
     def _run(self, split: SplitInfo, part: Callable[..., Any], args: tuple[Any, ...],
              merge: Callable[..., Any], merge_args: tuple[Any, ...] = ()) -> Any:
         """``part(fragment, *args)`` on every fragment where it lives, merged on
-        the cluster by ``merge(*merge_args, *parts)``; the merged result."""
+        the cluster by ``merge(*merge_args, *parts)`` in a tree of ``fan_in``
+        parts a merge; the merged result."""
         try:
             futures = self.fragments(split)
             parts = [self.client.submit(part, f, *args, pure=False) for f in futures]
-            merged = self.client.submit(merge, *merge_args, *parts, pure=False)
-            result = merged.result(timeout=self.timeout)
-            self.bytes_moved += _moved(result, len(parts))
+            moved = len(parts)
+            while len(parts) > 1:
+                parts = [
+                    self.client.submit(merge, *merge_args, *parts[i : i + self.fan_in],
+                                       pure=False)
+                    for i in range(0, len(parts), self.fan_in)
+                ]
+                moved += len(parts)
+            result = parts[0].result(timeout=self.timeout)
+            self.bytes_moved += _moved(result, moved)
             self.merges += 1
             return result
         except StoreError:
@@ -211,7 +223,9 @@ class DaskBackend:
         predicate: Predicate, descending: bool, after: int, limit: int,
     ) -> Page:
         args = (conditions, threshold, predicate, descending, int(after), limit)
-        return self._run(split, fragments.select_part, args, fragments.merge_pages, (limit,))
+        keys, total = self._run(split, fragments.select_part, args, fragments.merge_keys,
+                                (limit,))
+        return page_of(keys, total, limit)
 
 
 def _token(split: SplitInfo, labels: tuple[str, ...]) -> str:
@@ -223,6 +237,7 @@ def _token(split: SplitInfo, labels: tuple[str, ...]) -> str:
 
 
 def _moved(result: object, parts: int) -> int:
-    """Bytes the query's partial results weigh together (each is about the
-    merged result's size: same shapes, or at most limit + 1 keys)."""
+    """Bytes the query's partial results weigh together, fragments' and
+    merges' (each about the merged result's size: the same shapes, or at
+    most limit + 1 keys); what reaches the server is the last one alone."""
     return fragments.part_bytes(result) * parts

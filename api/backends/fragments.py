@@ -6,7 +6,8 @@ the split file through storage (a local path, or the local copy of an
 index, so later queries on it read neither the file nor the network. Each
 function below runs the same engine kernels the local views run, on the
 fragment's rows, and returns a small partial result; the ``merge_…``
-functions add partial results up. Nothing here imports dask: the Dask
+functions add partial results up, and return a partial result again, so
+merges nest (a tree of merges on the cluster). Nothing here imports dask: the Dask
 backend (``api.backends.dask``) only decides where these functions run.
 
 Why partial results merge exactly: confusion counts, per-threshold counts
@@ -41,7 +42,7 @@ from evalql.engine.curves import (
 from evalql.engine.histogram import confidence_histogram, index_confidence_histogram
 from evalql.engine.index import ThresholdIndex
 from evalql.engine.metrics import Totals
-from evalql.engine.select import Page, Predicate, confidence_bits, page_of, select_by_scan
+from evalql.engine.select import Predicate, confidence_bits, select_by_scan
 from evalql.engine.select_index import select_from_index
 from evalql.storage.datasets import MulticlassColumns, read_split
 from evalql.storage.filters import Condition, row_mask
@@ -257,11 +258,12 @@ def merge_histograms(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray,
     return sum(p[0] for p in parts), sum(p[1] for p in parts)
 
 
-def merge_pages(limit: int, *parts: tuple[np.ndarray, int]) -> Page:
-    """The page of the split: the ``limit + 1`` smallest keys of all parts (keys
-    are distinct, being positions in one split), and every part's matches."""
+def merge_keys(limit: int, *parts: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
+    """The ``limit + 1`` smallest keys of all parts (keys are distinct, being
+    positions in one split), and every part's matches: a part again, so
+    merges nest; ``engine.select.page_of`` makes the page of the last one."""
     keys = np.sort(np.concatenate([p[0] for p in parts]))[: limit + 1]
-    return page_of(keys, sum(p[1] for p in parts), limit)
+    return keys, sum(p[1] for p in parts)
 
 
 def part_bytes(value: object) -> int:
@@ -270,8 +272,6 @@ def part_bytes(value: object) -> int:
         return int(value.nbytes)
     if isinstance(value, (tuple, list)):
         return sum(part_bytes(v) for v in value)
-    if isinstance(value, Page):  # each part: at most limit + 1 keys and a count
-        return int(value.keys.nbytes) + 8
     if isinstance(value, (Totals, ThresholdCounts)):
         return sum(part_bytes(v) for v in vars(value).values())
     return 8

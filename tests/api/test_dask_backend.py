@@ -108,7 +108,8 @@ def app(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     with TestClient(create_app(root)) as client:
         store = client.app.state.store
         backend = DaskBackend(cluster[1], store, fragment_rows=FRAGMENT_ROWS, min_rows=0)
-        small = DaskBackend(cluster[1], store, fragment_rows=SMALL_FRAGMENT_ROWS, min_rows=0)
+        small = DaskBackend(cluster[1], store, fragment_rows=SMALL_FRAGMENT_ROWS, min_rows=0,
+                            fan_in=3)  # merges of merges
         yield client, backend, small
     backends.uninstall(root)
 
