@@ -17,6 +17,7 @@ from evalql.api.cost import QueryBounds
 from evalql.api.documents import OffLoopDocuments
 from evalql.api.errors import CodedErrors
 from evalql.api.limits import MAX_TOKENS
+from evalql.api.plain_fields import PlainFieldsExecutor
 from evalql.api.scalars import SCALARS
 from evalql.api.types.catalog import Model
 from evalql.api.types.compare import Comparison
@@ -84,6 +85,8 @@ schema = Schema(
     # OffLoopDocuments: large documents are parsed and validated in a thread.
     extensions=[*LIMITS, CodedErrors, OffLoopDocuments],
     config=StrawberryConfig(scalar_map=SCALARS),
+    # Plain-data objects (a per-label table's rows) completed in one loop.
+    execution_context_class=PlainFieldsExecutor,
 )
 
 

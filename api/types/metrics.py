@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import strawberry
 
 from evalql.api.limits import MAX_CURVE_POINTS, MAX_FIRST, MAX_RESAMPLES, check_within
@@ -34,8 +33,8 @@ class ConfusionCell:
 @strawberry.type(description="Counts per (actual, predicted) over the view's labels plus None.")
 class ConfusionMatrix:
     names: strawberry.Private[list[str | None]]
-    array: strawberry.Private[np.ndarray]  # counts
-    shown: strawberry.Private[np.ndarray | None] = None  # normalised; None = the counts
+    view: strawberry.Private[View]
+    normalize: strawberry.Private[Normalize]
 
     @strawberry.field(description="Row and column order; the last entry, null, is None.")
     def labels(self) -> list[str | None]:
@@ -43,27 +42,26 @@ class ConfusionMatrix:
 
     @strawberry.field(
         description="counts[actual][predicted], serialized whole: integers, or with "
-        "confusionMatrix(normalize:) other than NONE, the shares as floats."
+        "confusionMatrix(normalize:) other than NONE, the shares as floats. Refused "
+        "(COST_LIMIT) past the dense-matrix limit; cells answers at any label count."
     )
-    def counts(self) -> Matrix:
-        return self.array if self.shown is None else self.shown
+    async def counts(self) -> Matrix:
+        if self.normalize is Normalize.NONE:
+            return await self.view.matrix()
+        return await self.view.normalized_matrix(self.normalize.value)
 
     @strawberry.field(
         description="Non-empty cells, largest first (ties in matrix order); always counts."
     )
-    def cells(
+    async def cells(
         self, min_count: int = 1, off_diagonal: bool = False, first: int = 100
     ) -> list[ConfusionCell]:
         check_within("first", first, 1, MAX_FIRST)
-        a, p = np.nonzero(self.array >= max(min_count, 1))
-        if off_diagonal:
-            keep = a != p
-            a, p = a[keep], p[keep]
-        values = self.array[a, p]
-        order = np.lexsort((p, a, -values))[:first]
+        c = await self.view.matrix_cells(min_count, off_diagonal, first)
         return [
-            ConfusionCell(actual=self.names[a[i]], predicted=self.names[p[i]], count=int(values[i]))
-            for i in order
+            ConfusionCell(actual=self.names[a], predicted=self.names[p], count=n)
+            for a, p, n in zip(c.actual.tolist(), c.predicted.tolist(), c.count.tolist(),
+                               strict=True)
         ]
 
 
@@ -364,12 +362,9 @@ class Metrics(CalibrationMetrics):
         description="The confusion matrix on the view's labels plus None; counts divided "
         "as scikit-learn's confusion_matrix(normalize=) unless NONE (see Normalize)."
     )
-    async def confusion_matrix(self, normalize: Normalize = Normalize.NONE) -> ConfusionMatrix:
-        array = await self.view.matrix()
-        shown = None
-        if normalize is not Normalize.NONE:
-            shown = await self.view.normalized_matrix(normalize.value)
-        return ConfusionMatrix(names=[*self.view.label_names, None], array=array, shown=shown)
+    def confusion_matrix(self, normalize: Normalize = Normalize.NONE) -> ConfusionMatrix:
+        return ConfusionMatrix(names=[*self.view.label_names, None], view=self.view,
+                               normalize=normalize)
 
     @strawberry.field(description="One entry per label of the view, in the view's label order.")
     async def per_label(self) -> list[LabelMetrics]:

@@ -45,6 +45,7 @@ from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
 from evalql.api.views.rows import RowPage, RowRecord
 from evalql.api.views.trust import TrustMetrics
 from evalql.engine.averaging import AVERAGED_METRICS, average
+from evalql.engine.cells import Cells, largest_cells
 from evalql.engine.confusion import as_threshold
 from evalql.engine.curves import grid
 from evalql.engine.metrics import (
@@ -355,23 +356,15 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
 
     async def per_label(self) -> list[LabelRow]:
         """One entry per label of the view, in the view's label order."""
-        c = await self.label_counts()
-        values = {name: fn(c) for name, fn in PER_LABEL.items()}
-        return [
-            LabelRow(
-                label=name, code=int(c.labels[i]),
-                ratios={metric: float(v[i]) for metric, v in values.items()},
-                support=int(c.support[i]), predicted=int(c.predicted[i]),
-                tp=int(c.tp[i]), fp=int(c.fp[i]), fn=int(c.fn[i]), tn=int(c.tn[i]),
-            )
-            for i, name in enumerate(self.label_names)
-        ]
+        return _label_rows(await self.label_counts(), self.label_names)
 
     async def label(self, name: str) -> LabelRow | None:
         """Label ``name``'s entry; None when the view does not cover it."""
-        label_code(self.model, name)
-        names = self.label_names
-        return (await self.per_label())[names.index(name)] if name in names else None
+        code = label_code(self.model, name)
+        if name not in self.label_names:
+            return None
+        # Counts of this one label only: O(1) rows, not the table of K.
+        return _label_rows(await self.label_counts(np.array([code])), [name])[0]
 
     async def label_metric(self, metric: str, code: int) -> float:
         """One per-label metric of label ``code``."""
@@ -380,6 +373,21 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
     async def matrix(self) -> np.ndarray:
         """The confusion matrix on the selected labels plus None."""
         return submatrix(await self.counts(), self.codes)
+
+    async def matrix_cells(self, min_count: int, off_diagonal: bool, first: int) -> Cells:
+        """The ``first`` largest cells of ``matrix()`` with at least ``min_count``
+        rows (off the diagonal only, if asked), largest first, ties in matrix
+        order; codes are positions in the matrix (its labels, None last)."""
+        index = np.append(self.codes, len(self.model.labels))
+        return largest_cells(
+            await self._cells(), index, min_count, off_diagonal, first
+        )
+
+    async def _cells(self) -> Cells:
+        """The non-empty cells of the view's full confusion matrix."""
+        counts = await self.counts()
+        a, p = np.nonzero(counts)
+        return Cells(a, p, counts[a, p])
 
     async def curve(self, label: str | None, points: int) -> list[CurveValues]:
         """``points`` thresholds evenly spaced over [0, 1], each the metrics of
@@ -461,3 +469,23 @@ def _histogram_edges(bins: int) -> np.ndarray:
     """``bins`` equal-width edges over [0, 1]; ``bins`` checked against its bound."""
     limits.check_within("bins", bins, 1, limits.MAX_BINS)
     return np.arange(bins + 1) / bins  # 3 / 5 is 0.6, where linspace says 0.6000000000000001
+
+
+def _label_rows(c: LabelCounts, names: list[str]) -> list[LabelRow]:
+    """The per-label table of counts ``c`` (labels named ``names``, in order).
+
+    Each column goes to Python once (``tolist``): indexing NumPy arrays and
+    LabelCounts' derived properties per label made a table of 10,000 labels
+    quadratic (0.55 s of a 1.9 s page)."""
+    ratios = {metric: fn(c).tolist() for metric, fn in PER_LABEL.items()}
+    codes, tp, fp, fn = c.labels.tolist(), c.tp.tolist(), c.fp.tolist(), c.fn.tolist()
+    support, predicted, tn = c.support.tolist(), c.predicted.tolist(), c.tn.tolist()
+    return [
+        LabelRow(
+            label=name, code=codes[i],
+            ratios={metric: v[i] for metric, v in ratios.items()},
+            support=support[i], predicted=predicted[i],
+            tp=tp[i], fp=fp[i], fn=fn[i], tn=tn[i],
+        )
+        for i, name in enumerate(names)
+    ]

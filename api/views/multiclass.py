@@ -24,6 +24,7 @@ from evalql.api import backends, limits, split_cache
 from evalql.api.views.arguments import label_code
 from evalql.api.views.base import View, register
 from evalql.api.views.rows import LABEL_OUTCOMES, RowRecord, Sheet, id_order, shortest
+from evalql.engine.cells import Cells, rows_by_actual, sparse_confusion
 from evalql.engine.compare import Columns, verdicts
 from evalql.engine.confusion import as_threshold, kept_predictions, label_totals
 from evalql.engine.curves import ThresholdCounts, index_threshold_counts, threshold_counts
@@ -126,6 +127,20 @@ class MulticlassView(View):
 
     async def counted(self) -> MatrixCounts:
         return MatrixCounts(await self._totals(), self.codes, self.selected)
+
+    async def _cells(self) -> Cells:
+        if limits.is_dense(self.n_labels):
+            return await super()._cells()
+        # Too many labels for a matrix: its non-empty cells from rows grouped
+        # by actual label (built once per split), one pass at the threshold.
+        return await self._once("cells", self._sparse_cells)
+
+    def _sparse_cells(self) -> Cells:
+        data = self._load()
+        c = self._columns(data)
+        groups = data.memo(("rows-by-actual",), lambda: rows_by_actual(
+            c.actual, c.predicted, c.confidence, self.n_labels))
+        return sparse_confusion(groups, self.threshold, self.n_labels, self._mask(data))
 
     async def distribution(self) -> tuple[np.ndarray, np.ndarray]:
         totals = await self._totals()
