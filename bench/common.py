@@ -662,12 +662,13 @@ def machine_info() -> list[tuple[str, str]]:
     ]
 
 
-def print_machine() -> None:
-    """The machine as a Markdown list; also makes stdout line-buffered, so the
-    report interleaves with the progress on stderr in one log."""
+def print_machine(measured: Sequence[tuple[str, str]] = ()) -> None:
+    """The machine as a Markdown list, ``measured`` (name, value) pairs last;
+    also makes stdout line-buffered, so the report interleaves with the
+    progress on stderr in one log."""
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     print("Machine:")
-    for name, value in machine_info():
+    for name, value in [*machine_info(), *measured]:
         print(f"- {name}: {value}")
     print()
 
@@ -683,3 +684,17 @@ def memory_bandwidth(gigabytes: float = 1.0, repeats: int = 5) -> float:
     read_all(0)
     timing = time_runs(read_all, repeats)
     return values.nbytes / timing.median
+
+
+def copy_bandwidth(gigabytes: float = 1.0, repeats: int = 5) -> float:
+    """Copy bandwidth in bytes/s, bytes read plus bytes written: the median
+    time NumPy takes to copy a ``gigabytes`` float64 array into another."""
+    source = np.ones(int(gigabytes * 1e9) // 8, dtype=np.float64)
+    target = np.zeros_like(source)  # touched: no page faults in the timing
+
+    def copy(_: int) -> None:
+        np.copyto(target, source)
+
+    copy(0)
+    timing = time_runs(copy, repeats)
+    return 2 * source.nbytes / timing.median
