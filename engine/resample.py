@@ -59,12 +59,19 @@ from evalql.engine.arrays import frozen
 from evalql.engine.jit import CORES, chunk_bounds, inline_jit, jit, map_ranges
 
 BLOCK = 32  # resamples per random stream
+# POISSON draws with a mean SHIFT standard deviations below the rows, so that
+# about 2% of draws overshoot (and are drawn again), and GUIDE guide-table
+# entries per cell for the rows placed one by one.
 SHIFT = 2.0
+GUIDE = 4
 
 # How a resample is drawn (module docstring), and what one step of each
-# costs, in nanoseconds measured on the bench machine (only ratios matter).
+# costs, in nanoseconds measured on the bench machine (only ratios matter):
+# a row placed by the guide table, a binomial through the Generator, a
+# Poisson variate of a big cell (PTRS, means from about 10), a row of the
+# row-drawn group.
 ROWS, BINOMIALS, POISSON = 0, 1, 2
-COST_ROW, COST_BINOMIAL, COST_POISSON, COST_GROUP_ROW = 12.0, 90.0, 45.0, 3.0
+COST_ROW, COST_BINOMIAL, COST_POISSON, COST_GROUP_ROW = 6.0, 90.0, 25.0, 3.0
 
 
 MERGES = ("CELLS", "PAIRS", "POOLED")
@@ -109,6 +116,18 @@ def _uniform(state):
     return (result >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+# log k! for small k, read instead of computed: PTRS's slower test needs it
+# for about a third of the variates at means near 10 (lgamma costs ~40 ns).
+_LOG_FACTORIALS = np.array([math.lgamma(k + 1.0) for k in range(1024)])
+
+
+@inline_jit
+def _log_factorial(k):
+    if k < _LOG_FACTORIALS.shape[0]:
+        return _LOG_FACTORIALS[k]
+    return math.lgamma(k + 1.0)
+
+
 @inline_jit
 def _poisson(state, lam, enlam, loglam, a, b, invalpha, vr):
     # One Poisson(lam) variate; the other arguments are lam's constants.
@@ -134,7 +153,7 @@ def _poisson(state, lam, enlam, loglam, a, b, invalpha, vr):
         if k < 0 or (us < 0.013 and v > us):
             continue
         # numpy's log(v) + log(invalpha) - log(a / us² + b), in one log
-        bound = -lam + k * loglam - math.lgamma(k + 1.0)
+        bound = -lam + k * loglam - _log_factorial(k)
         if v == 0.0 or math.log(v * invalpha / (a / (us * us) + b)) <= bound:
             return k
 
@@ -143,8 +162,14 @@ def _poisson(state, lam, enlam, loglam, a, b, invalpha, vr):
 def _category(state, cumulative, guide, n_rows):
     # The cell of one row drawn uniformly from the N: the first cell whose
     # cumulative count passes the row's index.
-    row = min(np.int64(_uniform(state) * n_rows), n_rows - 1)
-    i = guide[(row * guide.shape[0]) // n_rows]
+    u = _uniform(state)
+    row = min(np.int64(u * n_rows), n_rows - 1)
+    # the guide entry from u too: an integer division would cost more than
+    # the rest of the draw. In exact arithmetic the entry never starts past
+    # the row's cell; the step back covers a product rounded up.
+    i = guide[min(np.int64(u * guide.shape[0]), guide.shape[0] - 1)]
+    while i > 0 and cumulative[i - 1] > row:
+        i -= 1
     while cumulative[i] <= row:
         i += 1
     return i
@@ -157,9 +182,11 @@ def _resample_block(generator, state, rows, cols, tps, counts, cumulative, guide
     # position (-1 for none) whose support, predictions and TP each merged
     # cell adds to. BINOMIALS draws from ``generator``, the others from the
     # xoshiro256++ ``state`` (four uint64 words, updated in place).
-    tp = np.zeros((count, n_labels), dtype=np.int64)
-    actual = np.zeros((count, n_labels), dtype=np.int64)
-    predicted = np.zeros((count, n_labels), dtype=np.int64)
+    # One column more than the labels: position -1 adds there, unread, so
+    # adding a cell's rows takes no branch.
+    tp = np.zeros((count, n_labels + 1), dtype=np.int64)
+    actual = np.zeros((count, n_labels + 1), dtype=np.int64)
+    predicted = np.zeros((count, n_labels + 1), dtype=np.int64)
     cells = counts.shape[0]
     n_rows = cumulative[cells - 1] if cells > 0 else 0
     drawn = np.zeros(cells, dtype=np.int64)
@@ -197,13 +224,10 @@ def _resample_block(generator, state, rows, cols, tps, counts, cumulative, guide
         for i in range(cells):
             x = drawn[i]
             drawn[i] = 0
-            if rows[i] >= 0:
-                actual[r, rows[i]] += x
-            if cols[i] >= 0:
-                predicted[r, cols[i]] += x
-            if tps[i] >= 0:
-                tp[r, tps[i]] += x
-    return tp, actual, predicted
+            actual[r, rows[i]] += x  # -1 indexes the spare column
+            predicted[r, cols[i]] += x
+            tp[r, tps[i]] += x
+    return tp[:, :n_labels].copy(), actual[:, :n_labels].copy(), predicted[:, :n_labels].copy()
 
 
 def _stream(generator: np.random.Generator) -> np.ndarray:
@@ -336,7 +360,7 @@ def estimated_seconds(
     For a caller to refuse a request before paying for it: at 1,000 labels
     a matrix has up to a million cells, and 1,000 resamples of it cost
     minutes. Example: 1,000 resamples of a 10M-row view over 10,000 cells
-    are about a tenth of a second (cores split it).
+    are about a quarter of a second (cores split it).
     """
     codes = np.arange(counts.shape[0] - 1) if labels is None else np.asarray(labels)
     cells = merged_cells(np.asarray(counts), codes, merge)
@@ -349,8 +373,8 @@ def _plan(cells: Cells) -> _Plan:
     method = choose_method(counts)
     mean = max(n_rows - SHIFT * math.sqrt(n_rows), 0.0) if method == POISSON else 0.0
     cumulative = np.cumsum(counts)
-    # four guide entries a cell: a row draw then rarely walks past its entry
-    starts = np.arange(4 * size, dtype=np.int64) * n_rows // max(4 * size, 1)
+    # GUIDE entries a cell: a row draw then rarely walks past its entry
+    starts = np.arange(GUIDE * size, dtype=np.int64) * n_rows // max(GUIDE * size, 1)
     guide = np.searchsorted(cumulative, starts, side="right")
     small = row_drawn(counts) if method == POISSON else np.zeros(size, dtype=bool)
     big = np.flatnonzero(~small)
