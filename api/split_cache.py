@@ -1,8 +1,8 @@
 """What a loaded split keeps besides its columns, and the background work that builds it.
 
-Row masks of recent filters, the threshold index of a multiclass split (and
-of the rows a filter keeps), and the label-set index of a multilabel split
-live in the split's memo (``SplitData.memo``), so they are evicted with the
+Row masks of recent filters (bitsets, 1 bit a row), the threshold index of a
+multiclass split (and of the rows a filter keeps), and the label-set index of
+a multilabel split live in the split's memo (``SplitData.memo``), so they are evicted with the
 split and never outlive a replace (a replaced split has a new version, hence
 a new ``SplitData``).
 
@@ -20,7 +20,12 @@ store evicts least recently used splits, then filters (``SplitData.trim``).
 One policy answers every question, for metrics, curves, rows and histograms
 alike: use the index if it is ready, else scan, and start building it. A
 failed build falls back to the scan, is logged once, and is tried again
-after ``RETRY_SECONDS``.
+after ``RETRY_SECONDS``. A row filter is the exception to "start building":
+the first time it is asked for, its counts come from one scan that tests the
+filter row by row (``row_test``: a dictionary column's codes through a
+lookup table), with no mask kept and no build queued, so one-off filters
+cost one pass and leave nothing behind; its second use keeps its mask and
+queues its index.
 
 ``MODE`` is the test switch: ``"index"`` waits for the index wherever one
 applies, ``"scan"`` never uses one, ``"auto"`` (serving) is the policy above.
