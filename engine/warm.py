@@ -198,6 +198,16 @@ def _warm_multilabel_rows() -> None:
     ml_rows.top_confidence(sets, 0.5)
 
 
+def _warm_multilabel_select_index() -> None:
+    from evalql.engine.multilabel.index import LabelSetIndex
+    from evalql.engine.multilabel.select_index import label_rows_from_index
+
+    index = LabelSetIndex.build(_label_sets(), 1)
+    assert index is not None
+    for descending in (True, False):
+        label_rows_from_index(index, 0, True, True, 0.5, descending, -1, 1, 1)
+
+
 def _warm_multilabel_curves() -> None:
     from evalql.engine.multilabel.curves import multilabel_threshold_counts, pair_histogram
 
@@ -300,6 +310,7 @@ GROUPS: dict[str, Callable[[], None]] = {
     "multilabel.counts": _warm_multilabel_counts,
     "multilabel.index": _warm_multilabel_index,
     "multilabel.rows": _warm_multilabel_rows,
+    "multilabel.select_index": _warm_multilabel_select_index,
     "multilabel.curves": _warm_multilabel_curves,
     "multilabel.ranking": _warm_multilabel_ranking,
     "ranking": _warm_ranking,

@@ -7,7 +7,8 @@ once it is built (in the background, after the first such view asks).
 
 Drill-down selects with ``engine.multilabel.rows.match_rows`` (a
 ``SetSelection``) and pages the flagged rows with the multiclass keys and
-cursors:
+cursors; a label's outcome, once the split's index is ready, is paged by
+walking it instead (``engine.multilabel.select_index``: same keys, no scan):
 
 - ``LabelMetrics.rows(outcome:)``: the label's TP (actual and kept), FP
   (kept, not actual), FN (actual, not kept), TN (neither), over every row of
@@ -46,6 +47,7 @@ from evalql.engine.multilabel.ranking import (
     rank_label_sets_by_scores,
 )
 from evalql.engine.multilabel.rows import RowTests, label_confidence, match_rows, top_confidence
+from evalql.engine.multilabel.select_index import label_rows_from_index
 from evalql.engine.ranking import PrecisionSteps, Ranking
 from evalql.engine.score_curves import LabelSteps
 from evalql.engine.select import Page, confidence_bits, select_flagged
@@ -222,9 +224,14 @@ class MultilabelView(View):
     def _select_rows(
         self, selection: SetSelection, order: str, after: int, limit: int
     ) -> tuple[Page, list[RowRecord]]:
-        """Flag the matching rows, then page them by key."""
+        """Flag the matching rows, then page them by key; a label's outcome
+        by walking the split's index instead, when it is ready."""
         data = self._load()
         sets = self._columns(data)
+        index = self._index(data) if order != "ID" else None
+        if index is not None and selection.order_label is not None:
+            page = self._label_page(index, selection, order, after, limit)
+            return page, self.records(page.rows)
         flags = match_rows(sets, self.threshold, self.n_labels, selection.tests,
                            self._mask(data), selection.labels)
         if order == "ID":
@@ -237,6 +244,21 @@ class MultilabelView(View):
             descending = order == "CONFIDENCE_DESC"
             page = select_flagged(flags, confidence_bits(confidence), descending, after, limit)
         return page, self.records(page.rows)
+
+    def _label_page(
+        self, index: LabelSetIndex, selection: SetSelection, order: str, after: int, limit: int
+    ) -> Page:
+        """A page of ``_label_selection``'s rows from the index (same keys,
+        order and cursors as the scan); its total is the label's count."""
+        code = selection.order_label
+        assert code is not None
+        actual_is = selection.tests.actual_has is not None
+        kept_is = selection.tests.predicted_has is not None
+        c = index.counts_at(self.threshold).label_counts([code])
+        total = {(True, True): c.tp, (False, True): c.fp, (True, False): c.fn,
+                 (False, False): c.tn}[actual_is, kept_is]
+        return label_rows_from_index(index, code, actual_is, kept_is, self.threshold,
+                                     order == "CONFIDENCE_DESC", after, limit, int(total[0]))
 
     def records(self, positions: np.ndarray) -> list[RowRecord]:
         """Label lists at the view's threshold, exact match on its labels."""
