@@ -126,6 +126,48 @@ def per_fragment(ds: Dataset, fragment_rows: int) -> list[tuple[str, float, floa
     return rows
 
 
+def planned_fragment(rows: int, k: int) -> list[tuple[str, str]]:
+    """(what, figure) for a synthetic fragment of ``rows`` rows over ``k`` labels
+    (Zipf-distributed labels, 80% right, confidences of 3 decimals), in this
+    process: what docs/scaling.md's plan for 1,000 labels reads."""
+    import pyarrow as pa
+    from common import zipf_weights
+
+    from evalql.storage.datasets import MulticlassColumns
+
+    rng = np.random.default_rng(3)
+    actual = rng.choice(k, rows, p=zipf_weights(k)).astype(np.int32)
+    predicted = np.where(rng.random(rows) < 0.8, actual,
+                         rng.choice(k, rows, p=zipf_weights(k))).astype(np.int32)
+    confidence = np.round(rng.random(rows), 3).astype(np.float32)
+    columns = MulticlassColumns(actual, predicted, confidence)
+    metadata = pa.table({"channel": rng.choice(["email", "chat"], rows)})
+    build, index = timed(ThresholdIndex.build, actual, predicted, confidence, k)
+    build = min(build, median_time(ThresholdIndex.build, actual, predicted, confidence, k,
+                                   repeats=2))  # the first includes loading kernels
+    fragment = fragments.Fragment(0, k, columns, metadata, index)
+    email = (Condition("channel", isin=("email",)),)
+    t = [np.float32(0.5)]
+    counts = fragments.confusion_part(fragment, (), t)
+    fragments.confusion_part(fragment, email, t)
+    fragments.curve_part(fragment, (), grid(101))
+    lookup = median_time(fragments.confusion_part, fragment, (), t, repeats=3)
+    scan = median_time(fragments.confusion_part, fragment, email, t, repeats=3)
+    curve = median_time(fragments.curve_part, fragment, (), grid(101), repeats=3)
+    nonzero = int(np.count_nonzero(counts))
+    return [
+        ("threshold index build", f"{build * 1e3:.0f} ms ({rows / build / 1e6:.1f} M rows/s)"),
+        ("index bytes (order + confidences + cell offsets)",
+         f"{index.nbytes / 2**20:.1f} MiB, of which offsets {index.offsets.nbytes / 2**20:.1f} MiB"),
+        ("confusion counts at a threshold, index ((K+1)^2 binary searches)", f"{lookup * 1e3:.1f} ms"),
+        ("confusion counts at a threshold, filter (scan)",
+         f"{scan * 1e3:.1f} ms ({rows / scan / 1e6:.0f} M rows/s)"),
+        ("curve of 101 points, index", f"{curve * 1e3:.0f} ms"),
+        ("partial confusion counts, dense", f"{counts.nbytes / 2**20:.1f} MiB"),
+        ("non-zero cells", f"{nonzero:,} ({nonzero * 12 / 2**10:.0f} KiB as index + count)"),
+    ]
+
+
 class Queries:
     """The GraphQL queries of the comparison, fresh arguments each time."""
 
@@ -199,7 +241,20 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-memory", default="4GiB")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--plan-labels", type=int, default=1_000,
+                        help="labels of the synthetic fragment the scaling plan reads")
+    parser.add_argument("--plan-rows", type=int, default=2_000_000)
+    parser.add_argument("--plan-only", action="store_true",
+                        help="only the synthetic fragment (no dataset, no cluster)")
     args = parser.parse_args()
+    print(f"## A synthetic fragment: {args.plan_rows:,} rows x {args.plan_labels:,} labels "
+          f"(one process; load average {load()})\n")
+    print("| what | figure |\n| --- | --- |")
+    for name, figure in planned_fragment(args.plan_rows, args.plan_labels):
+        print(f"| {name} | {figure} |")
+    print(f"\nload average {load()}\n")
+    if args.plan_only:
+        return 0
     ds = Dataset(args.rows, args.labels)
     prepare(ds)
     print(f"# {ds.title}: fragments of {args.fragment_rows:,} rows, {args.workers} workers "
