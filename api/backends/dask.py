@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError
@@ -125,9 +126,12 @@ class DaskBackend:
     def fragments(self, split: SplitInfo) -> list[Future]:
         """The futures of the split's fragments, loading them the first time.
 
-        Keyed by the split's file and version and the model's labels: a
+        Known by the split's file and version and the model's labels: a
         replaced split (a new version) gets new fragments and its old ones
         are released (Dask frees them once no client holds their futures).
+        Each load has a key of its own (a uuid), so a load that failed is
+        never answered from the failed task, and two backends cutting one
+        split differently never share a key.
         """
         model = self.store.catalog.model(split.model)
         if model is None:
@@ -142,7 +146,8 @@ class DaskBackend:
             futures = [
                 self.client.submit(
                     fragments.load_fragment, self.root, split, model.labels, start, stop,
-                    key=f"evalql-fragment-{_token(split, model.labels)}-{start}", pure=False,
+                    key=f"evalql-fragment-{version}-{start}-{stop}-{uuid.uuid4().hex[:12]}",
+                    pure=False,
                 )
                 for start, stop in self.bounds(split)
             ]
@@ -229,8 +234,7 @@ class DaskBackend:
 
 
 def _token(split: SplitInfo, labels: tuple[str, ...]) -> str:
-    # The same file, version and label order make the same fragments, so two
-    # servers on one cluster share them.
+    # The same file, version and label order make the same fragments.
     source = split.checksum or f"{split.path}@{split.version}"
     text = "\n".join((source, str(split.version), *labels))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -152,6 +152,13 @@ def test_the_backend_is_used(app: tuple[TestClient, Any, Any]) -> None:
     split = client.app.state.store.catalog.split("m", "v1", "big")
     assert len(backend.fragments(split)) == -(-1_000 // FRAGMENT_ROWS)  # loaded, and kept
     assert backend.bytes_moved > 0 and backend.merges > 0
+    # Another backend cutting the same split in other fragments, on the same
+    # cluster: its fragments are its own.
+    query = """{ model(name: "m") { run(name: "v1") { split(name: "big") {
+      metrics(threshold: 0.5) { total correct confusionMatrix { counts } %s } } } } }""" % (
+        ROWS % ("null", "CONFIDENCE_DESC", 7, "null"))
+    local, remote = both(app, query, app[2])
+    assert remote == local
 
 
 @pytest.mark.parametrize("where", ['[{column: "channel", in: ["chat"]}]', "null"])
