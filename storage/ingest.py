@@ -40,7 +40,7 @@ from evalql.storage.catalog import Catalog, CatalogWriter
 from evalql.storage.errors import IngestError, StoreNotFound, store_io
 from evalql.storage.model import ColumnInfo, ModelInfo, RunInfo, SplitInfo
 from evalql.storage.object_cache import remove_split_file
-from evalql.storage.readers import read_table
+from evalql.storage.readers import RowProgress, read_table
 from evalql.storage.staging import Staging, open_for_writing
 from evalql.storage.validate import (
     VALIDATORS,
@@ -120,12 +120,14 @@ def ingest_file(
     split: str,
     options: IngestOptions = IngestOptions(),
     progress: Progress | None = None,
+    rows: RowProgress | None = None,
 ) -> IngestSummary:
-    """Store the predictions in ``path`` as the split ``model/run/split``."""
+    """Store the predictions in ``path`` as the split ``model/run/split``;
+    ``progress`` is told each stage, ``rows`` the rows read so far (Parquet)."""
     started = time.perf_counter()
     _check_request(model, run, split, options, str(path))
     _say(progress, "reading")
-    table = read_table(Path(path))
+    table = read_table(Path(path), rows)
     summary = ingest_table(root, table, model, run, split, options, str(path), progress)
     return _with_seconds(summary, time.perf_counter() - started)
 

@@ -16,8 +16,13 @@ import pyarrow.parquet as pq
 from evalql.storage.errors import IngestError
 
 Reader = Callable[[Path], pa.Table]
+# Told (stage, rows read so far, rows in all) as a reader goes.
+RowProgress = Callable[[str, int, int], None]
 
 READERS: dict[str, Reader] = {}
+# Readers that can say how far they are, by the reader they stand in for:
+# used when someone listens (an ingest on a terminal).
+_COUNTING_READERS: dict[Reader, Callable[[Path, RowProgress], pa.Table]] = {}
 
 # pandas writes a non-default index as "__index_level_N__" columns; they are
 # the DataFrame's bookkeeping, not the user's data.
@@ -29,7 +34,7 @@ def register_reader(suffix: str, reader: Reader) -> None:
     READERS[suffix.lower()] = reader
 
 
-def read_table(path: Path) -> pa.Table:
+def read_table(path: Path, progress: RowProgress | None = None) -> pa.Table:
     """The table in ``path``; any failure is an IngestError naming the file.
 
     ``read_table(Path("preds.csv"))`` -> a ``pa.Table``; ``Path("preds.txt")`` ->
@@ -43,8 +48,9 @@ def read_table(path: Path) -> pa.Table:
         raise IngestError(str(path), f"unknown file type {path.suffix!r}; known: {known}")
     if not path.is_file():
         raise IngestError(str(path), "no such file")
+    counting = _COUNTING_READERS.get(reader) if progress is not None else None
     try:
-        table = reader(path)
+        table = reader(path) if counting is None else counting(path, progress)  # type: ignore[arg-type]
     except (pa.ArrowException, OSError, ValueError) as error:
         raise IngestError(str(path), f"cannot read the file: {_one_line(error)}") from error
     return table.drop_columns([c for c in table.column_names if _PANDAS_INDEX.fullmatch(c)])
@@ -57,6 +63,18 @@ def _one_line(error: Exception) -> str:
 
 def _read_parquet(path: Path) -> pa.Table:
     return pq.read_table(path)
+
+
+def _read_parquet_counting(path: Path, progress: RowProgress) -> pa.Table:
+    """``_read_parquet`` a row group at a time, telling ``progress`` the rows read."""
+    source = pq.ParquetFile(path)
+    total, done, parts = source.metadata.num_rows, 0, []
+    progress("reading", 0, total)
+    for group in range(source.num_row_groups):
+        parts.append(source.read_row_group(group))
+        done += parts[-1].num_rows
+        progress("reading", done, total)
+    return pa.concat_tables(parts) if parts else source.schema_arrow.empty_table()
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -111,3 +129,4 @@ for _suffix, _reader in {
     ".ipc": _read_arrow,
 }.items():
     register_reader(_suffix, _reader)
+_COUNTING_READERS[_read_parquet] = _read_parquet_counting
