@@ -55,7 +55,7 @@ from evalql.engine.index import ThresholdIndex
 from evalql.engine.jit import count_rows
 from evalql.engine.multilabel.index import LabelSetIndex
 from evalql.storage.datasets import MulticlassColumns, MultilabelColumns, SplitData, SplitStore
-from evalql.storage.filters import Condition, code_test, row_mask
+from evalql.storage.filters import Condition, code_test, range_test, row_mask
 from evalql.storage.model import ModelInfo, SplitInfo
 
 log = logging.getLogger("evalql")
@@ -68,6 +68,7 @@ MAX_QUEUED = 4
 STALE_SECONDS = 30.0
 # Filters remembered as asked for once per split (their second use builds).
 SEEN_FILTERS = 1024
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 T = TypeVar("T")
 
@@ -342,23 +343,37 @@ def threshold_index(
 def row_test(data: SplitData, conditions: tuple[Condition, ...]) -> RowTest | None:
     """The rows ``conditions`` keep, as a scan tests them (None: every row).
 
-    A kept mask's bitset when the filter has one; else, when a condition is
-    an ``in`` on a dictionary column, that condition as a lookup of codes
-    tested inside the scan (the others as a bitset), so a filter asked for
-    once costs no mask pass and keeps nothing; else the filter's mask, kept.
+    A kept mask's bitset when the filter has one. Else the filter tested
+    inside the scan, when one of its conditions is an ``in`` on a dictionary
+    column (its codes through a lookup table) or a range on an int64 or time
+    column (its values against two bounds): those two in the scan, any
+    others as a bitset, so a filter asked for once costs no mask pass and
+    keeps nothing. Else the filter's mask, kept.
     """
     if not conditions:
         return None
     entry = _filter_cache(data).peek(conditions)
     if entry is not None:
         return RowTest(bits=entry.bits)
-    for j, condition in enumerate(conditions):
-        test = code_test(data.metadata, condition)
-        if test is not None:
-            rest = row_mask(data.metadata, conditions[:j] + conditions[j + 1 :])
-            bits = None if rest is None else pack_mask(rest)
-            return RowTest(codes=test.codes, keep=test.keep, bits=bits)
-    return RowTest(bits=_filtered(data, conditions).bits)
+    codes = ranges = None
+    rest: list[Condition] = []
+    for condition in conditions:
+        if codes is None and (codes := code_test(data.metadata, condition)) is not None:
+            continue
+        if ranges is None and (ranges := range_test(data.metadata, condition)) is not None:
+            continue
+        rest.append(condition)
+    if codes is None and ranges is None:
+        return RowTest(bits=_filtered(data, conditions).bits)
+    others = row_mask(data.metadata, rest)
+    return RowTest(
+        codes=None if codes is None else codes.codes,
+        keep=None if codes is None else codes.keep,
+        bits=None if others is None else pack_mask(others),
+        values=None if ranges is None else ranges.values,
+        low=_INT64_MIN if ranges is None else ranges.low,
+        high=_INT64_MAX if ranges is None else ranges.high,
+    )
 
 
 def _index_rows(

@@ -82,11 +82,15 @@ def unpack_mask(words: np.ndarray, n: int) -> np.ndarray:
 class RowTest:
     """Which rows a scan counts, decided inside the scan: no mask pass first.
 
-    A row counts when ``keep[codes[i]]`` holds (``codes``: the dictionary
-    codes of one metadata column, ``keep``: the filter's answer for each
-    distinct value, looked up as the scan reads the row) and, when ``bits``
-    is given, its bit is set (a ``pack_mask`` bitset of the filter's other
-    conditions). Either part may be absent (None).
+    A row counts when every given part holds:
+
+    - ``keep[codes[i]]`` (``codes``: the dictionary codes of one metadata
+      column, ``keep``: the filter's answer for each distinct value, looked
+      up as the scan reads the row);
+    - ``low <= values[i] <= high`` (``values``: one int64 column, compared
+      as the scan reads it);
+    - bit ``i`` of ``bits`` is set (a ``pack_mask`` bitset of the filter's
+      other conditions).
 
     Example: codes ``[0, 2, 1]`` and keep ``[True, False, True]`` count rows 0 and 1.
     """
@@ -94,20 +98,25 @@ class RowTest:
     codes: np.ndarray | None = None  # int32, one a row
     keep: np.ndarray | None = None  # bool, one a code
     bits: np.ndarray | None = None  # int64 words of pack_mask
+    values: np.ndarray | None = None  # int64, one a row
+    low: int = -(2**63)
+    high: int = 2**63 - 1
 
     @classmethod
     def of_mask(cls, mask: np.ndarray) -> RowTest:
         """The rows of a bool mask."""
         return cls(bits=pack_mask(mask))
 
-    def kernel_args(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(codes, drop, words)`` as kernels take them (``row_dropped``):
+    def kernel_args(self, n: int) -> tuple[np.ndarray, ...]:
+        """``(codes, drop, words, values, bounds)`` as kernels take them:
         empty arrays for absent parts; ``drop`` is ``DROPPED`` for each code
-        the filter rejects, else 0.
+        the filter rejects, else 0, padded to a power of two so that the
+        kernel's ``codes[i] & (len(drop) - 1)`` never reads outside it (codes
+        come from Arrow's dictionary, so they are not checked one by one: that
+        would be the mask pass this avoids); ``bounds`` is ``[low, high]``.
 
-        Raises ValueError when ``codes`` is not ``n`` long, a code is outside
-        ``keep``, or ``bits`` has too few words: a compiled loop would read
-        past them.
+        Raises ValueError when ``codes`` or ``values`` is not ``n`` long, or
+        ``bits`` has too few words: a compiled loop would read past them.
         """
         codes, drop = frozen(None, np.int32), frozen(None, np.int64)
         if self.codes is not None:
@@ -115,20 +124,24 @@ class RowTest:
             keep = np.asarray(self.keep, dtype=np.bool_)
             if codes.shape != (n,):
                 raise ValueError("codes have to be as long as the columns")
-            if n and (int(codes.min()) < 0 or int(codes.max()) >= keep.shape[0]):
-                raise ValueError("every code has to have an entry in keep")
-            drop = frozen(np.where(keep, 0, DROPPED), np.int64)
+            table = np.full(1 << max(0, int(keep.shape[0] - 1).bit_length()), DROPPED)
+            table[: keep.shape[0]] = np.where(keep, 0, DROPPED)
+            drop = frozen(table, np.int64)
         words = frozen(None, np.int64)
         if self.bits is not None:
             words = frozen(self.bits, np.int64)
             if words.shape[0] * 64 < n:
                 raise ValueError("bits has to hold a bit for every row")
-        return codes, drop, words
+        values = frozen(None, np.int64)
+        if self.values is not None:
+            values = frozen(self.values, np.int64)
+            if values.shape != (n,):
+                raise ValueError("values have to be as long as the columns")
+        bounds = frozen(np.array([self.low, self.high], dtype=np.int64), np.int64)
+        return codes, drop, words, values, bounds
 
 
-def row_test(
-    rows: np.ndarray | RowTest | None, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def row_test(rows: np.ndarray | RowTest | None, n: int) -> tuple[np.ndarray, ...]:
     """The kernel arguments of a bool mask, a ``RowTest`` or None ("every row")."""
     if rows is None:
         return RowTest().kernel_args(n)

@@ -49,29 +49,34 @@ def cell_of(actual, predicted, confidence, i, threshold, n_labels):
 
 # How a scan drops the rows its RowTest rejects, written out in each kernel:
 #     gone = 0
-#     if use_codes: gone += drop[codes[i]]            (0, or DROPPED for a rejected value)
+#     if use_codes: gone += drop[codes[i] & last]      (0, or DROPPED for a rejected value)
 #     if use_words: gone += (bit i of words ^ 1) << 40  (DROPPED for a clear bit)
+#     if use_values: gone += (values[i] outside [low, high]) << 40
 # then the row's cell index plus ``gone``, clipped, is a dump cell past the
-# real ones: no branch on the row (see ``engine.arrays.DROPPED``). The two
-# ifs are the same for every row, so they are predicted and cost nothing.
+# real ones: no branch on the row (see ``engine.arrays.DROPPED``). The ifs
+# are the same for every row, so they are predicted and cost nothing.
 # An inline_jit helper for these lines made the scan 15x slower (430 ms
 # against 29 ms of CPU for 10M rows, Numba 0.60): keep them in the loop.
 
 
 @jit
 def _confusion_counts(actual, predicted, confidence, threshold, n_labels, codes, drop, words,
-                      lo, hi):
+                      values, bounds, lo, hi):
     size = n_labels + 1
     dump = size * size  # dropped rows land here, past the matrix
     counts = np.zeros(dump + 1, dtype=np.int64)
     use_codes, use_words = codes.shape[0] > 0, words.shape[0] > 0
+    use_values, low, high = values.shape[0] > 0, bounds[0], bounds[1]
+    last = drop.shape[0] - 1
     for i in range(lo, hi):
         a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
         gone = np.int64(0)
         if use_codes:
-            gone += drop[codes[i]]
+            gone += drop[codes[i] & last]
         if use_words:
             gone += ((words[i >> 6] >> (i & 63)) & 1 ^ 1) << 40
+        if use_values:
+            gone += np.int64((values[i] < low) | (values[i] > high)) << 40
         counts[min(a * size + p + gone, dump)] += 1
     return counts[:dump].reshape(size, size)
 
@@ -135,19 +140,24 @@ def confusion_counts(
 
 
 @jit
-def _label_totals(actual, predicted, confidence, threshold, n_labels, codes, drop, words, lo, hi):
+def _label_totals(actual, predicted, confidence, threshold, n_labels, codes, drop, words,
+                  values, bounds, lo, hi):
     # Rows: 0 = tp (diagonal), 1 = per actual, 2 = per predicted, 3 = abstained per actual;
     # column K + 1 is the dump of dropped rows.
     dump = n_labels + 1
     sums = np.zeros((4, dump + 1), dtype=np.int64)
     use_codes, use_words = codes.shape[0] > 0, words.shape[0] > 0
+    use_values, low, high = values.shape[0] > 0, bounds[0], bounds[1]
+    last = drop.shape[0] - 1
     for i in range(lo, hi):
         a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
         gone = np.int64(0)
         if use_codes:
-            gone += drop[codes[i]]
+            gone += drop[codes[i] & last]
         if use_words:
             gone += ((words[i >> 6] >> (i & 63)) & 1 ^ 1) << 40
+        if use_values:
+            gone += np.int64((values[i] < low) | (values[i] > high)) << 40
         a, p = min(a + gone, dump), min(p + gone, dump)
         sums[1, a] += 1
         sums[2, p] += 1

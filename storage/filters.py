@@ -172,6 +172,55 @@ def code_test(table: pa.Table, condition: Condition) -> CodeTest | None:
     return CodeTest(codes, keep)
 
 
+@dataclass(frozen=True)
+class RangeTest:
+    """Comparisons as inclusive integer bounds: row ``i`` passes when
+    ``low <= values[i] <= high`` (``values``: the column's int64 integers or
+    time ticks, read-only and zero-copy; ``low > high`` keeps no row)."""
+
+    values: np.ndarray  # int64, one a row
+    low: int
+    high: int
+
+
+def range_test(table: pa.Table, condition: Condition) -> RangeTest | None:
+    """``condition`` as a ``RangeTest`` when it is only gt/gte/lt/lte on an
+    int64 or timestamp column of one chunk without nulls; else None (ask
+    ``row_mask``). Bounds round as ``row_mask`` rounds them, so both keep
+    the same rows. Errors as ``row_mask`` raises them.
+
+    Example: ``length`` ``gt=2.5, lte=10`` gives low 3, high 10.
+    """
+    column = _column(table, condition.column)
+    parts = [(name, rounding, getattr(condition, name)) for name, _, rounding in _COMPARISONS]
+    if condition.isin is not None or condition.is_null is not None:
+        return None
+    if all(bound is None for _, _, bound in parts) or column.num_chunks != 1 or column.null_count:
+        return None
+    kind = column_type(column.type)
+    if kind == "int" and column.type == pa.int64():
+        values, (numerator, denominator) = column, (1, 1)
+    elif kind == "timestamp":
+        values, (numerator, denominator) = _ticks(column)
+    else:
+        return None
+    low, high = _INT64
+    for name, rounding, bound in parts:
+        if bound is None:
+            continue
+        if math.isnan(bound):
+            raise FilterError(f"a bound on column {condition.column!r} has to be a number, not NaN")
+        limit = _int_bound(float(bound) * numerator / denominator, rounding).as_py()
+        # v > b is v >= b + 1 for integers, v < b is v <= b - 1.
+        if name in ("gt", "gte"):
+            low = max(low, limit + (name == "gt"))
+        else:
+            high = min(high, limit - (name == "lt"))
+    array = values.chunks[0].to_numpy()
+    array.flags.writeable = False
+    return RangeTest(array, max(low, _INT64[0]), min(high, _INT64[1]))
+
+
 def _value_set(values: tuple[str, ...], dtype: pa.DataType, kind: str, name: str) -> pa.Array:
     """``values`` as an array of the column's type, for ``is_in``."""
     if kind == "string":

@@ -8,7 +8,14 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from evalql.storage.filters import Condition, FilterError, code_test, row_mask
+from evalql.storage.filters import (
+    Condition,
+    FilterError,
+    RangeTest,
+    code_test,
+    range_test,
+    row_mask,
+)
 
 EPOCH_2024 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 DAY = 86_400
@@ -180,3 +187,37 @@ def test_a_code_test_applies_only_to_in_on_a_dictionary_column(table: pa.Table) 
     assert code_test(table, Condition("tokens", gt=3)) is None
     with pytest.raises(FilterError, match="unknown column"):
         code_test(table, Condition("nope", isin=("x",)))
+
+
+RANGES = [{"gt": 2.5}, {"gte": 3}, {"lt": 7.5}, {"lte": -1}, {"gt": 2, "lt": 2},
+          {"gte": float("-inf")}, {"lte": float("inf"), "gt": -0.5}, {"gt": 1e30},
+          {"lt": -1e30}, {"gte": 2**62, "lte": 2**63}]
+
+
+@pytest.mark.parametrize("bounds", RANGES)
+def test_a_range_test_keeps_the_rows_row_mask_keeps(bounds: dict[str, float]) -> None:
+    ints = pa.array([-(2**63), -3, 0, 2, 3, 7, 8, 2**62, 2**63 - 1], pa.int64())
+    seconds = np.array([-3, 0, 2, 3, 7, 8], dtype=np.int64)
+    times = pa.array(seconds * 1_000_000_000 + 1, pa.timestamp("ns", tz="UTC"))
+    for column in (ints, times):
+        table = pa.table({"v": column})
+        condition = Condition("v", **bounds)
+        test = code_test(table, condition) or range_test(table, condition)
+        assert isinstance(test, RangeTest) and test.values.dtype == np.int64
+        kept = (test.values >= test.low) & (test.values <= test.high)
+        assert kept.tolist() == row_mask(table, [condition]).tolist(), (column.type, bounds)
+
+
+def test_a_range_test_applies_only_to_bounds_on_whole_int64_or_time_columns(
+    table: pa.Table,
+) -> None:
+    assert range_test(table, Condition("tokens", gt=3)) is None  # int32, and nulls
+    assert range_test(table, Condition("at", gt=0)) is None  # nulls
+    assert range_test(table, Condition("score", gt=0)) is None  # float
+    whole = pa.table({"n": pa.array([1, 2, 3], pa.int64())})
+    assert range_test(whole, Condition("n", gt=1, is_null=False)) is None
+    assert range_test(whole, Condition("n", isin=("1",))) is None
+    found = range_test(whole, Condition("n", gt=1))
+    assert found is not None and (found.low, found.high) == (2, 2**63 - 1)
+    with pytest.raises(FilterError, match="not NaN"):
+        range_test(whole, Condition("n", gt=float("nan")))
