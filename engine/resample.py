@@ -53,6 +53,7 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
+import numba
 import numpy as np
 
 from evalql.engine.arrays import frozen
@@ -101,11 +102,23 @@ def _rotl(x, k):
 
 
 @inline_jit
+def _wrapping_add(x, y):
+    return x + y  # modulo 2**64, as xoshiro wants
+
+
+if numba.config.DISABLE_JIT:  # plain Python (.ci/run runs the engine tests so)
+
+    def _wrapping_add(x, y):  # type: ignore[no-redef]
+        # NumPy warns when a uint64 sum wraps, which is the point here.
+        return np.uint64((int(x) + int(y)) & 0xFFFFFFFFFFFFFFFF)
+
+
+@inline_jit
 def _uniform(state):
     # One xoshiro256++ step (Blackman and Vigna) on the four words of
     # ``state``; its top 53 bits as a double in [0, 1).
     s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
-    result = _rotl(s0 + s3, 23) + s0
+    result = _wrapping_add(_rotl(_wrapping_add(s0, s3), 23), s0)
     t = s1 << np.uint64(17)
     s2 ^= s0
     s3 ^= s1
