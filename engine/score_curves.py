@@ -135,6 +135,10 @@ class RocCurve:
     false_positive_rate: np.ndarray
     true_positive_rate: np.ndarray
 
+    @property
+    def nbytes(self) -> int:
+        return self.thresholds.nbytes * 3
+
 
 @dataclass(frozen=True)
 class PrCurve:
@@ -143,6 +147,10 @@ class PrCurve:
     thresholds: np.ndarray  # float64, the first +inf
     precision: np.ndarray
     recall: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.thresholds.nbytes * 3
 
 
 def vertex_indices(n: int, points: int) -> np.ndarray:

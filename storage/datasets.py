@@ -61,7 +61,7 @@ def default_budget() -> int:
 _KINDS = {
     "threshold-index": "indexes", "label-set-index": "indexes", "filters": "masks",
     "id-rank": "id_ranks", "join": "joins", "ranking": "rankings",
-    "precision-steps": "rankings", "label-steps": "rankings", "breakdown-codes": "breakdowns",
+    "precision-steps": "rankings", "score-curves": "rankings", "breakdown-codes": "breakdowns",
     "breakdown-values": "breakdowns",
 }
 

@@ -27,7 +27,7 @@ from evalql.engine.ranking import (
     threshold_for_precision,
     threshold_for_recall,
 )
-from evalql.engine.score_curves import LabelSteps, PrCurve, RocCurve, pr_curve, roc_curve
+from evalql.engine.score_curves import PrCurve, RocCurve, pr_curve, roc_curve
 
 
 class RankingMetrics:
@@ -112,20 +112,27 @@ class RankingMetrics:
     async def roc_curve(self, code: int, points: int) -> RocCurve:
         """Label ``code``'s ROC curve: its exact vertices (one per distinct
         score, from +inf down), at most ``points`` of them kept."""
-        limits.check_within("points", points, 2, limits.MAX_SCORE_CURVE_POINTS)
-        return roc_curve(await self._label_steps_once(code), points)
+        return (await self._score_curves(code, points))[0]
 
     async def pr_curve(self, code: int, points: int) -> PrCurve:
         """Label ``code``'s precision-recall curve, as ``roc_curve``."""
+        return (await self._score_curves(code, points))[1]
+
+    def _score_curves(self, code: int, points: int) -> Any:
         limits.check_within("points", points, 2, limits.MAX_SCORE_CURVE_POINTS)
-        return pr_curve(await self._label_steps_once(code), points)
+        return self._once(("score-curves", code, points), lambda: self._curves_of(code, points))
 
-    def _label_steps_once(self, code: int) -> Any:
-        return self._once(("label-steps", code), lambda: self._label_steps_of(code))
-
-    def _label_steps_of(self, code: int) -> LabelSteps:
+    def _curves_of(self, code: int, points: int) -> tuple[RocCurve, PrCurve]:
+        # Both curves from one ranking. What is kept is the cut curves, at
+        # most ``points`` vertices each: the steps hold a vertex per distinct
+        # score, up to a row each (tens of bytes a row of the split).
         data = self._load()
         rows = self._mask(data)
+
+        def compute() -> tuple[RocCurve, PrCurve]:
+            steps = self._label_steps(data, code, rows)
+            return roc_curve(steps, points), pr_curve(steps, points)
+
         if rows is None:  # threshold-free, so kept with the split for every request
-            return data.memo(("label-steps", code), lambda: self._label_steps(data, code, None))
-        return self._label_steps(data, code, rows)
+            return data.memo(("score-curves", code, points), compute)
+        return compute()
