@@ -223,6 +223,29 @@ class DaskBackend:
         return self._run(split, fragments.histogram_part, (conditions, edges, actual_ok),
                          fragments.merge_histograms)
 
+    def breakdown_values(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], column: str,
+        threshold: float, actual_ok: np.ndarray,
+    ) -> fragments.ValueParts:
+        return self._run(split, fragments.value_slices_part,
+                         (conditions, column, threshold, actual_ok),
+                         fragments.merge_value_slices)
+
+    def breakdown_range(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], column: str, kind: str,
+        actual_ok: np.ndarray,
+    ) -> tuple[tuple[float, float] | None, tuple[int, int] | None, int]:
+        return self._run(split, fragments.column_range_part,
+                         (conditions, column, kind, actual_ok), fragments.merge_column_ranges)
+
+    def breakdown_bins(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], column: str, kind: str,
+        edges: np.ndarray, threshold: float, actual_ok: np.ndarray, dense: bool,
+    ) -> fragments.BinParts:
+        return self._run(split, fragments.bin_slices_part,
+                         (conditions, column, kind, edges, threshold, actual_ok, dense),
+                         fragments.merge_bin_slices)
+
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
         predicate: Predicate, descending: bool, after: int, limit: int,

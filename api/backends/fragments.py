@@ -32,6 +32,13 @@ import numpy as np
 import pyarrow as pa
 
 from evalql.api import limits
+from evalql.engine.breakdown import (
+    binned_counts,
+    code_counts,
+    confusion_by_bin,
+    confusion_by_code,
+    value_range,
+)
 from evalql.engine.confusion import confusion_counts, label_totals
 from evalql.engine.curves import (
     ThresholdCounts,
@@ -44,6 +51,7 @@ from evalql.engine.index import ThresholdIndex
 from evalql.engine.metrics import Totals
 from evalql.engine.select import Predicate, confidence_bits, select_by_scan
 from evalql.engine.select_index import select_from_index
+from evalql.storage.columns import categories, numbers
 from evalql.storage.datasets import MulticlassColumns, read_split
 from evalql.storage.filters import Condition, row_mask
 from evalql.storage.model import SplitInfo
@@ -226,6 +234,100 @@ def select_part(
                               threshold, predicate, descending, local_after, limit + 1, rows)
     keys = np.asarray(page.keys, dtype=np.int64) + np.int64(fragment.start)
     return keys, int(page.total)
+
+
+# A breakdown's partial results: by value (a string or bool column), the
+# values seen, rows of the view per value and null (last), and the matrices
+# of every value's rows when they fit (else None); by bin, the same per bin.
+ValueParts = tuple[list[object], np.ndarray, np.ndarray | None]
+BinParts = tuple[np.ndarray, np.ndarray | None]
+
+
+def value_slices_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], column: str, threshold: float,
+    actual_ok: np.ndarray,
+) -> ValueParts:
+    """A breakdown by value on the fragment: every value with a row under the
+    filter (whether or not the class filter keeps it: a slice's matrix holds
+    those rows too), its rows of the view, and its matrix when they fit."""
+    codes, values = categories(fragment.metadata, column)
+    rows = fragment.mask(conditions)
+    n, k = len(values), fragment.n_labels
+    counts = code_counts(codes, n, fragment.columns.actual, actual_ok, rows)
+    seen = code_counts(codes, n, None, None, rows)  # every row under the filter
+    keep = np.flatnonzero(seen[:-1])
+    matrices = None
+    if limits.is_dense(k, n + 1):
+        every = confusion_by_code(codes, n, *fragment.arrays(), threshold, k, rows)
+        matrices = np.concatenate([every[keep], every[-1:]])
+    return [values[i] for i in keep], np.append(counts[keep], counts[-1]), matrices
+
+
+def merge_value_slices(*parts: ValueParts) -> ValueParts:
+    """Breakdowns by value added up by value (each fragment has its own dictionary)."""
+    order: dict[object, int] = {}
+    for values, _, _ in parts:
+        for value in values:
+            order.setdefault(value, len(order))
+    counts = np.zeros(len(order) + 1, dtype=np.int64)
+    dense = all(m is not None for _, _, m in parts)
+    matrices = None
+    if dense and parts:
+        size = parts[0][2].shape[1]  # type: ignore[union-attr]
+        matrices = np.zeros((len(order) + 1, size, size), dtype=np.int64)
+    for values, part_counts, part_matrices in parts:
+        at = np.array([order[v] for v in values] + [len(order)], dtype=np.intp)
+        counts[at] += part_counts
+        if matrices is not None and part_matrices is not None:
+            matrices[at] += part_matrices
+    return list(order), counts, matrices
+
+
+def column_range_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], column: str, kind: str,
+    actual_ok: np.ndarray,
+) -> tuple[tuple[float, float] | None, tuple[int, int] | None, int]:
+    """The smallest and largest value of the view's rows (None: none), the
+    column's ticks per second (time columns), and its null rows in the view."""
+    values, valid, ticks = numbers(fragment.metadata, column, kind)
+    rows = fragment.mask(conditions)
+    actual = fragment.columns.actual
+    found = value_range(values, valid, actual, actual_ok, rows)
+    nulls = int(binned_counts(values, valid, np.zeros(2), actual, actual_ok, rows)[-1])
+    return found, ticks, nulls
+
+
+def merge_column_ranges(
+    *parts: tuple[tuple[float, float] | None, tuple[int, int] | None, int],
+) -> tuple[tuple[float, float] | None, tuple[int, int] | None, int]:
+    """Ranges joined (the lowest low, the highest high), null rows added up."""
+    found = [p[0] for p in parts if p[0] is not None]
+    joined = (min(f[0] for f in found), max(f[1] for f in found)) if found else None
+    return joined, parts[0][1], sum(p[2] for p in parts)
+
+
+def bin_slices_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], column: str, kind: str,
+    edges: np.ndarray, threshold: float, actual_ok: np.ndarray, dense: bool,
+) -> BinParts:
+    """A breakdown by bins of ``edges`` (as the filters compare them) on the
+    fragment: rows of the view per bin, nulls last, and the bins' matrices
+    when ``dense``."""
+    values, valid, _ = numbers(fragment.metadata, column, kind)
+    rows = fragment.mask(conditions)
+    counts = binned_counts(values, valid, edges, fragment.columns.actual, actual_ok, rows)
+    matrices = None
+    if dense:
+        matrices = confusion_by_bin(values, valid, edges, *fragment.arrays(), threshold,
+                                    fragment.n_labels, rows)
+    return counts, matrices
+
+
+def merge_bin_slices(*parts: BinParts) -> BinParts:
+    """Breakdowns by bins added up."""
+    counts = sum(p[0] for p in parts)
+    dense = all(p[1] is not None for p in parts)
+    return counts, (sum(p[1] for p in parts) if dense else None)  # type: ignore[misc]
 
 
 # --- merging ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from evalql.api import limits
+from evalql.api import backends, limits
 from evalql.api.errors import BadUserInput, CostLimit, one_of
 from evalql.engine.breakdown import (
     binned_counts,
@@ -115,16 +115,14 @@ async def breakdown(view: View, column: str, bins: int) -> list[Slice]:
 
 
 def _by_value(view: View, column: str) -> list[_Part]:
-    data = view._load()
-    codes, values = data.memo(("breakdown-codes", column),
-                              lambda: categories(data.metadata, column))
-    actual, actual_ok, mask = view._actual_codes(data), view.actual_ok(), view._mask(data)
-    count = partial(confusion_by_code, codes, len(values))
-    matrices = view._group_matrices(data, len(values) + 1, count)
-    if matrices is not None:
-        counts = _totals(matrices, actual_ok)
+    remote = backends.for_split(view.request.store, view.split)
+    if remote is not None:  # counted per fragment where it lives, added up by value
+        values, counts, matrices = remote.breakdown_values(
+            view.split, view.conditions, column, view.threshold, view.actual_ok())
+        if not limits.is_dense(len(view.model.labels), len(values) + 1):
+            matrices = None
     else:
-        counts = code_counts(codes, len(values), actual, actual_ok, mask)
+        values, counts, matrices = _value_counts(view, column)
     present = np.flatnonzero(counts[:-1])
     if len(present) > limits.MAX_SLICES:
         raise CostLimit(
@@ -143,25 +141,53 @@ def _by_value(view: View, column: str) -> list[_Part]:
     return parts + _null_part(column, int(counts[-1]), _matrix(matrices, -1))
 
 
-def _by_bin(view: View, column: str, kind: str, bins: int) -> list[_Part]:
+def _value_counts(view: View, column: str) -> tuple[list[object], np.ndarray, np.ndarray | None]:
+    """In process: the column's values, rows of the view per value (null
+    last), and every value's matrix when they fit."""
     data = view._load()
-    values, valid, ticks = data.memo(("breakdown-values", column),
-                                     lambda: numbers(data.metadata, column, kind))
+    codes, values = data.memo(("breakdown-codes", column),
+                              lambda: categories(data.metadata, column))
     actual, actual_ok, mask = view._actual_codes(data), view.actual_ok(), view._mask(data)
-    found = value_range(values, valid, actual, actual_ok, mask)
+    count = partial(confusion_by_code, codes, len(values))
+    matrices = view._group_matrices(data, len(values) + 1, count)
+    if matrices is not None:
+        counts = _totals(matrices, actual_ok)
+    else:
+        counts = code_counts(codes, len(values), actual, actual_ok, mask)
+    return values, counts, matrices
+
+
+def _by_bin(view: View, column: str, kind: str, bins: int) -> list[_Part]:
+    remote = backends.for_split(view.request.store, view.split)
+    if remote is not None:  # the range, then the bins, per fragment where it lives
+        found, ticks, nulls = remote.breakdown_range(
+            view.split, view.conditions, column, kind, view.actual_ok())
+    else:
+        data = view._load()
+        values, valid, ticks = data.memo(("breakdown-values", column),
+                                         lambda: numbers(data.metadata, column, kind))
+        actual, actual_ok, mask = view._actual_codes(data), view.actual_ok(), view._mask(data)
+        found = value_range(values, valid, actual, actual_ok, mask)
+        if found is None:
+            nulls = binned_counts(values, valid, np.zeros(2), actual, actual_ok, mask)[-1]
     if found is None:  # no row of the view has a value
-        nulls = binned_counts(values, valid, np.zeros(2), actual, actual_ok, mask)[-1]
         return _null_part(column, int(nulls))
     low, high = found
     edges = _edges(low, high, bins, ticks)  # in the filter's unit: values, or seconds
     # Compared with the values exactly as the slice's filter will compare them.
     compared = edges if ticks is None else np.array([e * ticks[0] / ticks[1] for e in edges])
-    count = partial(confusion_by_bin, values, valid, compared)
-    matrices = view._group_matrices(data, len(edges), count)
-    if matrices is not None:
-        counts = _totals(matrices, actual_ok)
+    if remote is not None:
+        dense = limits.is_dense(len(view.model.labels), len(edges))
+        counts, matrices = remote.breakdown_bins(view.split, view.conditions, column, kind,
+                                                 compared, view.threshold, view.actual_ok(),
+                                                 dense)
     else:
-        counts = binned_counts(values, valid, compared, actual, actual_ok, mask)
+        count = partial(confusion_by_bin, values, valid, compared)
+        matrices = view._group_matrices(data, len(edges), count)
+        if matrices is not None:
+            counts = _totals(matrices, actual_ok)
+        else:
+            counts = binned_counts(values, valid, compared, actual, actual_ok, mask)
     parts = []
     for i in range(len(edges) - 1):
         last = i == len(edges) - 2

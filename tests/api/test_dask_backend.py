@@ -52,6 +52,10 @@ METRICS = """
   curve(points: 6) { threshold coverage accuracy selectiveAccuracy precision recall }
   labelCurve: curve(label: "A", points: 4) { threshold precision recall }
   meanAveragePrecision
+  byChannel: breakdown(column: "channel") { key count isNull
+    metrics { accuracy confusionMatrix { counts } } }
+  byLength: breakdown(column: "length", bins: 3) { key low high count isNull
+    metrics { total correct f1 } }
 """
 
 ROWS = """rows(outcome: %s, orderBy: %s, first: %d, after: %s) {
@@ -69,6 +73,9 @@ def table_of(actual: list[int], predicted: list[int], confidence: list[float],
         "predicted": pa.array(names[np.array(predicted, dtype=np.int64)], pa.string()),
         "confidence": pa.array(conf, pa.float64()),
         "channel": pa.array(channel, pa.string()),
+        # A number with nulls, for breakdowns by bin: every seventh row has none.
+        "length": pa.array([None if i % 7 == 3 else (i * 37) % 101 for i in range(n)],
+                           pa.int64()),
     })
 
 
@@ -289,6 +296,7 @@ def test_labels_too_many_for_a_matrix(
       metrics(threshold: 0.45, where: [{column: "channel", in: ["email"]}]) {
         total predicted correct accuracy coverage f1(average: MICRO) precision
         perLabel { label tp fp fn tn support predicted }
+        breakdown(column: "length", bins: 2) { key count metrics { total accuracy } }
         labelDistribution { label actual predicted }
         confidenceHistogram(bins: 4) { count correct }
         curve(points: 3) { threshold accuracy recall }
@@ -316,3 +324,18 @@ def test_a_missing_split_file_is_data_unavailable(app: tuple[TestClient, Any, An
     assert {e["extensions"]["code"] for e in answer["errors"]} == {"DATA_UNAVAILABLE"}, answer
     assert "gone" in answer["errors"][0]["message"]
     assert ("m", "v1", "gone") not in backend._loaded  # the next query tries again
+
+
+def test_breakdowns_are_counted_on_the_cluster(app: tuple[TestClient, Any, Any]) -> None:
+    """By value (one pass) and by bin (the range, then the bins), every slice's
+    matrix from the fragments, under a filter and a class filter."""
+    query = """{ model(name: "m") { run(name: "v1") { split(name: "big") {
+      metrics(threshold: 0.35, labels: ["B", "D"], where: [{column: "length", gte: 20}]) {
+        byChannel: breakdown(column: "channel") { key count isNull
+          metrics { total accuracy confusionMatrix { counts } perLabel { tp fp } } }
+        byLength: breakdown(column: "length", bins: 5) { key low high count isNull
+          metrics { total correct precision } } } } } } }"""
+    merges = app[1].merges
+    local, remote = both(app, query)
+    assert remote == local
+    assert app[1].merges >= merges + 3  # values; the range, then the bins
