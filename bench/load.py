@@ -32,6 +32,7 @@ import asyncio
 import http.client
 import json
 import multiprocessing
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -269,14 +270,19 @@ def main() -> int:
         log(f"warming up {ds.title} ({MODEL}/{RUN}/{SPLIT}) on port {server.port}")
         warm_up(server, ds.label_names)
         log(f"{users} users for {seconds:.0f} s")
+        load_before = os.getloadavg()
         tallies, health, wall = asyncio.run(
             load(server.port, ds.label_names, users, seconds, args.seed, args.think))
+        load_after = os.getloadavg()
         memory = server.memory()
     pause = f"{args.think:g} s mean think time" if args.think else "no think time"
     print(f"`python bench/load.py`: {ds.title}, {users} users, {pause}\n")
     print(report(tallies, health, wall, users))
     print(f"\nserver resident memory at the end: {memory['VmRSS'] / 1e9:.2f} GB "
           f"(peak {memory['VmHWM'] / 1e9:.2f} GB)")
+    # Other work on the machine slows everything here: say how much there was.
+    print(f"load average (1 min) {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the "
+          f"end, on {os.cpu_count()} cores")
     return 0
 
 
