@@ -143,3 +143,32 @@ def test_a_refused_request_is_logged_and_counted_too(
 def samples_with(client: TestClient, token: str) -> dict:
     client.headers["Authorization"] = f"Bearer {token}"
     return samples(client)
+
+
+def test_log_lines_are_written_by_a_thread_of_their_own_with_uvicorn_s_formatting() -> None:
+    import io
+    import threading
+
+    from uvicorn.logging import AccessFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(AccessFormatter('%(client_addr)s "%(request_line)s" %(status_code)s',
+                                         use_colors=False))
+    logger = logging.getLogger("evalql.test.access")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    written_by: list[str] = []
+    emit = handler.emit
+    handler.emit = lambda record: (written_by.append(threading.current_thread().name),  # type: ignore[method-assign]
+                                   emit(record))
+    try:
+        [listener] = observability.log_off_the_loop(("evalql.test.access",))
+        # uvicorn's access line: its formatter reads the record's args.
+        logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/healthz", "1.1", 200)
+        listener.stop()  # waits for the queue to drain
+    finally:
+        logger.handlers.clear()
+    assert out.getvalue() == '127.0.0.1:5 "GET /healthz HTTP/1.1" 200 OK\n'
+    assert written_by and written_by[0] != threading.current_thread().name
