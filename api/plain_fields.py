@@ -69,7 +69,9 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
     def _plan(self, parent: GraphQLObjectType, grouped: Any) -> tuple[Step, ...]:
         # graphql-core collects a list's items' subfields once, so every item
         # brings the same grouped-field-set object: planned once a request.
-        seen = self.__dict__.setdefault("_seen", {})
+        seen = self.__dict__.get("_seen")
+        if seen is None:
+            seen = self.__dict__["_seen"] = {}
         hit = seen.get(id(grouped))
         if hit is not None and hit[0] is grouped:
             return hit[1]

@@ -12,8 +12,10 @@ order the rows are:
 - ascending: the rows of confidence 0 by position, then the run backwards,
   each stretch of equal confidence forwards (ties by position).
 
-Each row on the way is tested (is the label actual, is it kept at the
-threshold) until ``limit + 1`` rows match. A page costs the rows walked up
+A kept outcome (TP, FP) walks only the run's kept prefix (confidence >= t,
+found by binary search), the others only the rest of it and the rows of
+confidence 0. Each row on the way is tested (is the label actual, is it kept
+at the threshold) until ``limit + 1`` rows match. A page costs the rows walked up
 to its last match: a few hundred for a label's common outcomes, up to the
 whole split for one so rare that it has fewer than a page of rows (bounded
 by the scan's N, never worse).
@@ -67,29 +69,42 @@ def _passes(i, actual_offsets, actual_codes, predicted_offsets, predicted_codes,
 
 
 @jit
-def _walk_label(run_bits, run_rows, actual_offsets, actual_codes, predicted_offsets,
+def _walk_label(run_conf, run_bits, run_rows, actual_offsets, actual_codes, predicted_offsets,
                 predicted_codes, confidence, confidence_bits, threshold, label, actual_is,
                 kept_is, descending, after, cap, most):
     keys = np.empty(cap, dtype=np.int64)
     found = 0
     walked = 0
     n_rows = actual_offsets.shape[0] - 1
-    # The run's entries with confidence > 0 are its prefix [0, z).
+    # The run's entries with confidence > 0 are its prefix [0, z); the kept
+    # ones (confidence >= t) its prefix [0, b). A kept outcome is found only
+    # in [0, b), the others only in [b, z): the walk skips the other part
+    # (FN and TN of a frequent label would otherwise step over millions of
+    # kept predictions first).
     z = run_bits.shape[0]
     while z > 0 and run_bits[z - 1] <= 0:
         z -= 1
+    lo, hi = 0, run_conf.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if run_conf[mid] >= threshold:
+            lo = mid + 1
+        else:
+            hi = mid
+    b = min(lo, z)
+    first, last = (0, b) if kept_is else (b, z)
     for phase in range(2):
         in_run = (phase == 0) == descending
         if in_run:
-            m = 0 if descending else z - 1
-            while (m < z if descending else m >= 0) and found < cap and found < most:
+            m = first if descending else last - 1
+            while (m < last if descending else m >= first) and found < cap and found < most:
                 if descending:
                     s, e = m, m + 1
                     m += 1
                 else:
                     # A stretch of equal confidence, walked forwards.
                     s = m
-                    while s > 0 and run_bits[s - 1] == run_bits[m]:
+                    while s > first and run_bits[s - 1] == run_bits[m]:
                         s -= 1
                     e = m + 1
                     m = s - 1
@@ -104,7 +119,7 @@ def _walk_label(run_bits, run_rows, actual_offsets, actual_codes, predicted_offs
                                kept_is):
                         keys[found] = key
                         found += 1
-        else:
+        elif not (kept_is and threshold > 0):  # rows of confidence 0 are kept only at t <= 0
             start = 0
             zero_high = np.int64(TOP_BITS) if descending else np.int64(0)
             if after >= 0 and (after >> 32) == zero_high:
@@ -147,13 +162,13 @@ def label_rows_from_index(
     and 0.4 (row 0, not actual), its TP at t = 0.5 descending is row ``[2]``.
     """
     lo, hi = int(index.run_offsets[label]), int(index.run_offsets[label + 1])
-    run_bits = frozen(index.conf[lo:hi], np.float32).view(np.int32)
+    run_conf = frozen(index.conf[lo:hi], np.float32)
     run_rows = frozen(index.rows[lo:hi], np.int32)
     arrays = csr_arrays(index.columns)
     most = total if after == NO_CURSOR else limit + 1
     keys, walked = _walk_label(
-        run_bits, run_rows, *arrays, arrays[4].view(np.int32), as_threshold(threshold),
-        np.int32(label), bool(actual_is), bool(kept_is), bool(descending),
+        run_conf, run_conf.view(np.int32), run_rows, *arrays, arrays[4].view(np.int32),
+        as_threshold(threshold), np.int32(label), bool(actual_is), bool(kept_is), bool(descending),
         np.int64(after), limit + 1, max(most, 0),
     )
     count_rows(int(walked))
