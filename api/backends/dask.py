@@ -42,6 +42,7 @@ from evalql.api.backends import fragments
 from evalql.api.errors import DataUnavailable
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.metrics import Totals
+from evalql.engine.ranking import PrecisionSteps
 from evalql.engine.select import Page, Predicate, page_of
 from evalql.storage.datasets import SplitStore
 from evalql.storage.errors import StoreError
@@ -245,6 +246,11 @@ class DaskBackend:
         return self._run(split, fragments.bin_slices_part,
                          (conditions, column, kind, edges, threshold, actual_ok, dense),
                          fragments.merge_bin_slices)
+
+    def precision_steps(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], code: int
+    ) -> PrecisionSteps:
+        return self._run(split, fragments.steps_part, (conditions, code), fragments.merge_steps)
 
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,

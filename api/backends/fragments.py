@@ -49,6 +49,7 @@ from evalql.engine.curves import (
 from evalql.engine.histogram import confidence_histogram, index_confidence_histogram
 from evalql.engine.index import ThresholdIndex
 from evalql.engine.metrics import Totals
+from evalql.engine.ranking import PrecisionSteps, precision_steps
 from evalql.engine.select import Predicate, confidence_bits, select_by_scan
 from evalql.engine.select_index import select_from_index
 from evalql.storage.columns import categories, numbers
@@ -328,6 +329,30 @@ def merge_bin_slices(*parts: BinParts) -> BinParts:
     counts = sum(p[0] for p in parts)
     dense = all(p[1] is not None for p in parts)
     return counts, (sum(p[1] for p in parts) if dense else None)  # type: ignore[misc]
+
+
+def steps_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], code: int
+) -> PrecisionSteps:
+    """Label ``code``'s kept TP and FP at each distinct confidence of the
+    fragment's predictions (what threshold searches read)."""
+    return precision_steps(*fragment.arrays(), code, fragment.mask(conditions))
+
+
+def merge_steps(*parts: PrecisionSteps) -> PrecisionSteps:
+    """Precision steps merged by confidence: each part's TP and FP added at
+    each distinct confidence (its bit pattern, as the engine keys them),
+    then accumulated from the highest confidence down."""
+    bits = np.concatenate([p.thresholds.view(np.uint32) for p in parts])
+    tp = np.concatenate([np.diff(p.tp, prepend=np.int64(0)) for p in parts])
+    fp = np.concatenate([np.diff(p.fp, prepend=np.int64(0)) for p in parts])
+    distinct, at = np.unique(bits, return_inverse=True)
+    added_tp = np.zeros(len(distinct), dtype=np.int64)
+    added_fp = np.zeros(len(distinct), dtype=np.int64)
+    np.add.at(added_tp, at, tp)
+    np.add.at(added_fp, at, fp)
+    return PrecisionSteps(distinct[::-1].copy().view(np.float32), np.cumsum(added_tp[::-1]),
+                          np.cumsum(added_fp[::-1]))
 
 
 # --- merging ------------------------------------------------------------------------

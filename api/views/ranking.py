@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from evalql.api import limits
+from evalql.api import backends, limits
 from evalql.api.errors import BadUserInput
 from evalql.api.views.rows import shortest
 from evalql.engine.metrics import divide
@@ -33,7 +33,7 @@ from evalql.engine.score_curves import PrCurve, RocCurve, pr_curve, roc_curve
 class RankingMetrics:
     """Mixin of ``View``: ranking metrics and threshold searches."""
 
-    # Supplied by View: model, codes, _load, _mask, _once, code_of,
+    # Supplied by View: model, codes, request, split, conditions, _load, _mask, _once, code_of,
     # at_threshold, label_counts, and each task's _ranked_together, _rank,
     # _steps, _label_steps and _top_k.
     model: Any
@@ -103,6 +103,9 @@ class RankingMetrics:
         return None if t is None else (self.at_threshold(shortest(t)), code)
 
     def _precision_steps(self, code: int) -> PrecisionSteps:
+        remote = backends.for_split(self.request.store, self.split)
+        if remote is not None:  # each fragment's steps, merged by confidence
+            return remote.precision_steps(self.split, self.conditions, code)
         data = self._load()
         rows = self._mask(data)
         if rows is None:

@@ -52,6 +52,8 @@ METRICS = """
   curve(points: 6) { threshold coverage accuracy selectiveAccuracy precision recall }
   labelCurve: curve(label: "A", points: 4) { threshold precision recall }
   meanAveragePrecision
+  thresholdForPrecision(label: "A", minPrecision: 0.5) { threshold precision recall coverage }
+  thresholdForRecall(label: "C", minRecall: 0.3) { threshold precision recall }
   byChannel: breakdown(column: "channel") { key count isNull
     metrics { accuracy confusionMatrix { counts } } }
   byLength: breakdown(column: "length", bins: 3) { key low high count isNull
