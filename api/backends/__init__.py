@@ -4,8 +4,9 @@ The seam is narrow on purpose. A multiclass view asks ``for_split`` before
 it scans; when a remote backend is installed for its store and the split is
 large enough, the view asks that backend for the merged partial results
 (confusion counts at thresholds, label totals, per-threshold counts, the
-confidence histogram, a page of order keys) instead of running the kernels
-itself. Everything else (ranking metrics, breakdowns, compare, id order,
+confidence histogram, a breakdown's counts and matrices, a label's
+precision steps, a page of order keys) instead of running the kernels
+itself. Everything else (AP, AUC, top-k, calibration, compare, id order,
 multilabel splits, the rows of a page) stays local: see docs/scaling.md.
 
 ``api.backends.dask`` is the one remote backend; only it imports dask, and
@@ -23,6 +24,7 @@ import numpy as np
 
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.metrics import Totals
+from evalql.engine.ranking import PrecisionSteps
 from evalql.engine.select import Page, Predicate
 from evalql.storage.datasets import SplitStore
 from evalql.storage.filters import Condition
@@ -53,6 +55,25 @@ class Backend(Protocol):
         self, split: SplitInfo, conditions: tuple[Condition, ...], edges: np.ndarray,
         actual_ok: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def breakdown_values(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], column: str,
+        threshold: float, actual_ok: np.ndarray,
+    ) -> tuple[list[object], np.ndarray, np.ndarray | None]: ...
+
+    def breakdown_range(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], column: str, kind: str,
+        actual_ok: np.ndarray,
+    ) -> tuple[tuple[float, float] | None, tuple[int, int] | None, int]: ...
+
+    def breakdown_bins(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], column: str, kind: str,
+        edges: np.ndarray, threshold: float, actual_ok: np.ndarray, dense: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+    def precision_steps(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], code: int
+    ) -> PrecisionSteps: ...
 
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
