@@ -88,8 +88,9 @@ def test_a_fresh_install_answers_at_once_and_computes_while_kernels_compile(
         metrics = _post(base + "/graphql", METRICS)
         assert "errors" not in metrics, metrics
         got = metrics["data"]["model"]["run"]["split"]["metrics"]
-        # conftest's ROWS at t = 0.5: r0, r2 correct; r1 (0.6) wrong; r3, r5, r7 abstain.
-        assert got["total"] == 8 and got["correct"] == 2 and got["accuracy"] == 0.25
+        # conftest's ROWS at t = 0.5: r0, r2 correct; r1 (0.6) wrong; r3, r5, r7 abstain;
+        # r4 has no actual label, so accuracy is 2 of 7 (issue 15; it was 2 of 8).
+        assert got["total"] == 8 and got["correct"] == 2 and got["accuracy"] == 2 / 7
         assert got["confusionMatrix"]["counts"] == [
             [1, 1, 0, 1], [0, 1, 0, 1], [1, 0, 0, 1], [1, 0, 0, 0],
         ]
