@@ -1,7 +1,9 @@
 """Comparing two runs row by row: rows fixed and rows regressed.
 
 Each split first gets a verdict per row (int8): 1 = right, 0 = wrong,
--1 = not judged (outside the view: its row filter or class filter). Each task
+-1 = not judged (outside the view: its row filter or class filter; or, with
+one label a row, no actual label: a row without ground truth is left out of
+accuracy, so it can never be fixed or regressed). Each task
 says what right means (``verdicts`` here for one label a row: a label was
 predicted at the threshold and it equals the actual label; for label sets
 ``engine.multilabel.rows.match_rows`` with ``exact=True``). The change of a
@@ -31,11 +33,11 @@ RIGHT, WRONG, NOT_JUDGED = 1, 0, -1
 def _verdicts(actual, predicted, confidence, threshold, actual_ok, use_labels, mask, use_mask,
               lo, hi):
     out = np.empty(hi - lo, dtype=np.int8)
-    none = actual_ok.shape[0] - 1  # the None row of actual_ok
     for i in range(lo, hi):
         a = actual[i]
-        judged = (not use_mask or mask[i]) and (not use_labels or actual_ok[a if a >= 0 else none])
-        right = (a >= 0) and predicted[i] == a and confidence[i] >= threshold
+        # A row without an actual label cannot be judged (as for accuracy).
+        judged = a >= 0 and (not use_mask or mask[i]) and (not use_labels or actual_ok[a])
+        right = predicted[i] == a and confidence[i] >= threshold
         out[i - lo] = (1 if right else 0) if judged else -1
     return out
 
@@ -104,16 +106,17 @@ def verdicts(
     split : the split's columns.
     threshold : predictions below it are abstentions.
     actual_ok : bool (K + 1,), None last: the rows judged by actual label
-        (a class filter); None judges every label and None.
+        (a class filter); None judges every label. Rows with actual None are
+        never judged, whatever its last entry.
     mask : bool (N,): the rows judged (a row filter); None = every row.
 
     Notes
     -----
     Right means a label was predicted at the threshold and it equals the
-    actual label; anything else (another label, abstained, unlabeled) is
-    wrong. Example: actual ``[0, 1, -1]``, predicted ``[0, 0, 0]``, all
-    confident: ``[1, 0, 0]``; with ``actual_ok = [True, False, True]``,
-    ``[1, -1, 0]``.
+    actual label; another label or an abstention is wrong; a row without an
+    actual label is not judged (accuracy leaves it out). Example: actual
+    ``[0, 1, -1]``, predicted ``[0, 0, 0]``, all confident: ``[1, 0, -1]``;
+    with ``actual_ok = [True, False, True]``, ``[1, -1, -1]``.
     """
     n = len(split.actual)
     flags, use_mask = row_mask(mask, n)
