@@ -42,7 +42,7 @@ from evalql.api.backends import fragments
 from evalql.api.errors import DataUnavailable
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.metrics import Totals
-from evalql.engine.ranking import PrecisionSteps
+from evalql.engine.ranking import PrecisionSteps, Ranking
 from evalql.engine.select import Page, Predicate, page_of
 from evalql.storage.datasets import SplitStore
 from evalql.storage.errors import StoreError
@@ -246,6 +246,13 @@ class DaskBackend:
         return self._run(split, fragments.bin_slices_part,
                          (conditions, column, kind, edges, threshold, actual_ok, dense),
                          fragments.merge_bin_slices)
+
+    def ranking(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], codes: np.ndarray
+    ) -> Ranking:
+        merged = self._run(split, fragments.ranking_part, (conditions, codes),
+                           fragments.merge_rankings)
+        return fragments.ranking_of(codes, merged)
 
     def precision_steps(
         self, split: SplitInfo, conditions: tuple[Condition, ...], code: int

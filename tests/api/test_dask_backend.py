@@ -45,7 +45,7 @@ METRICS = """
   macroF1: f1 fBeta(beta: 0.5) balancedAccuracy matthewsCorrcoef cohenKappa
   accuracyInterval { low high }
   confusionMatrix { labels counts }
-  perLabel { label precision recall accuracy support predicted tp fp fn tn specificity
+  perLabel { label precision recall accuracy support predicted tp fp fn tn specificity averagePrecision rocAuc
              falsePositiveRate recallInterval { low high } }
   labelDistribution { label actual predicted }
   confidenceHistogram(bins: 7) { low high count correct }
@@ -341,3 +341,18 @@ def test_breakdowns_are_counted_on_the_cluster(app: tuple[TestClient, Any, Any])
     local, remote = both(app, query)
     assert remote == local
     assert app[1].merges >= merges + 3  # values; the range, then the bins
+
+
+def test_average_precision_and_auc_are_merged_from_fragments(
+    app: tuple[TestClient, Any, Any],
+) -> None:
+    """A split without scores ranks each label by its predictions' confidence:
+    each fragment's runs of distinct scores, merged by score, summed in the
+    engine's order, so the floats are the same."""
+    query = """{ model(name: "m") { run(name: "v1") { split(name: "big") {
+      metrics(where: [{column: "channel", in: ["email"]}]) { meanAveragePrecision
+        perLabel { label averagePrecision rocAuc } } } } } }"""
+    merges = app[1].merges
+    local, remote = both(app, query)
+    assert remote == local
+    assert app[1].merges == merges + 2  # perLabel's counts, and one ranking of every label
