@@ -5,9 +5,10 @@ it scans; when a remote backend is installed for its store and the split is
 large enough, the view asks that backend for the merged partial results
 (confusion counts at thresholds, label totals, per-threshold counts, the
 confidence histogram, a breakdown's counts and matrices, a label's
-precision steps, a page of order keys) instead of running the kernels
-itself. Everything else (AP, AUC, top-k, calibration, compare, id order,
-multilabel splits, the rows of a page) stays local: see docs/scaling.md.
+precision steps, the rankings of a split without scores, a page of order
+keys) instead of running the kernels itself. Everything else (rankings by
+a score matrix, top-k, calibration, compare, id order, multilabel splits,
+the rows of a page) stays local: see docs/scaling.md.
 
 ``api.backends.dask`` is the one remote backend; only it imports dask, and
 only when ``evalql serve --dask`` (or a test) installs it.
@@ -24,7 +25,7 @@ import numpy as np
 
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.metrics import Totals
-from evalql.engine.ranking import PrecisionSteps
+from evalql.engine.ranking import PrecisionSteps, Ranking
 from evalql.engine.select import Page, Predicate
 from evalql.storage.datasets import SplitStore
 from evalql.storage.filters import Condition
@@ -74,6 +75,10 @@ class Backend(Protocol):
     def precision_steps(
         self, split: SplitInfo, conditions: tuple[Condition, ...], code: int
     ) -> PrecisionSteps: ...
+
+    def ranking(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], codes: np.ndarray
+    ) -> Ranking: ...
 
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
