@@ -2,11 +2,11 @@
 
 graphql-core's lexer and validators are pure Python: a 1 MB document (one
 long string literal is enough) takes about half a second to parse, and done
-on the event loop that half second stalls every other request, /healthz
-included. ``OffLoopDocuments`` does both steps in a worker thread for large
-documents; the GIL is handed back every few milliseconds, so the event loop
-keeps answering. Small documents (every real page) stay on the loop, where
-a thread hop would cost more than the work.
+on the loop that executes operations (api/execution.py) that half second
+would stall every other operation. ``OffLoopDocuments`` does both steps in
+a worker thread for large documents; the GIL is handed back every
+switch interval, so both loops keep answering. Small documents (every real
+page) stay on the loop, where a thread hop would cost more than the work.
 
 Front-ends send the same few documents again and again with new variables
 (a threshold slider): a parsed document, and the cost of one that passed
