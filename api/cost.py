@@ -15,12 +15,14 @@ A breakdown's slices depend on its column, which the document names but
 does not type: ``slices`` (``BreakdownSlices``) maps each metadata column of
 the store to the most slices a breakdown of it can make in any split (its
 ``bins`` for a number or time column, 2 for a bool, and for a string column
-its number of values: the catalog does not record that, so ``MAX_SLICES``,
-1,000, the most a breakdown may make), plus the null slice. A column given
+its number of values as ingest recorded it in the catalog, at most
+``MAX_SLICES``, 1,000, the most a breakdown may make; 1,000 for a split
+ingested before the count was kept), plus the null slice. A column given
 as a variable, or a document checked without the store's columns, counts
 ``MAX_SLICES``; a column the store does not have counts its bins (the
-breakdown is refused as it runs). So two nested string breakdowns cost
-10⁶ and are refused before anything runs.
+breakdown is refused as it runs). So two nested breakdowns of a string
+column with 1,000 values or more cost about 10⁶ and are refused before
+anything runs; of a 3-valued column, 1 + 4 × (1 + 1 + 4).
 
 Fragments are measured once each (memoized by name), so a chain of fragments
 that spread each other twice costs linear time to check, not exponential.

@@ -352,7 +352,11 @@ class CatalogWriter:
 
     def put_split(self, split: SplitInfo, labels: tuple[str, ...]) -> None:
         """Create or replace ``split``; ``labels`` is its own label dictionary."""
-        columns = json.dumps([[c.name, c.type] for c in split.columns])
+        # [name, type], and a string column's number of values when known.
+        columns = json.dumps([
+            [c.name, c.type] if c.values is None else [c.name, c.type, c.values]
+            for c in split.columns
+        ])
         self._conn.execute(
             "INSERT OR REPLACE INTO splits (model, run, name, row_count, columns, version, "
             "path, has_scores, labels, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

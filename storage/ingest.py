@@ -386,6 +386,16 @@ def _commit_staged(
     return info
 
 
+def _column_info(metadata: pa.Table, field: pa.Field) -> ColumnInfo:
+    """The catalog's record of a metadata column; a string column's number
+    of distinct values too (what a breakdown of it can cost, api/cost.py)."""
+    kind = column_type(field.type)
+    if kind != "string":
+        return ColumnInfo(field.name, kind)
+    distinct = metadata.column(field.name).unique()
+    return ColumnInfo(field.name, kind, len(distinct) - distinct.null_count)
+
+
 def _record(
     tx: CatalogWriter, valid: ValidTable, names: tuple[str, str, str], options: IngestOptions,
     path: str, checksum: str, old: SplitInfo | None, source: str,
@@ -395,9 +405,7 @@ def _record(
     tx.put_run(RunInfo(model, run, datetime.now(UTC)))
     if options.run_meta:
         _merge_run_meta(tx, model, run, options.run_meta, source)
-    columns = tuple(
-        ColumnInfo(field.name, column_type(field.type)) for field in valid.metadata.schema
-    )
+    columns = tuple(_column_info(valid.metadata, field) for field in valid.metadata.schema)
     version = 1 if old is None else old.version + 1
     info = SplitInfo(
         model, run, split, valid.n_rows, columns, version, path, valid.scores is not None,

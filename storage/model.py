@@ -12,11 +12,15 @@ class ColumnInfo:
     """A metadata column of a split: its name and a short type name.
 
     ``type`` is one of ``string``, ``int``, ``float``, ``bool``, ``timestamp``,
-    ``date`` or ``other`` (kept and returned, not filterable).
+    ``date`` or ``other`` (kept and returned, not filterable). ``values`` is a
+    string column's number of distinct values (nulls aside), recorded at
+    ingest for the static cost of a breakdown; None for other types and for
+    splits ingested before it was recorded.
     """
 
     name: str
     type: str
+    values: int | None = None
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def run_row(row: tuple) -> RunInfo:
 
 def split_row(row: tuple, checksum: str | None = None) -> SplitInfo:
     model, run, name, row_count, columns, version, path, has_scores = row
-    infos = tuple(ColumnInfo(n, t) for n, t in json.loads(columns))
+    infos = tuple(ColumnInfo(*entry) for entry in json.loads(columns))  # [name, type(, values)]
     return SplitInfo(
         model, run, name, row_count, infos, version, path, bool(has_scores), checksum
     )

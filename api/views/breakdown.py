@@ -75,10 +75,11 @@ _slices_of: tuple[Snapshot, dict[str, int]] | None = None
 def slices_by_column(store: SplitStore) -> dict[str, int]:
     """For the static cost (api/cost.py): every metadata column of the store,
     by name, with the most slices besides the null slice a breakdown of it
-    can make in any split: 2 for a bool column, ``MAX_SLICES`` for a string
-    column (the catalog does not record its number of values; the breakdown
-    refuses more), 0 for a number or time column, whose bins decide. The
-    same object until the catalog changes."""
+    can make in any split: 2 for a bool column, its number of values for a
+    string column as ingest recorded it, at most ``MAX_SLICES`` (the
+    breakdown refuses more; ``MAX_SLICES`` too for a split ingested before
+    the count was kept), 0 for a number or time column, whose bins decide.
+    The same object until the catalog changes."""
     global _slices_of
     snapshot = store.catalog.snapshot()
     if _slices_of is not None and _slices_of[0] is snapshot:
@@ -86,10 +87,14 @@ def slices_by_column(store: SplitStore) -> dict[str, int]:
     slices: dict[str, int] = {}
     for split in snapshot.all_splits():
         for column in split.columns:
-            most = {"string": limits.MAX_SLICES, "bool": 2}.get(column.type, 0)
+            most = {"string": _string_slices(column.values), "bool": 2}.get(column.type, 0)
             slices[column.name] = max(slices.get(column.name, 0), most)
     _slices_of = (snapshot, slices)
     return slices
+
+
+def _string_slices(values: int | None) -> int:
+    return limits.MAX_SLICES if values is None else min(values, limits.MAX_SLICES)
 
 
 async def breakdown(view: View, column: str, bins: int) -> list[Slice]:

@@ -1,6 +1,8 @@
 """The static cost of a breakdown (api/cost.py): a string column is charged
-the most slices it can make, not a guess, so nested string breakdowns are
-refused before anything runs; number columns are charged their bins."""
+the most slices it can make (its number of values as ingest recorded it, at
+most 1,000), not a guess, so nested string breakdowns over many-valued
+columns are refused before anything runs; number columns are charged their
+bins."""
 
 from __future__ import annotations
 
@@ -106,6 +108,38 @@ def test_a_cached_document_is_costed_again_when_the_catalog_gains_a_string_colum
 
         # No split has "tag": priced at its bins, and refused as it runs.
         assert ask()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-        tagged = table.append_column("tag", pa.array(["x", "y"]))
+        many = 1_200
+        tagged = pa.table({"id": [f"t{i}" for i in range(many)], "actual": ["A"] * many,
+                           "predicted": ["A"] * many, "confidence": [0.9] * many,
+                           "tag": [f"x{i}" for i in range(many)]})
         ingest_table(tmp_path, tagged, "m", "v2", "test", IngestOptions(), source="tagged")
         assert ask()["errors"][0]["extensions"]["code"] == "COST_LIMIT"
+
+
+def test_nested_breakdowns_of_a_few_valued_string_column_pass(gql: Query) -> None:
+    # channel has 2 values: 1 + 3 x (1 + 1 + 3) = 16, where 1,000 values would be 10⁶.
+    nested = SPLIT % """metrics { breakdown(column: "channel") { key metrics {
+        breakdown(column: "channel") { key count } } } }"""
+    body = gql(nested)
+    assert "errors" not in body, body
+    slices = body["data"]["model"]["run"]["split"]["metrics"]["breakdown"]
+    assert [[(b["key"], b["count"]) for b in s["metrics"]["breakdown"]] for s in slices] == [
+        [("chat", 4)], [("email", 4)],
+    ]
+
+
+def test_a_split_ingested_before_the_count_was_kept_costs_1000_a_string_column(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    table = pa.table({"id": ["a", "b"], "actual": ["A", "B"], "predicted": ["A", "A"],
+                      "confidence": [0.9, 0.8], "tag": ["x", "y"]})
+    ingest_table(tmp_path, table, "m", "v1", "test", IngestOptions(), source="old")
+    with sqlite3.connect(tmp_path / "catalog.sqlite") as conn:  # as an older ingest wrote it
+        conn.execute("""UPDATE splits SET columns = '[["tag", "string"]]'""")
+    nested = SPLIT % """metrics { breakdown(column: "tag") { metrics {
+        breakdown(column: "tag") { count } } } }"""
+    with TestClient(create_app(tmp_path)) as client:
+        body = client.post("/graphql", json={"query": nested}).json()
+    assert body["errors"][0]["extensions"]["code"] == "COST_LIMIT"
