@@ -14,7 +14,9 @@ order the rows are:
 
 A kept outcome (TP, FP) walks only the run's kept prefix (confidence >= t,
 found by binary search), the others only the rest of it and the rows of
-confidence 0. Each row on the way is tested (is the label actual, is it kept
+confidence 0; descending, a block of the run whose checkpoints say it holds
+no match (FP rows sit at the low end of a frequent label's run) is stepped
+over whole. Each row on the way is tested (is the label actual, is it kept
 at the threshold) until ``limit + 1`` rows match. A page costs the rows walked up
 to its last match: a few hundred for a label's common outcomes, up to the
 whole split for one so rare that it has fewer than a page of rows (bounded
@@ -69,9 +71,9 @@ def _passes(i, actual_offsets, actual_codes, predicted_offsets, predicted_codes,
 
 
 @jit
-def _walk_label(run_conf, run_bits, run_rows, actual_offsets, actual_codes, predicted_offsets,
-                predicted_codes, confidence, confidence_bits, threshold, label, actual_is,
-                kept_is, descending, after, cap, most):
+def _walk_label(run_conf, run_bits, run_rows, actual_in, block, actual_offsets, actual_codes,
+                predicted_offsets, predicted_codes, confidence, confidence_bits, threshold,
+                label, actual_is, kept_is, descending, after, cap, most):
     keys = np.empty(cap, dtype=np.int64)
     found = 0
     walked = 0
@@ -99,6 +101,15 @@ def _walk_label(run_conf, run_bits, run_rows, actual_offsets, actual_codes, pred
             m = first if descending else last - 1
             while (m < last if descending else m >= first) and found < cap and found < most:
                 if descending:
+                    # A whole block the checkpoints say holds no match
+                    # (actual_in[b]: entries of the run's first b blocks
+                    # with the label actual) is stepped over.
+                    b = m // block
+                    if m % block == 0 and m + block <= last and b + 1 < actual_in.shape[0]:
+                        hits = actual_in[b + 1] - actual_in[b]
+                        if hits == (0 if actual_is else block):
+                            m += block
+                            continue
                     s, e = m, m + 1
                     m += 1
                 else:
@@ -162,12 +173,16 @@ def label_rows_from_index(
     and 0.4 (row 0, not actual), its TP at t = 0.5 descending is row ``[2]``.
     """
     lo, hi = int(index.run_offsets[label]), int(index.run_offsets[label + 1])
+    first = int(index.checkpoint_offsets[label])
+    last = int(index.checkpoint_offsets[label + 1])
+    actual_in = np.ascontiguousarray(index.checkpoints[first:last, label], dtype=np.int64)
     run_conf = frozen(index.conf[lo:hi], np.float32)
     run_rows = frozen(index.rows[lo:hi], np.int32)
     arrays = csr_arrays(index.columns)
     most = total if after == NO_CURSOR else limit + 1
     keys, walked = _walk_label(
-        run_conf, run_conf.view(np.int32), run_rows, *arrays, arrays[4].view(np.int32),
+        run_conf, run_conf.view(np.int32), run_rows, frozen(actual_in, np.int64),
+        np.int64(index.block), *arrays, arrays[4].view(np.int32),
         as_threshold(threshold), np.int32(label), bool(actual_is), bool(kept_is), bool(descending),
         np.int64(after), limit + 1, max(most, 0),
     )

@@ -45,10 +45,11 @@ def all_pages(view: MultilabelView, index: LabelSetIndex, label: int, actual_is:
 
 
 @SETTINGS
-@given(view=multilabel_views(), data=st.data())
-def test_every_outcome_page_by_page_equals_the_scan(view: MultilabelView, data: st.DataObject
-                                                     ) -> None:
-    index = LabelSetIndex.build(view.sets, view.n_labels)
+@given(view=multilabel_views(), data=st.data(), block=st.integers(1, 4))
+def test_every_outcome_page_by_page_equals_the_scan(view: MultilabelView, data: st.DataObject,
+                                                     block: int) -> None:
+    # Small blocks: the walk steps over blocks the checkpoints rule out.
+    index = LabelSetIndex.build(view.sets, view.n_labels, block=block)
     assert index is not None
     label = data.draw(st.integers(0, view.n_labels - 1))
     limit = data.draw(st.integers(1, 4))
@@ -63,8 +64,13 @@ def test_ties_at_zero_and_one_keep_the_scan_order() -> None:
     predicted = [[0], [0, 1], [1], [0], [], [0]]
     confidence = [[0.0], [1.0, 0.5], [0.5], [1.0], [], [0.0]]
     view = MultilabelView(actual, predicted, confidence, 0.0, 2)
-    index = LabelSetIndex.build(label_sets(actual, predicted, confidence), 2)
-    assert index is not None
+    for block in (1, 2, 256):
+        index = LabelSetIndex.build(label_sets(actual, predicted, confidence), 2, block=block)
+        assert index is not None
+        for_each_page(view, index)
+
+
+def for_each_page(view: MultilabelView, index: LabelSetIndex) -> None:
     for label in (0, 1):
         for actual_is, kept_is in OUTCOMES:
             for descending in (True, False):
