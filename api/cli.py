@@ -540,7 +540,7 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--run-meta", action="append", metavar="KEY=VALUE",
         help="the run's metadata, such as commit=ab12cd3 or lr=0.001 (repeatable); merged "
-             "into what the run has: a key given again takes the later value",
+             "into what the run has: a key given again takes the later value (default: none)",
     )
     ingest.set_defaults(handler=cmd_ingest)
 
