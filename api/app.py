@@ -27,7 +27,12 @@ from evalql.api import dashboard, health, ide
 from evalql.api.auth import TokenCache, TokenGate
 from evalql.api.bodies import PREFLIGHT_HEADERS, BodyGuard, ReadsBodies
 from evalql.api.context import Context
-from evalql.api.execution import EXECUTION_THREADS, SWITCH_INTERVAL, ExecutionLoops
+from evalql.api.execution import (
+    CONCURRENCY_PER_CORE,
+    EXECUTION_THREADS,
+    SWITCH_INTERVAL,
+    ExecutionLoops,
+)
 from evalql.api.observability import InstrumentedExecutor, Metrics, Observe
 from evalql.api.schema import schema
 from evalql.api.settings import IN_PROCESS, ServeSettings
@@ -94,7 +99,10 @@ def create_app(
     # for a split to load, holds a thread without using a core, and must not
     # keep a request whose kernels are ready from running.
     executor = InstrumentedExecutor(workers or 4 * (os.cpu_count() or 1), metrics.engine.inc)
-    loops = ExecutionLoops(EXECUTION_THREADS)
+    loops = ExecutionLoops(
+        EXECUTION_THREADS, CONCURRENCY_PER_CORE * (os.cpu_count() or 1),
+        bounded=lambda: compiler is None or compiler.all_ready(),
+    )
     graphql = EvalqlGraphQL(store, executor, loops)
 
     @asynccontextmanager

@@ -109,6 +109,10 @@ class KernelCompiler:
             self._ask(group)
         event.wait()
 
+    def all_ready(self) -> bool:
+        """Whether every kernel group is compiled or loaded."""
+        return all(event.is_set() for event in self._ready.values())
+
     def state(self) -> dict[str, int]:
         """``{"ready": groups ready, "total": groups}``, for /healthz."""
         ready = sum(event.is_set() for event in self._ready.values())

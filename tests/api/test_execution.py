@@ -72,3 +72,42 @@ def test_the_app_resolves_fields_on_the_execution_thread(store: Path, monkeypatc
                                              '{ split(name: "test") { metrics { total } } } } }'})
     assert body.json() == {"data": {"model": {"run": {"split": {"metrics": {"total": 8}}}}}}
     assert threads and all(name.startswith("evalql-graphql-") for name in threads)
+
+
+def _gathering(loops: ExecutionLoops, operations: int, meet: int) -> int:
+    """Run ``operations`` that each wait until ``meet`` of them are in flight
+    together (on the execution loop); the most ever in flight at once."""
+    state = {"now": 0, "most": 0}
+    arrived: list[asyncio.Event] = []
+
+    async def operation() -> None:
+        state["now"] += 1
+        state["most"] = max(state["most"], state["now"])
+        if not arrived:
+            arrived.append(asyncio.Event())
+        if state["now"] >= meet:
+            arrived[0].set()
+        await arrived[0].wait()
+        await asyncio.sleep(0)
+        state["now"] -= 1
+        if state["now"] == 0:
+            arrived.clear()
+
+    async def server() -> None:
+        await asyncio.gather(*(loops.run(operation()) for _ in range(operations)))
+
+    try:
+        asyncio.run(asyncio.wait_for(server(), 30))
+    finally:
+        loops.stop()
+    return state["most"]
+
+
+def test_at_most_concurrency_operations_execute_at_once() -> None:
+    assert _gathering(ExecutionLoops(1, concurrency=2), operations=6, meet=2) == 2
+
+
+def test_no_bound_while_bounded_says_no() -> None:
+    # During a first start (kernels compiling) every operation goes in at once.
+    loops = ExecutionLoops(1, concurrency=2, bounded=lambda: False)
+    assert _gathering(loops, operations=6, meet=6) == 6
