@@ -45,7 +45,7 @@ from evalql.engine.metrics import Totals
 from evalql.engine.ranking import PrecisionSteps, Ranking
 from evalql.engine.select import Page, Predicate, page_of
 from evalql.storage.datasets import SplitStore
-from evalql.storage.errors import StoreError
+from evalql.storage.errors import CorruptSplitError, StoreError, StoreIOError
 from evalql.storage.filters import Condition
 from evalql.storage.model import SplitInfo
 
@@ -184,9 +184,11 @@ class DaskBackend:
             self.bytes_moved += _moved(result, moved)
             self.merges += 1
             return result
-        except StoreError:
+        except (CorruptSplitError, StoreIOError):
             self.forget(split)
             raise  # a missing or damaged file: DATA_UNAVAILABLE, as in process
+        except StoreError:
+            raise  # the query's (a bad filter): the fragments are fine, keep them
         except _LOST as error:
             self.forget(split)
             name = "/".join((split.model, split.run, split.name))

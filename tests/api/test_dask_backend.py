@@ -356,3 +356,23 @@ def test_average_precision_and_auc_are_merged_from_fragments(
     local, remote = both(app, query)
     assert remote == local
     assert app[1].merges == merges + 2  # perLabel's counts, and one ranking of every label
+
+
+@pytest.mark.parametrize("where", ['[{column: "nope", in: ["x"]}]', '[{column: "channel", gt: 3}]'])
+def test_a_bad_filter_keeps_the_fragments(app: tuple[TestClient, Any, Any], where: str) -> None:
+    """A filter the workers refuse is the user's BAD_USER_INPUT, as in process;
+    the split's fragments are fine and stay loaded."""
+    client, backend, _ = app
+    store = client.app.state.store
+    split = store.catalog.split("m", "v1", "big")
+    futures = backend.fragments(split)
+    backends.install(store.root, backend)
+    try:
+        answer = ask(client, """{ model(name: "m") { run(name: "v1") { split(name: "big") {
+          metrics(threshold: 0.5, where: %s) { total } } } } }""" % where)
+    finally:
+        backends.uninstall(store.root)
+    assert {e["extensions"]["code"] for e in answer["errors"]} == {"BAD_USER_INPUT"}, answer
+    assert ("m", "v1", "big") in backend._loaded
+    assert backend._loaded[("m", "v1", "big")][1].futures is futures
+
