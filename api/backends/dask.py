@@ -41,6 +41,7 @@ from distributed import Client, Future, KilledWorker
 from evalql.api.backends import fragments
 from evalql.api.errors import DataUnavailable
 from evalql.engine.curves import ThresholdCounts
+from evalql.engine.jit import count_rows
 from evalql.engine.metrics import Totals
 from evalql.engine.ranking import PrecisionSteps, Ranking
 from evalql.engine.select import Page, Predicate, page_of
@@ -169,6 +170,10 @@ class DaskBackend:
         """``part(fragment, *args)`` on every fragment where it lives, merged on
         the cluster by ``merge(*merge_args, *parts)`` in a tree of ``fan_in``
         parts a merge; the merged result."""
+        # Every query on the cluster reads all the split's rows, as a scan in
+        # process does: counted against the request's budget (the views call
+        # this from Context.run's thread, where the request's meter is set).
+        count_rows(split.row_count)
         try:
             futures = self.fragments(split)
             parts = [self.client.submit(part, f, *args, pure=False) for f in futures]

@@ -376,3 +376,25 @@ def test_a_bad_filter_keeps_the_fragments(app: tuple[TestClient, Any, Any], wher
     assert ("m", "v1", "big") in backend._loaded
     assert backend._loaded[("m", "v1", "big")][1].futures is futures
 
+
+@pytest.mark.parametrize("where", ['[{column: "channel", in: ["chat"]}]', "null"])
+def test_scans_on_the_cluster_count_against_the_rows_budget(
+    app: tuple[TestClient, Any, Any], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A scan of the split's fragments reads all its rows, as a scan in process
+    does: past ``MAX_ROWS_SCANNED`` it is refused with COST_LIMIT before it runs."""
+    from evalql.api import limits
+
+    monkeypatch.setattr(limits, "MAX_ROWS_SCANNED", 10)
+    client, backend = app[0], app[1]
+    root = client.app.state.store.root
+    query = """{ model(name: "m") { run(name: "v1") { split(name: "big") {
+      metrics(threshold: 0.45, where: %s) { total curve(points: 3) { accuracy } } } } } }""" % where
+    merges = backend.merges
+    backends.install(root, backend)
+    try:
+        answer = ask(client, query)
+    finally:
+        backends.uninstall(root)
+    assert {e["extensions"]["code"] for e in answer["errors"]} == {"COST_LIMIT"}, answer
+    assert backend.merges == merges  # refused before any task ran
