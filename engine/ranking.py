@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalql.engine.arrays import columns, frozen, row_mask
-from evalql.engine.jit import jit, sum_rows
+from evalql.engine.jit import inline_jit, jit, sum_rows
 from evalql.engine.metrics import divide
 
 
@@ -85,6 +85,20 @@ def _confidence_keys(actual, predicted, confidence_bits, mask, use_mask, n_label
     return keys, starts, positives, total
 
 
+@inline_jit
+def _add_group(dp, dn, tps, fps, precision_sum, pairs2):
+    # One group of tied scores (``dp`` positives, ``dn`` negatives) below the
+    # ``tps`` positives and ``fps`` negatives scoring higher: the sums with it
+    # added. The one place both sums are defined, so a ranking walked over
+    # keys and one merged from steps add the same floats in the same order.
+    pairs2 += dn * (2 * tps + dp)
+    tps += dp
+    fps += dn
+    if dp > 0:
+        precision_sum += dp * (tps / (tps + fps))
+    return tps, fps, precision_sum, pairs2
+
+
 @jit
 def _ranking_sums(keys, positives, total):
     # ``keys`` ascending. Walks equal-score groups from the highest score down;
@@ -112,11 +126,26 @@ def _ranking_sums(keys, positives, total):
             dp = positives - tps
             dn = total - positives - fps
             i -= 1
-        pairs2 += dn * (2 * tps + dp)
-        tps += dp
-        fps += dn
-        if dp > 0:
-            precision_sum += dp * (tps / (tps + fps))
+        tps, fps, precision_sum, pairs2 = _add_group(dp, dn, tps, fps, precision_sum, pairs2)
+    return precision_sum, pairs2
+
+
+@jit
+def _step_sums(tp, fp, positives, total):
+    # ``_ranking_sums`` of a ranking given as steps (cumulative positives and
+    # negatives at each distinct score above 0, from the highest down); the
+    # rows scoring 0 are the last group, as there.
+    tps = 0
+    fps = 0
+    precision_sum = 0.0
+    pairs2 = 0
+    for j in range(tp.shape[0]):
+        tps, fps, precision_sum, pairs2 = _add_group(
+            tp[j] - tps, fp[j] - fps, tps, fps, precision_sum, pairs2
+        )
+    tps, fps, precision_sum, pairs2 = _add_group(
+        positives - tps, total - positives - fps, tps, fps, precision_sum, pairs2
+    )
     return precision_sum, pairs2
 
 
@@ -326,6 +355,96 @@ def precision_steps_of(keys: np.ndarray) -> PrecisionSteps:
     """The ``PrecisionSteps`` of one label's ranking keys, sorted ascending."""
     bits, tp, fp = _steps(keys)
     return PrecisionSteps(bits.view(np.float32), tp, fp)
+
+
+def merge_precision_steps(*parts: PrecisionSteps) -> PrecisionSteps:
+    """Steps of the union of disjoint rows, from each part's steps: each part's
+    TP and FP added at each distinct confidence (its float32 bits, as the keys
+    order them), then accumulated from the highest confidence down.
+
+    Example: steps at ``[0.9, 0.5]`` with tp ``[1, 1]``, fp ``[0, 1]``, and at
+    ``[0.5]`` with tp ``[1]``, fp ``[0]``, give ``[0.9, 0.5]``, tp ``[1, 2]``,
+    fp ``[0, 1]``.
+    """
+    bits = np.concatenate([p.thresholds.view(np.uint32) for p in parts])
+    tp = np.concatenate([np.diff(p.tp, prepend=np.int64(0)) for p in parts])
+    fp = np.concatenate([np.diff(p.fp, prepend=np.int64(0)) for p in parts])
+    distinct, at = np.unique(bits, return_inverse=True)
+    added_tp = np.zeros(len(distinct), dtype=np.int64)
+    added_fp = np.zeros(len(distinct), dtype=np.int64)
+    np.add.at(added_tp, at, tp)
+    np.add.at(added_fp, at, fp)
+    return PrecisionSteps(distinct[::-1].copy().view(np.float32), np.cumsum(added_tp[::-1]),
+                          np.cumsum(added_fp[::-1]))
+
+
+@dataclass(frozen=True)
+class RankingSteps:
+    """A ranking of some rows, in a form that merges: each label's
+    ``PrecisionSteps`` over its scores above 0, its positives, and the rows
+    counted (the rows not in the steps score 0).
+
+    What a fragment of a split gives (``confidence_steps``); fragments' steps
+    merge with ``merge_ranking_steps``, and ``ranking_of_steps`` sums the
+    merged steps into the ``Ranking`` the whole split's keys would give,
+    float for float.
+    """
+
+    labels: np.ndarray  # int codes
+    steps: tuple[PrecisionSteps, ...]  # one per label
+    positives: np.ndarray  # int64, per label
+    total: int
+
+
+def confidence_steps(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    labels: np.ndarray,
+    n_labels: int,
+    mask: np.ndarray | None = None,
+) -> RankingSteps:
+    """``RankingSteps`` of ``labels`` by confidence where predicted == c, 0
+    elsewhere: the steps ``rank_by_confidence`` sums, kept for merging."""
+    actual, predicted, confidence = columns(actual, predicted, confidence)
+    m, use_mask = row_mask(mask, actual.shape[0])
+    keys, starts, positives, total = _confidence_keys(
+        actual, predicted, confidence.view(np.uint32), m, use_mask, n_labels
+    )
+    codes = np.asarray(labels, dtype=np.intp)
+    steps = []
+    for label in codes:
+        own = keys[starts[label] : starts[label + 1]]
+        own.sort()
+        steps.append(precision_steps_of(own))
+    return RankingSteps(codes, tuple(steps), positives[codes].astype(np.int64), int(total))
+
+
+def merge_ranking_steps(*parts: RankingSteps) -> RankingSteps:
+    """Rankings of disjoint rows (the same labels) merged: steps merged by
+    score, positives and rows added up."""
+    steps = tuple(
+        merge_precision_steps(*(p.steps[i] for p in parts)) for i in range(len(parts[0].labels))
+    )
+    positives = np.sum([p.positives for p in parts], axis=0, dtype=np.int64)
+    return RankingSteps(parts[0].labels, steps, positives, sum(p.total for p in parts))
+
+
+def ranking_of_steps(r: RankingSteps) -> Ranking:
+    """The ``Ranking`` of ``r``: its groups summed from the highest score down,
+    the rows scoring 0 last, by the same arithmetic as a ranking of keys."""
+    out = empty_ranking(r.labels)
+    for i, steps in enumerate(r.steps):
+        positives = int(r.positives[i])
+        # Read-only whichever way the steps came (a merge, or a fragment's
+        # unpickled as Dask pleases): one specialisation of the kernel.
+        tp, fp = frozen(steps.tp, np.int64), frozen(steps.fp, np.int64)
+        precision_sum, pairs2 = _step_sums(tp, fp, positives, int(r.total))
+        out.positives[i] = positives
+        out.negatives[i] = r.total - positives
+        out.precision_sum[i] = precision_sum
+        out.pairs2[i] = pairs2
+    return out
 
 
 def top_k_hits(

@@ -245,6 +245,8 @@ def _warm_ranking() -> None:
     for rows in (None, _mask()):
         ranking.rank_by_scores(scores, actual, np.array([0]), rows)
         ranking.rank_by_confidence(actual, predicted, confidence, np.array([0]), 1, rows)
+        steps = ranking.confidence_steps(actual, predicted, confidence, np.array([0]), 1, rows)
+        ranking.ranking_of_steps(ranking.merge_ranking_steps(steps, steps))
         ranking.precision_steps(actual, predicted, confidence, 0, rows)
         ranking.top_k_hits(scores, actual, 1, rows)
 

@@ -43,7 +43,13 @@ from evalql.api.errors import DataUnavailable
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.jit import count_rows
 from evalql.engine.metrics import Totals
-from evalql.engine.ranking import PrecisionSteps, Ranking
+from evalql.engine.ranking import (
+    PrecisionSteps,
+    Ranking,
+    merge_precision_steps,
+    merge_ranking_steps,
+    ranking_of_steps,
+)
 from evalql.engine.select import Page, Predicate, page_of
 from evalql.storage.datasets import SplitStore
 from evalql.storage.errors import CorruptSplitError, StoreError, StoreIOError
@@ -258,13 +264,14 @@ class DaskBackend:
         self, split: SplitInfo, conditions: tuple[Condition, ...], codes: np.ndarray
     ) -> Ranking:
         merged = self._run(split, fragments.ranking_part, (conditions, codes),
-                           fragments.merge_rankings)
-        return fragments.ranking_of(codes, merged)
+                           merge_ranking_steps)
+        return ranking_of_steps(merged)
 
     def precision_steps(
         self, split: SplitInfo, conditions: tuple[Condition, ...], code: int
     ) -> PrecisionSteps:
-        return self._run(split, fragments.steps_part, (conditions, code), fragments.merge_steps)
+        return self._run(split, fragments.steps_part, (conditions, code),
+                         merge_precision_steps)
 
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,

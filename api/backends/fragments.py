@@ -13,7 +13,10 @@ backend (``api.backends.dask``) only decides where these functions run.
 Why partial results merge exactly: confusion counts, per-threshold counts
 and histograms are sums over rows; a page is the ``limit + 1`` smallest
 order keys after the cursor, and the smallest keys of a union are the
-smallest of each part's smallest keys. Keys hold the row's position in the
+smallest of each part's smallest keys; a label's precision steps and a
+ranking's steps merge by score (``engine.ranking.merge_precision_steps``,
+``merge_ranking_steps``), and the engine sums merged steps as it sums a
+whole split's keys, float for float. A page's keys hold the row's position in the
 split (``engine.select.order_key``), so a fragment works with local
 positions and shifts its keys by ``start``: a global key ``g`` is the local
 key ``g - start`` (positions stay below 2^32), hence ``key > after`` on the
@@ -25,7 +28,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +52,12 @@ from evalql.engine.curves import (
 from evalql.engine.histogram import confidence_histogram, index_confidence_histogram
 from evalql.engine.index import ThresholdIndex
 from evalql.engine.metrics import Totals
-from evalql.engine.ranking import PrecisionSteps, Ranking, precision_steps
+from evalql.engine.ranking import (
+    PrecisionSteps,
+    RankingSteps,
+    confidence_steps,
+    precision_steps,
+)
 from evalql.engine.select import Predicate, confidence_bits, select_by_scan
 from evalql.engine.select_index import select_from_index
 from evalql.storage.columns import categories, numbers
@@ -339,91 +347,13 @@ def steps_part(
     return precision_steps(*fragment.arrays(), code, fragment.mask(conditions))
 
 
-def merge_steps(*parts: PrecisionSteps) -> PrecisionSteps:
-    """Precision steps merged by confidence: each part's TP and FP added at
-    each distinct confidence (its bit pattern, as the engine keys them),
-    then accumulated from the highest confidence down."""
-    bits = np.concatenate([p.thresholds.view(np.uint32) for p in parts])
-    tp = np.concatenate([np.diff(p.tp, prepend=np.int64(0)) for p in parts])
-    fp = np.concatenate([np.diff(p.fp, prepend=np.int64(0)) for p in parts])
-    distinct, at = np.unique(bits, return_inverse=True)
-    added_tp = np.zeros(len(distinct), dtype=np.int64)
-    added_fp = np.zeros(len(distinct), dtype=np.int64)
-    np.add.at(added_tp, at, tp)
-    np.add.at(added_fp, at, fp)
-    return PrecisionSteps(distinct[::-1].copy().view(np.float32), np.cumsum(added_tp[::-1]),
-                          np.cumsum(added_fp[::-1]))
-
-
-# A ranking by confidence (a split without scores): per label, its
-# predictions' distinct scores (float32 bits without the sign, ascending)
-# with the positives and negatives at each; the labels' positives; the rows.
-RankRuns = tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, int]
-
-
 def ranking_part(
     fragment: Fragment, conditions: tuple[Condition, ...], codes: np.ndarray
-) -> RankRuns:
-    """The fragment's runs of ``engine.ranking.rank_by_confidence``: each label
-    scores its predictions' confidence, every other row 0 (left out here;
-    ``ranking_of`` adds that group from the counts)."""
-    actual, predicted, confidence = fragment.arrays()
-    rows = fragment.mask(conditions)
-    if rows is not None:
-        actual, predicted, confidence = actual[rows], predicted[rows], confidence[rows]
-    score = confidence.view(np.uint32) & np.uint32(0x7FFFFFFF)  # -0.0 is 0, as the engine's
-    labeled = actual[actual >= 0]
-    positives = np.bincount(labeled, minlength=fragment.n_labels)[codes].astype(np.int64)
-    keep = (predicted >= 0) & (score != 0)
-    p, s, right = predicted[keep], score[keep], actual[keep] == predicted[keep]
-    order = np.lexsort((s, p))
-    p, s, right = p[order], s[order], right[order]
-    bounds = np.searchsorted(p, np.arange(fragment.n_labels + 1))
-    runs = []
-    for code in codes:
-        own, hits = s[bounds[code] : bounds[code + 1]], right[bounds[code] : bounds[code + 1]]
-        starts = np.flatnonzero(np.r_[True, own[1:] != own[:-1]]) if len(own) else own[:0]
-        sizes = np.diff(np.r_[starts, len(own)]).astype(np.int64)
-        dp = np.add.reduceat(hits.astype(np.int64), starts) if len(own) else sizes
-        runs.append((own[starts], dp, sizes - dp))
-    return runs, positives, int(actual.shape[0])
-
-
-def merge_rankings(*parts: RankRuns) -> RankRuns:
-    """Rankings merged: each label's runs added up by score, counts added up."""
-    runs = []
-    for i in range(len(parts[0][0])):
-        bits = np.concatenate([p[0][i][0] for p in parts])
-        distinct, at = np.unique(bits, return_inverse=True)
-        dp = np.zeros(len(distinct), dtype=np.int64)
-        dn = np.zeros(len(distinct), dtype=np.int64)
-        np.add.at(dp, at, np.concatenate([p[0][i][1] for p in parts]))
-        np.add.at(dn, at, np.concatenate([p[0][i][2] for p in parts]))
-        runs.append((distinct, dp, dn))
-    return runs, sum(p[1] for p in parts), sum(p[2] for p in parts)
-
-
-def ranking_of(codes: np.ndarray, merged: RankRuns) -> Ranking:
-    """The ``Ranking`` of merged runs, summed as ``engine.ranking`` sums them:
-    groups from the highest score down, the rows scoring 0 last, precision
-    added group by group in that order (so the floats are the same)."""
-    runs, positives, total = merged
-    n = len(codes)
-    out = Ranking(np.asarray(codes, dtype=np.intp), np.asarray(positives, dtype=np.int64),
-                  total - np.asarray(positives, dtype=np.int64), np.zeros(n, dtype=np.float64),
-                  np.zeros(n, dtype=np.int64))
-    for i, (_, dp, dn) in enumerate(runs):
-        positive = int(positives[i])
-        dp = np.append(dp[::-1], positive - int(dp.sum()))  # the rows scoring 0, last
-        dn = np.append(dn[::-1], total - positive - int(dn.sum()))
-        tps, fps = np.cumsum(dp), np.cumsum(dn)
-        out.pairs2[i] = int(np.sum(dn * (2 * (tps - dp) + dp)))
-        hit = dp > 0
-        terms = dp[hit] * (tps[hit] / (tps[hit] + fps[hit]))
-        # Added one after another, as the engine's loop adds them (a pairwise
-        # sum would round differently).
-        out.precision_sum[i] = np.add.accumulate(terms)[-1] if terms.size else 0.0
-    return out
+) -> RankingSteps:
+    """The fragment's ranking of ``codes`` by confidence (a split without
+    scores), as steps that merge (``engine.ranking.merge_ranking_steps``)."""
+    return confidence_steps(*fragment.arrays(), codes, fragment.n_labels,
+                            fragment.mask(conditions))
 
 
 # --- merging ------------------------------------------------------------------------
@@ -470,6 +400,6 @@ def part_bytes(value: object) -> int:
         return int(value.nbytes)
     if isinstance(value, (tuple, list)):
         return sum(part_bytes(v) for v in value)
-    if isinstance(value, (Totals, ThresholdCounts)):
-        return sum(part_bytes(v) for v in vars(value).values())
+    if is_dataclass(value):  # Totals, ThresholdCounts, PrecisionSteps, RankingSteps
+        return sum(part_bytes(getattr(value, f.name)) for f in fields(value))
     return 8

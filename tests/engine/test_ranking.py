@@ -15,11 +15,16 @@ from sklearn.metrics import average_precision_score, roc_auc_score, top_k_accura
 from evalql.engine.confusion import confusion_counts
 from evalql.engine.metrics import label_counts, precision
 from evalql.engine.ranking import (
+    PrecisionSteps,
     Ranking,
     average_precision,
+    confidence_steps,
+    merge_precision_steps,
+    merge_ranking_steps,
     precision_steps,
     rank_by_confidence,
     rank_by_scores,
+    ranking_of_steps,
     roc_auc,
     threshold_for_precision,
     top_k_hits,
@@ -121,6 +126,60 @@ def test_precision_steps_count_what_a_scan_counts_at_each_confidence(
     for t, tp, fp in zip(steps.thresholds, steps.tp, steps.fp, strict=True):
         c = label_counts(_scan(view, t, mask), [label])
         assert (tp, fp) == (c.tp[0], c.fp[0])
+
+
+def _cuts(data: st.DataObject, n: int) -> list[tuple[int, int]]:
+    """Row ranges covering ``0..n`` in order, some of them empty (fragments)."""
+    points = sorted(data.draw(st.lists(st.integers(0, n), max_size=4)))
+    bounds = [0, *points, n]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+@SETTINGS
+@given(data=st.data(), view=views())
+def test_rankings_of_parts_merge_into_the_ranking_of_the_whole(
+    data: st.DataObject, view: View
+) -> None:
+    """Steps of row ranges, merged and summed, give the whole ranking float for
+    float (the Dask backend's fragments rely on it)."""
+    mask = data.draw(masks(len(view.actual)))
+    labels = np.arange(view.n_labels)
+    whole = rank_by_confidence(
+        view.actual, view.predicted, view.confidence, labels, view.n_labels, mask
+    )
+    parts = [
+        confidence_steps(view.actual[lo:hi], view.predicted[lo:hi], view.confidence[lo:hi],
+                         labels, view.n_labels, None if mask is None else mask[lo:hi])
+        for lo, hi in _cuts(data, len(view.actual))
+    ]
+    merged = ranking_of_steps(merge_ranking_steps(*parts))
+    for field in ("labels", "positives", "negatives", "precision_sum", "pairs2"):
+        assert np.array_equal(getattr(merged, field), getattr(whole, field)), field
+
+
+@SETTINGS
+@given(data=st.data(), view=views())
+def test_precision_steps_of_parts_merge_into_the_steps_of_the_whole(
+    data: st.DataObject, view: View
+) -> None:
+    label = data.draw(st.integers(0, view.n_labels - 1))
+    whole = precision_steps(view.actual, view.predicted, view.confidence, label)
+    merged = merge_precision_steps(*(
+        precision_steps(view.actual[lo:hi], view.predicted[lo:hi], view.confidence[lo:hi], label)
+        for lo, hi in _cuts(data, len(view.actual))
+    ))
+    assert merged.thresholds.tobytes() == whole.thresholds.tobytes()
+    assert np.array_equal(merged.tp, whole.tp) and np.array_equal(merged.fp, whole.fp)
+
+
+def test_merged_precision_steps_add_up_at_each_confidence() -> None:
+    f32 = np.float32
+    merged = merge_precision_steps(
+        PrecisionSteps(np.array([0.9, 0.5], f32), np.array([1, 1]), np.array([0, 1])),
+        PrecisionSteps(np.array([0.5], f32), np.array([1]), np.array([0])),
+    )
+    assert merged.thresholds.tolist() == [f32(0.9), f32(0.5)]
+    assert merged.tp.tolist() == [1, 2] and merged.fp.tolist() == [0, 1]
 
 
 def _scan(view: View, t: float, mask: np.ndarray | None) -> np.ndarray:
