@@ -19,10 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalql.engine.arrays import columns, row_mask
-from evalql.engine.confusion import as_threshold
+from evalql.engine.confusion import as_threshold, kept_code
 from evalql.engine.jit import count_rows, jit
-
-_PAST = np.int64(1 << 40)  # as engine.confusion's: past every label
 
 
 @dataclass(frozen=True)
@@ -89,12 +87,9 @@ def _cells(rows, starts, predicted, confidence, threshold, n_labels, m, use_mask
     for a in range(size):
         lo, hi = starts[a], starts[a + 1]
         # Count the group's row of the matrix, without a branch on the row
-        # (see engine.confusion.cell_of: a dropped prediction adds _PAST,
-        # min() brings it back to None; a masked-out row goes to the dump).
+        # (engine.confusion.kept_code; a masked-out row goes to the dump).
         for j in range(lo, hi):
-            p = np.int64(predicted[j])
-            dropped = np.int64(confidence[j] < threshold) << 40
-            p = min(p + ((p >> 63) & _PAST) + dropped, n_labels)
+            p = kept_code(predicted[j], confidence[j], threshold, n_labels)
             if use_mask:
                 p += np.int64(not m[rows[j]]) * size
             scratch[min(p, size)] += 1

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalql.engine.arrays import columns, frozen, row_mask
-from evalql.engine.confusion import as_threshold
+from evalql.engine.confusion import as_threshold, kept_code
 from evalql.engine.jit import jit, map_rows, sum_rows
 from evalql.engine.select import Page, page_of
 
 RIGHT, WRONG, NOT_JUDGED = 1, 0, -1
+# None for kept_code where no label count is at hand: past every int32 code.
+_PAST_CODES = np.int64(1 << 31)
 
 
 @jit
@@ -37,7 +39,10 @@ def _verdicts(actual, predicted, confidence, threshold, actual_ok, use_labels, m
         a = actual[i]
         # A row without an actual label cannot be judged (as for accuracy).
         judged = a >= 0 and (not use_mask or mask[i]) and (not use_labels or actual_ok[a])
-        right = predicted[i] == a and confidence[i] >= threshold
+        # Right: the prediction kept at the threshold is the actual label.
+        # (cell_of's clipped a in place of actual[i] made this scan 9x
+        # slower, 132 against 15 ms for 10M rows, Numba 0.60.)
+        right = kept_code(predicted[i], confidence[i], threshold, _PAST_CODES) == a
         out[i - lo] = (1 if right else 0) if judged else -1
     return out
 

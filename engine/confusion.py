@@ -18,33 +18,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from evalql.engine.arrays import RowTest, columns, row_test
+from evalql.engine.arrays import DROPPED, RowTest, columns, row_test
 from evalql.engine.jit import inline_jit, jit, sum_rows
 from evalql.engine.metrics import Totals
 
-# Added to a code to push it past every label (then clipped to None): larger
-# than any label count, small enough that sums of two stay far from overflow.
-_PAST = np.int64(1 << 40)  # == DROPPED
+# A code plus DROPPED (1 << 40, engine.arrays) is past every label, and min()
+# clips it to None: larger than any label count, small enough that sums of
+# two stay far from overflow. ``dropped << 40`` below adds the same amount.
 
 
 @inline_jit
-def cell_of(actual, predicted, confidence, i, threshold, n_labels):
-    """The confusion cell (a, p) of row ``i`` at ``threshold``, None as ``n_labels``.
+def kept_code(predicted, confidence, threshold, n_labels):
+    """The predicted cell of one prediction at ``threshold``, None as ``n_labels``.
 
     The one statement of abstention in the engine: a prediction is kept when
-    ``confidence >= threshold``; otherwise, and when there is none, p is None.
+    ``confidence >= threshold``; otherwise, and when there is none (a
+    negative code), it is None.
     """
     # Shifts, adds and min, not branches or selects: whether a row's
     # confidence clears the threshold is as unpredictable as a coin toss, and
     # a mispredicted branch per row doubled the scan (56 -> 28 ms of CPU a
     # core for 10M rows). A negative code (its sign bit, >> 63) or a dropped
-    # prediction adds _PAST, and min() brings it back to None.
+    # prediction adds DROPPED, and min() brings it back to None.
+    p = np.int64(predicted)
+    dropped = np.int64(confidence < threshold) << 40
+    return min(p + ((p >> 63) & DROPPED) + dropped, n_labels)
+
+
+@inline_jit
+def cell_of(actual, predicted, confidence, i, threshold, n_labels):
+    """The confusion cell (a, p) of row ``i`` at ``threshold``, None as
+    ``n_labels``: p as ``kept_code`` keeps it."""
     a = np.int64(actual[i])
-    p = np.int64(predicted[i])
-    a = min(a + ((a >> 63) & _PAST), n_labels)
-    dropped = np.int64(confidence[i] < threshold) << 40
-    p = min(p + ((p >> 63) & _PAST) + dropped, n_labels)
-    return a, p
+    a = min(a + ((a >> 63) & DROPPED), n_labels)
+    return a, kept_code(predicted[i], confidence[i], threshold, n_labels)
 
 
 # How a scan drops the rows its RowTest rejects, written out in each kernel:
