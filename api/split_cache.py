@@ -50,7 +50,7 @@ from evalql.api import backends, limits
 from evalql.api.warmup import BACKGROUND_THREADS
 from evalql.engine.arrays import RowTest, pack_mask, unpack_mask
 from evalql.engine.confusion import confusion_counts
-from evalql.engine.curves import confusion_counts_at
+from evalql.engine.curves import confusion_counts_within
 from evalql.engine.index import ThresholdIndex
 from evalql.engine.jit import count_rows
 from evalql.engine.multilabel.index import LabelSetIndex
@@ -455,13 +455,5 @@ def confusion_at(
     k = data.n_labels
     if len(thresholds) == 1:  # a page: the filter tested inside the scan
         return [confusion_counts(*arrays, thresholds[0], k, row_test(data, conditions))]
-    rows = mask(data, conditions)
-    room = max(1, limits.matrices_within(k) - 1)  # the scan keeps one more
-    counts: list[np.ndarray] = []
-    for start in range(0, len(thresholds), room):
-        part = np.array(thresholds[start : start + room], dtype=np.float32)
-        if len(part) == 1:
-            counts.append(confusion_counts(*arrays, part[0], k, rows))
-        else:
-            counts.extend(confusion_counts_at(*arrays, part, k, rows))
-    return counts
+    return confusion_counts_within(*arrays, thresholds, k, limits.matrices_within(k),
+                                   mask(data, conditions))

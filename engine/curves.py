@@ -25,12 +25,13 @@ thresholds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from evalql.engine.arrays import columns, row_mask
-from evalql.engine.confusion import as_threshold
+from evalql.engine.confusion import as_threshold, confusion_counts
 from evalql.engine.index import ThresholdIndex, kept_prefix
 from evalql.engine.jit import chunk_bounds, jit, map_ranges, n_chunks, sum_rows
 from evalql.engine.metrics import Totals
@@ -270,4 +271,34 @@ def confusion_counts_at(
     rows = hist.sum(axis=(0, 2))
     counts = kept_after(hist)
     counts[:, :, n_labels] = rows - counts[:, :, :n_labels].sum(axis=2)
+    return counts
+
+
+def confusion_counts_within(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    thresholds: Sequence[float],
+    n_labels: int,
+    matrices: int,
+    mask: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """The ``(K+1) x (K+1)`` confusion counts at each of ``thresholds``, holding
+    at most ``matrices`` matrices per thread at once (the caller's memory
+    bound): as few scans as that allows.
+
+    A scan of P thresholds keeps P + 1 matrices (``confusion_counts_at``), so
+    each takes ``matrices - 1`` thresholds, at least one; a single threshold
+    is ``confusion_counts``'s scan.
+    """
+    room = max(1, matrices - 1)
+    counts: list[np.ndarray] = []
+    for start in range(0, len(thresholds), room):
+        part = np.array(thresholds[start : start + room], dtype=np.float32)
+        if len(part) == 1:
+            counts.append(confusion_counts(actual, predicted, confidence, part[0], n_labels, mask))
+        else:
+            counts.extend(
+                confusion_counts_at(actual, predicted, confidence, part, n_labels, mask)
+            )
     return counts

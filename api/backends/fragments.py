@@ -42,10 +42,10 @@ from evalql.engine.breakdown import (
     confusion_by_code,
     value_range,
 )
-from evalql.engine.confusion import confusion_counts, label_totals
+from evalql.engine.confusion import label_totals
 from evalql.engine.curves import (
     ThresholdCounts,
-    confusion_counts_at,
+    confusion_counts_within,
     index_threshold_counts,
     threshold_counts,
 )
@@ -186,16 +186,9 @@ def confusion_part(
     k = fragment.n_labels
     if not conditions and fragment.index is not None:
         return np.stack([fragment.index.counts_at(t) for t in thresholds])
-    rows = fragment.mask(conditions)
-    room = max(1, limits.matrices_within(k) - 1)  # as api.split_cache.confusion_at
-    counts: list[np.ndarray] = []
-    for first in range(0, len(thresholds), room):
-        part = np.array(thresholds[first : first + room], dtype=np.float32)
-        if len(part) == 1:
-            counts.append(confusion_counts(*fragment.arrays(), part[0], k, rows))
-        else:
-            counts.extend(confusion_counts_at(*fragment.arrays(), part, k, rows))
-    return np.stack(counts)
+    return np.stack(confusion_counts_within(*fragment.arrays(), thresholds, k,
+                                            limits.matrices_within(k),
+                                            fragment.mask(conditions)))
 
 
 def totals_part(

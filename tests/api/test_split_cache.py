@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from evalql.api import split_cache
+from evalql.engine import curves
 from evalql.engine.confusion import as_threshold, confusion_counts
 from evalql.storage.datasets import SplitData, SplitStore
 from evalql.storage.filters import Condition
@@ -46,13 +47,13 @@ def test_the_scan_switch_never_builds_an_index(store, monkeypatch) -> None:
 def test_one_batch_counts_every_threshold_of_a_filter_in_one_scan(store, monkeypatch) -> None:
     monkeypatch.setattr(split_cache, "MODE", "scan")
     scans: list[np.ndarray] = []
-    real = split_cache.confusion_counts_at
+    real = curves.confusion_counts_at  # the scan confusion_counts_within runs
 
     def spy(*args, **kwargs):
         scans.append(np.array(args[3]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(split_cache, "confusion_counts_at", spy)
+    monkeypatch.setattr(curves, "confusion_counts_at", spy)
     splits = SplitStore(store)
     split = splits.catalog.split("m", "v1", "test")
     chat = (Condition("channel", isin=("chat",)),)

@@ -11,6 +11,7 @@ from evalql.engine.confusion import confusion_counts
 from evalql.engine.curves import (
     ThresholdCounts,
     confusion_counts_at,
+    confusion_counts_within,
     grid,
     index_threshold_counts,
     threshold_counts,
@@ -47,6 +48,21 @@ def test_one_scan_gives_the_totals_and_matrices_of_every_threshold_as_one_scan_e
         expected = scan(view, t, mask)
         assert_totals_equal(counts, j, expected)
         np.testing.assert_array_equal(matrices[j], expected)
+
+
+@SETTINGS
+@given(data=st.data(), view=views(), thresholds=THRESHOLD_LISTS,
+       matrices=st.integers(0, 5))
+def test_thresholds_in_batches_within_a_matrix_budget_give_one_scan_each(
+    data: st.DataObject, view: View, thresholds: list[float], matrices: int
+) -> None:
+    mask = data.draw(masks(len(view.actual)))
+    counts = confusion_counts_within(view.actual, view.predicted, view.confidence,
+                                     np.array(thresholds, np.float32), view.n_labels, matrices,
+                                     mask)
+    assert len(counts) == len(thresholds)
+    for matrix, t in zip(counts, thresholds, strict=True):
+        np.testing.assert_array_equal(matrix, scan(view, t, mask))
 
 
 @SETTINGS
