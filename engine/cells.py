@@ -129,12 +129,6 @@ class Cells:
     predicted: np.ndarray  # int64
     count: np.ndarray  # int64, > 0
 
-    def dense(self, n_labels: int) -> np.ndarray:
-        """The (K+1)² matrix (for tests and small K)."""
-        counts = np.zeros((n_labels + 1, n_labels + 1), dtype=np.int64)
-        counts[self.actual, self.predicted] = self.count
-        return counts
-
 
 def sparse_confusion(
     groups: RowsByActual,
