@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from evalql.api import backends, token_command
 from evalql.api import report as report_command
-from evalql.api import token_command
 from evalql.api.settings import ServeSettings, from_arguments
 from evalql.api.settings import add_arguments as add_serve_options
 from evalql.storage.errors import StoreError
@@ -228,11 +228,10 @@ DASK_HELP = (
 
 def _install_dask(args: argparse.Namespace, store: SplitStore) -> None:
     """``--dask``: connect to the scheduler and install the Dask backend for the store."""
-    address = args.dask or os.environ.get("EVALQL_DASK", "").strip()
+    address = args.dask or os.environ.get(backends.DASK_ADDRESS_VARIABLE, "").strip()
     if not address:
         return
     try:
-        from evalql.api import backends
         from evalql.api.backends.dask import DaskBackend
     except ImportError as error:
         raise Refused(f"--dask needs dask.distributed ({error.name} is missing): "
@@ -494,12 +493,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--dask", metavar="tcp://HOST:PORT", help=DASK_HELP)
     serve.add_argument(
         "--dask-fragment-rows", type=_rows, metavar="N",
-        default=os.environ.get("EVALQL_DASK_FRAGMENT_ROWS", "2000000"),
+        default=os.environ.get("EVALQL_DASK_FRAGMENT_ROWS", str(backends.DEFAULT_FRAGMENT_ROWS)),
         help="rows of a split fragment on a Dask worker; $EVALQL_DASK_FRAGMENT_ROWS",
     )
     serve.add_argument(
         "--dask-min-rows", type=_rows, metavar="N",
-        default=os.environ.get("EVALQL_DASK_MIN_ROWS", "10000000"),
+        default=os.environ.get("EVALQL_DASK_MIN_ROWS", str(backends.DEFAULT_MIN_ROWS)),
         help="splits with fewer rows are scanned in process; $EVALQL_DASK_MIN_ROWS",
     )
     add_serve_options(serve)

@@ -17,19 +17,35 @@ only when ``evalql serve --dask`` (or a test) installs it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+# Types of the protocol only: ``evalql serve``'s options read the defaults
+# below, and the command line starts without the engine (Numba) imported.
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-from evalql.engine.curves import ThresholdCounts
-from evalql.engine.metrics import Totals
-from evalql.engine.ranking import PrecisionSteps, Ranking
-from evalql.engine.select import Page, Predicate
-from evalql.storage.datasets import SplitStore
-from evalql.storage.filters import Condition
-from evalql.storage.model import SplitInfo
+    import numpy as np
+
+    from evalql.engine.curves import ThresholdCounts
+    from evalql.engine.metrics import Totals
+    from evalql.engine.ranking import PrecisionSteps, Ranking
+    from evalql.engine.select import Page, Predicate
+    from evalql.storage.datasets import SplitStore
+    from evalql.storage.filters import Condition
+    from evalql.storage.model import SplitInfo
+
+# The Dask backend's defaults live here, not in api.backends.dask, so that
+# ``evalql serve``'s options can say them without importing dask.
+# The scheduler's address when ``--dask`` is not given.
+DASK_ADDRESS_VARIABLE = "EVALQL_DASK"
+# 2M rows: 24 MB of columns and 16 MB of index per fragment, about 10-20 ms
+# of kernel time each (bench/distributed.py), so a task's overhead (~1 ms
+# on the scheduler) stays small and a billion rows are 500 tasks.
+DEFAULT_FRAGMENT_ROWS = 2_000_000
+# Below this a split is scanned in process: one machine's cores answer a
+# 10M-row split in tens of milliseconds, less than a cluster's round trips.
+DEFAULT_MIN_ROWS = 10_000_000
 
 
 class Backend(Protocol):

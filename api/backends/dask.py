@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from distributed import Client, Future, KilledWorker
 
-from evalql.api.backends import fragments
+from evalql.api.backends import DEFAULT_FRAGMENT_ROWS, DEFAULT_MIN_ROWS, fragments
 from evalql.api.errors import DataUnavailable
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.jit import count_rows
@@ -56,14 +56,6 @@ from evalql.storage.errors import CorruptSplitError, StoreError, StoreIOError
 from evalql.storage.filters import Condition
 from evalql.storage.model import SplitInfo
 
-ADDRESS_VARIABLE = "EVALQL_DASK"
-# 2M rows: 24 MB of columns and 16 MB of index per fragment, about 10-20 ms
-# of kernel time each (bench/distributed.py), so a task's overhead (~1 ms
-# on the scheduler) stays small and a billion rows are 500 tasks.
-DEFAULT_FRAGMENT_ROWS = 2_000_000
-# Below this a split is scanned in process: one machine's cores answer a
-# 10M-row split in tens of milliseconds, less than a cluster's round trips.
-DEFAULT_MIN_ROWS = 10_000_000
 # Rows of fragments kept on the cluster; least recently used splits go beyond.
 DEFAULT_CLUSTER_ROWS = 2_000_000_000
 DEFAULT_TIMEOUT = 120.0

@@ -357,3 +357,21 @@ def test_serve_logs_its_memory_budget_in_one_line(
     assert [line for line in lines if "Memory budget" in line] == [
         f"INFO:     Memory budget {size} ({share}% of RAM)\n"
     ]
+
+
+def test_dask_options_default_to_the_backend_s_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``serve --dask-…`` defaults are api.backends' constants (those DaskBackend
+    takes), and reading them keeps the command line free of the engine."""
+    from evalql.api import backends
+
+    monkeypatch.delenv("EVALQL_DASK_FRAGMENT_ROWS", raising=False)
+    monkeypatch.delenv("EVALQL_DASK_MIN_ROWS", raising=False)
+    args = parser().parse_args(["serve"])
+    assert args.dask_fragment_rows == backends.DEFAULT_FRAGMENT_ROWS
+    assert args.dask_min_rows == backends.DEFAULT_MIN_ROWS
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, evalql.api.cli; "
+         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numba'))"],
+        capture_output=True, text=True, check=True,
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stderr
