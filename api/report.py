@@ -228,11 +228,6 @@ def build_report(
 # --- formatting ---------------------------------------------------------------
 
 
-def _null(value: float) -> float | None:
-    """NaN (undefined) as None, which JSON writes as null."""
-    return None if math.isnan(value) else value
-
-
 def _interval_dict(interval: Interval | None) -> dict[str, float] | None:
     if interval is None:
         return None
@@ -240,21 +235,25 @@ def _interval_dict(interval: Interval | None) -> dict[str, float] | None:
 
 
 def _summary_dict(s: Summary | MultilabelSummary) -> dict[str, Any]:
+    from evalql.api.scalars import nullable  # strawberry: not loaded for `evalql --help`
+
     return {
         "total": s.total,
         "labeled": s.labeled,
         "predicted": s.predicted,
         "correct": s.correct,
-        "coverage": _null(s.coverage),
-        "accuracy": _null(s.accuracy),
-        "selectiveAccuracy": _null(s.selective_accuracy),
-        "hammingScore": _null(s.hamming_score),
-        "subsetAccuracy": _null(s.subset_accuracy),
+        "coverage": nullable(s.coverage),
+        "accuracy": nullable(s.accuracy),
+        "selectiveAccuracy": nullable(s.selective_accuracy),
+        "hammingScore": nullable(s.hamming_score),
+        "subsetAccuracy": nullable(s.subset_accuracy),
     }
 
 
 def as_dict(report: Report) -> dict[str, Any]:
-    """The report as JSON-ready data, named as the GraphQL fields are."""
+    """The report as JSON-ready data, named as the GraphQL fields are (NaN as null)."""
+    from evalql.api.scalars import nullable
+
     return {
         "model": report.model,
         "run": report.run,
@@ -269,9 +268,9 @@ def as_dict(report: Report) -> dict[str, Any]:
         "perLabel": [
             {
                 "label": row.label,
-                "precision": _null(row.precision),
-                "recall": _null(row.recall),
-                "f1": _null(row.f1),
+                "precision": nullable(row.precision),
+                "recall": nullable(row.recall),
+                "f1": nullable(row.f1),
                 "support": row.support,
                 "predicted": row.predicted,
                 "tp": row.tp,

@@ -15,9 +15,13 @@ DateTime = NewType("DateTime", datetime)
 Matrix = NewType("Matrix", object)
 
 
-def nullable(value: float) -> float | None:
-    """A float for the API: NaN (undefined, 0/0) is null."""
-    return None if math.isnan(value) else float(value)
+def nullable(value: float | None) -> float | None:
+    """A float for the API: NaN (undefined, 0/0) is null, as is None.
+
+    The one NaN-to-null rule of the API (the GraphQL types, the views and
+    ``evalql report --format json`` call it): ``nullable(float("nan"))`` is None.
+    """
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def _serialize_matrix(value: np.ndarray | list[list[int]]) -> list[list[int]]:

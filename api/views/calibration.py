@@ -11,10 +11,10 @@ without scores has no top-label diagram and gets nulls and an empty curve.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from evalql.api import limits
+from evalql.api.scalars import nullable
 from evalql.engine.calibration import (
     ReliabilityBins,
     ScoreLosses,
@@ -69,11 +69,11 @@ class CalibrationMetrics:
 
     async def brier_score(self) -> float | None:
         losses = await self.score_losses()
-        return None if losses is None else _defined(losses.brier)
+        return None if losses is None else nullable(losses.brier)
 
     async def log_loss(self) -> float | None:
         losses = await self.score_losses()
-        return None if losses is None else _defined(losses.log_loss)
+        return None if losses is None else nullable(losses.log_loss)
 
     async def reliability(self, bins: int) -> ReliabilityBins | None:
         """The top-label reliability diagram in ``bins`` equal-width bins;
@@ -100,9 +100,4 @@ class CalibrationMetrics:
 
     async def expected_calibration_error(self, bins: int) -> float | None:
         diagram = await self.reliability(bins)
-        return None if diagram is None else _defined(expected_calibration_error(diagram))
-
-
-def _defined(value: float) -> float | None:
-    """NaN (undefined) as None."""
-    return None if math.isnan(value) else float(value)
+        return None if diagram is None else nullable(expected_calibration_error(diagram))

@@ -13,13 +13,13 @@ of one split (plus whatever the budget keeps cached).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from evalql.api import limits
 from evalql.api.errors import BadUserInput, CostLimit, one_of
+from evalql.api.scalars import nullable
 from evalql.api.views.base import Request, View
 from evalql.storage.catalog import Catalog
 from evalql.storage.model import ModelInfo, RunInfo, SplitInfo
@@ -82,10 +82,5 @@ async def history(
     points = []
     for run, info in runs:  # one split at a time (see the module docstring)
         value = await measure(View.get(request, model, info, threshold), how)
-        points.append(HistoryValue(run.name, run.created_at, _defined(value)))
+        points.append(HistoryValue(run.name, run.created_at, nullable(value)))
     return points
-
-
-def _defined(value: float | None) -> float | None:
-    """NaN (0/0, undefined) as None, as the Metrics fields answer it."""
-    return None if value is None or math.isnan(value) else float(value)

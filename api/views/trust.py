@@ -15,6 +15,7 @@ import numpy as np
 
 from evalql.api import limits
 from evalql.api.errors import BadUserInput
+from evalql.api.scalars import nullable
 from evalql.engine import agreement
 from evalql.engine.intervals import Interval, f1_interval, f_beta_interval_seconds, wilson_interval
 from evalql.engine.metrics import false_positive_rate, specificity
@@ -33,19 +34,19 @@ class TrustMetrics:
         totals = await self._judged_totals()
         if totals is None:
             return None
-        return _defined(agreement.balanced_accuracy(totals, self.selected))
+        return nullable(agreement.balanced_accuracy(totals, self.selected))
 
     async def matthews_corrcoef(self) -> float | None:
         counts = await self._judged_counts()
         if counts is None:
             return None
-        return _defined(agreement.matthews_corrcoef(counts, self.selected))
+        return nullable(agreement.matthews_corrcoef(counts, self.selected))
 
     async def cohen_kappa(self, weights: str) -> float | None:
         counts = await self._judged_counts()
         if counts is None:
             return None
-        return _defined(agreement.cohen_kappa(counts, self.selected, weights))
+        return nullable(agreement.cohen_kappa(counts, self.selected, weights))
 
     async def f_beta(self, beta: float, how: str) -> float:
         """F-beta averaged ``how`` over the view's labels (both tasks)."""
@@ -56,7 +57,7 @@ class TrustMetrics:
         """Label ``code``'s ``specificity`` or ``falsePositiveRate``; None if undefined."""
         c = await self.label_counts(np.array([code]))
         fn = specificity if metric == "specificity" else false_positive_rate
-        return _defined(float(fn(c)[0]))
+        return nullable(float(fn(c)[0]))
 
     async def normalized_matrix(self, how: str) -> np.ndarray:
         """The view's confusion matrix (its labels plus None) divided as
@@ -99,11 +100,6 @@ class TrustMetrics:
             ("f1-interval", how, level, resamples, seed),
             lambda: f1_interval(counts, self.selected, how, level, resamples, seed),
         )
-
-
-def _defined(value: float) -> float | None:
-    """NaN (undefined) as None."""
-    return None if math.isnan(value) else float(value)
 
 
 def _check_beta(beta: float) -> None:
