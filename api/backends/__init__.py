@@ -58,48 +58,82 @@ class Backend(Protocol):
     def confusion_at(
         self, split: SplitInfo, conditions: tuple[Condition, ...],
         thresholds: Sequence[np.float32],
-    ) -> list[np.ndarray]: ...
+    ) -> list[np.ndarray]:
+        """The (K+1)x(K+1) confusion counts of the rows ``conditions`` keep at each
+        of ``thresholds`` (ascending float32), as ``api.split_cache.confusion_at``."""
+        ...
 
     def totals(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float
-    ) -> Totals: ...
+    ) -> Totals:
+        """The label totals at ``threshold`` (``engine.confusion.label_totals``):
+        what a split of labels too many for a dense matrix counts."""
+        ...
 
     def curve_counts(
         self, split: SplitInfo, conditions: tuple[Condition, ...], thresholds: np.ndarray
-    ) -> ThresholdCounts: ...
+    ) -> ThresholdCounts:
+        """The counts at each of a curve's ``thresholds``
+        (``engine.curves.threshold_counts``)."""
+        ...
 
     def histogram(
         self, split: SplitInfo, conditions: tuple[Condition, ...], edges: np.ndarray,
         actual_ok: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]: ...
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions and right ones per confidence bin of ``edges``, rows whose
+        actual label ``actual_ok`` keeps (``engine.histogram.confidence_histogram``)."""
+        ...
 
     def breakdown_values(
         self, split: SplitInfo, conditions: tuple[Condition, ...], column: str,
         threshold: float, actual_ok: np.ndarray,
-    ) -> tuple[list[object], np.ndarray, np.ndarray | None]: ...
+    ) -> tuple[list[object], np.ndarray, np.ndarray | None]:
+        """A breakdown by the values of a string or bool ``column``: the values
+        seen, the view's rows per value (nulls last) and, when they fit, every
+        value's matrix at ``threshold`` (``fragments.value_slices_part``)."""
+        ...
 
     def breakdown_range(
         self, split: SplitInfo, conditions: tuple[Condition, ...], column: str, kind: str,
         actual_ok: np.ndarray,
-    ) -> tuple[tuple[float, float] | None, tuple[int, int] | None, int]: ...
+    ) -> tuple[tuple[float, float] | None, tuple[int, int] | None, int]:
+        """The lowest and highest value of a numeric ``column`` over the view's
+        rows (None: none), its ticks per second (time columns) and its null
+        rows: what a breakdown by bins cuts (``fragments.column_range_part``)."""
+        ...
 
     def breakdown_bins(
         self, split: SplitInfo, conditions: tuple[Condition, ...], column: str, kind: str,
         edges: np.ndarray, threshold: float, actual_ok: np.ndarray, dense: bool,
-    ) -> tuple[np.ndarray, np.ndarray | None]: ...
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """A breakdown by the bins of ``edges``: the view's rows per bin (nulls
+        last) and, when ``dense``, each bin's matrix at ``threshold``
+        (``fragments.bin_slices_part``)."""
+        ...
 
     def precision_steps(
         self, split: SplitInfo, conditions: tuple[Condition, ...], code: int
-    ) -> PrecisionSteps: ...
+    ) -> PrecisionSteps:
+        """Label ``code``'s kept TP and FP at each distinct confidence of its
+        predictions (``engine.ranking.precision_steps``)."""
+        ...
 
     def ranking(
         self, split: SplitInfo, conditions: tuple[Condition, ...], codes: np.ndarray
-    ) -> Ranking: ...
+    ) -> Ranking:
+        """The ranking of labels ``codes`` by confidence, for a split without
+        scores (``engine.ranking.rank_by_confidence``), float for float."""
+        ...
 
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
         predicate: Predicate, descending: bool, after: int, limit: int,
-    ) -> Page: ...
+    ) -> Page:
+        """A page of the rows matching ``predicate`` at ``threshold``: the
+        ``limit`` best after order key ``after``, and how many match
+        (``engine.select.page_of``)."""
+        ...
 
 
 _installed: dict[Path, Backend] = {}

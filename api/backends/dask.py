@@ -114,6 +114,7 @@ class DaskBackend:
     # --- which splits, and their fragments --------------------------------------
 
     def handles(self, split: SplitInfo) -> bool:
+        """A multiclass split of at least ``min_rows`` rows."""
         model = self.store.catalog.model(split.model)
         return (model is not None and model.task == "multiclass"
                 and split.row_count >= self.min_rows)
@@ -206,6 +207,7 @@ class DaskBackend:
         self, split: SplitInfo, conditions: tuple[Condition, ...],
         thresholds: Sequence[np.float32],
     ) -> list[np.ndarray]:
+        """``Backend.confusion_at``: each fragment's counts at every threshold, added up."""
         counts = self._run(split, fragments.confusion_part, (conditions, list(thresholds)),
                            fragments.merge_sums)
         return list(counts)
@@ -213,12 +215,14 @@ class DaskBackend:
     def totals(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float
     ) -> Totals:
+        """``Backend.totals``: each fragment's label totals, added up."""
         return self._run(split, fragments.totals_part, (conditions, threshold),
                          fragments.merge_totals)
 
     def curve_counts(
         self, split: SplitInfo, conditions: tuple[Condition, ...], thresholds: np.ndarray
     ) -> ThresholdCounts:
+        """``Backend.curve_counts``: each fragment's per-threshold counts, added up."""
         return self._run(split, fragments.curve_part, (conditions, thresholds),
                          fragments.merge_curves)
 
@@ -226,6 +230,7 @@ class DaskBackend:
         self, split: SplitInfo, conditions: tuple[Condition, ...], edges: np.ndarray,
         actual_ok: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """``Backend.histogram``: each fragment's histogram, added up."""
         return self._run(split, fragments.histogram_part, (conditions, edges, actual_ok),
                          fragments.merge_histograms)
 
@@ -233,6 +238,7 @@ class DaskBackend:
         self, split: SplitInfo, conditions: tuple[Condition, ...], column: str,
         threshold: float, actual_ok: np.ndarray,
     ) -> fragments.ValueParts:
+        """``Backend.breakdown_values``: fragments' slices added up by value."""
         return self._run(split, fragments.value_slices_part,
                          (conditions, column, threshold, actual_ok),
                          fragments.merge_value_slices)
@@ -241,6 +247,7 @@ class DaskBackend:
         self, split: SplitInfo, conditions: tuple[Condition, ...], column: str, kind: str,
         actual_ok: np.ndarray,
     ) -> tuple[tuple[float, float] | None, tuple[int, int] | None, int]:
+        """``Backend.breakdown_range``: fragments' ranges joined, nulls added up."""
         return self._run(split, fragments.column_range_part,
                          (conditions, column, kind, actual_ok), fragments.merge_column_ranges)
 
@@ -248,6 +255,7 @@ class DaskBackend:
         self, split: SplitInfo, conditions: tuple[Condition, ...], column: str, kind: str,
         edges: np.ndarray, threshold: float, actual_ok: np.ndarray, dense: bool,
     ) -> fragments.BinParts:
+        """``Backend.breakdown_bins``: fragments' bins added up."""
         return self._run(split, fragments.bin_slices_part,
                          (conditions, column, kind, edges, threshold, actual_ok, dense),
                          fragments.merge_bin_slices)
@@ -255,6 +263,8 @@ class DaskBackend:
     def ranking(
         self, split: SplitInfo, conditions: tuple[Condition, ...], codes: np.ndarray
     ) -> Ranking:
+        """``Backend.ranking``: fragments' ranking steps merged by score on the
+        cluster, summed here as the engine sums a whole split's."""
         merged = self._run(split, fragments.ranking_part, (conditions, codes),
                            merge_ranking_steps)
         return ranking_of_steps(merged)
@@ -262,6 +272,7 @@ class DaskBackend:
     def precision_steps(
         self, split: SplitInfo, conditions: tuple[Condition, ...], code: int
     ) -> PrecisionSteps:
+        """``Backend.precision_steps``: fragments' steps merged by confidence."""
         return self._run(split, fragments.steps_part, (conditions, code),
                          merge_precision_steps)
 
@@ -269,6 +280,8 @@ class DaskBackend:
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
         predicate: Predicate, descending: bool, after: int, limit: int,
     ) -> Page:
+        """``Backend.select``: each fragment's ``limit + 1`` best keys, the best
+        of those kept by every merge; the page made here."""
         args = (conditions, threshold, predicate, descending, int(after), limit)
         keys, total = self._run(split, fragments.select_part, args, fragments.merge_keys,
                                 (limit,))

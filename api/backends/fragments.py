@@ -91,10 +91,12 @@ class Fragment:
 
     @property
     def n_rows(self) -> int:
+        """Rows of the fragment."""
         return int(self.columns.actual.shape[0])
 
     @property
     def nbytes(self) -> int:
+        """Bytes the fragment holds: columns, metadata and index."""
         index = 0 if self.index is None else self.index.nbytes
         return self.columns.nbytes + self.metadata.nbytes + index
 
@@ -130,6 +132,8 @@ class Fragment:
         return computed
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fragment's actual, predicted and confidence columns (read-only),
+        in the order the engine's kernels take them."""
         c = self.columns
         return c.actual, c.predicted, c.confidence
 
