@@ -14,6 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Run metadata is checked where it is stored (the CLI's ingest has no API);
+# its bounds are listed here with the others.
+from evalql.storage.run_meta import MAX_KEY_LENGTH as MAX_RUN_META_KEY_LENGTH
+from evalql.storage.run_meta import MAX_KEYS as MAX_RUN_META_KEYS
+from evalql.storage.run_meta import MAX_VALUE_LENGTH as MAX_RUN_META_VALUE_LENGTH
+
 KiB = 1 << 10
 MiB = 1 << 20
 GiB = 1 << 30
@@ -111,6 +117,11 @@ LIMITS: list[Limit] = [
     Limit("runs one `history` reads (runs with the split)", f"{MAX_HISTORY_RUNS:,}", COST),
     Limit("`resamples` of f1Interval", f"1..{MAX_RESAMPLES:,}", BAD_INPUT),
     Limit("estimated time of one f1Interval bootstrap", f"{MAX_INTERVAL_SECONDS:g} s", COST),
+    Limit("keys of a run's metadata (`runMeta`, after the merge)", str(MAX_RUN_META_KEYS),
+          BAD_INPUT),
+    Limit("characters of a run metadata key", f"1..{MAX_RUN_META_KEY_LENGTH:,}", BAD_INPUT),
+    Limit("characters of a run metadata string value", f"{MAX_RUN_META_VALUE_LENGTH:,}",
+          BAD_INPUT),
     Limit("operation names kept apart in /metrics", str(MAX_OPERATION_NAMES),
           'counted as "other"'),
 ]
