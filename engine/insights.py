@@ -44,9 +44,6 @@ MAX_CONFUSIONS = 5
 MAX_LOW_SUPPORT = 5
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
-TRAINING_SPLITS = ("training", "train")
-HELD_OUT_SPLITS = ("validation", "valid", "val", "test")
-
 
 @dataclass(frozen=True)
 class Finding:

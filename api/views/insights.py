@@ -22,8 +22,6 @@ from evalql.engine.calibration import ReliabilityBins, reliability_from_confiden
 from evalql.engine.insights import (
     CALIBRATION_BINS,
     CONFIDENCE_BINS,
-    HELD_OUT_SPLITS,
-    TRAINING_SPLITS,
     Finding,
     Inputs,
     insights,
@@ -31,6 +29,10 @@ from evalql.engine.insights import (
 from evalql.storage.filters import Condition
 
 CONFIDENCE_DESC = "CONFIDENCE_DESC"
+# Split names (compared case-insensitively) that pair up for overfitting: a
+# training split with the first held-out one a run has, and the reverse.
+TRAINING_SPLITS = ("training", "train")
+HELD_OUT_SPLITS = ("validation", "valid", "val", "test")
 
 
 @dataclass(frozen=True)
