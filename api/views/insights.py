@@ -15,8 +15,11 @@ and ``rows`` are the arguments of that ``Metrics.rows(...)`` (``label`` and
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from evalql.engine.calibration import ReliabilityBins, reliability_from_confidence
 from evalql.engine.insights import (
@@ -26,6 +29,9 @@ from evalql.engine.insights import (
     Inputs,
     insights,
 )
+from evalql.engine.metrics import LabelCounts, Summary
+from evalql.engine.multilabel.counts import MultilabelSummary
+from evalql.storage.datasets import MulticlassColumns, SplitData
 from evalql.storage.filters import Condition
 
 CONFIDENCE_DESC = "CONFIDENCE_DESC"
@@ -97,28 +103,39 @@ def sibling_name(name: str, available: list[str]) -> tuple[str, str] | None:
 class InsightMetrics:
     """Mixin of ``View``: its insights with their evidence."""
 
-    # Supplied by View: request, model, split, threshold, class_filter,
-    # conditions, codes, label_counts, summary, distribution, _confusions,
-    # balanced_accuracy, reliability, _calibration_columns, _load, _mask, _once.
+    # Supplied by View (its attributes, methods of its other mixins and of
+    # each task), declared here so these methods read as typed; annotations
+    # only, so nothing here shadows View's definitions.
     request: Any
     model: Any
     split: Any
     threshold: float
     class_filter: tuple[str, ...] | None
     conditions: tuple[Condition, ...]
+    selected: np.ndarray | None
+    label_counts: Callable[[], Awaitable[LabelCounts]]
+    summary: Callable[[], Awaitable[Summary | MultilabelSummary]]
+    distribution: Callable[[], Awaitable[tuple[np.ndarray, np.ndarray]]]
+    balanced_accuracy: Callable[[], Awaitable[float | None]]
+    reliability: Callable[[int], Awaitable[ReliabilityBins | None]]
+    _confusions: Callable[[], Awaitable[np.ndarray | None]]
+    _once: Callable[[Hashable, Callable[[], Any]], Awaitable[Any]]
+    _load: Callable[[], SplitData]
+    _mask: Callable[[SplitData], np.ndarray | None]
+    _calibration_columns: Callable[[SplitData], MulticlassColumns | None]
 
     async def insights(self) -> list[InsightRecord]:
         """The view's insights, most severe first, from the counts its other
         fields share."""
-        c, s = await self.label_counts(), await self.summary()  # type: ignore[attr-defined]
-        unlabeled = int((await self.distribution())[0][-1])  # type: ignore[attr-defined]
+        c, s = await self.label_counts(), await self.summary()
+        unlabeled = int((await self.distribution())[0][-1])
         pair_names, pair = await self._training_pair()
         inputs = Inputs(
-            counts=await self._confusions(),  # type: ignore[attr-defined]
+            counts=await self._confusions(),
             c=c, s=s, unlabeled=unlabeled,
-            balanced=await self.balanced_accuracy(),  # type: ignore[attr-defined]
-            confident=await self._once("confident-bins", self._confident_bins),  # type: ignore[attr-defined]
-            reliability=await self.reliability(CALIBRATION_BINS),  # type: ignore[attr-defined]
+            balanced=await self.balanced_accuracy(),
+            confident=await self._once("confident-bins", self._confident_bins),
+            reliability=await self.reliability(CALIBRATION_BINS),
             pair=pair,
         )
         return [self._record(f, pair_names) for f in insights(inputs)]
@@ -126,13 +143,13 @@ class InsightMetrics:
     def _confident_bins(self) -> ReliabilityBins | None:
         """Blocking: the top-label diagram from the confidences, in bins with
         HIGH_CONFIDENCE on an edge; None where the task has none."""
-        data = self._load()  # type: ignore[attr-defined]
-        c = self._calibration_columns(data)  # type: ignore[attr-defined]
+        data = self._load()
+        c = self._calibration_columns(data)
         if c is None:
             return None
         return reliability_from_confidence(
             c.actual, c.predicted, c.confidence, len(self.model.labels), CONFIDENCE_BINS,
-            self.threshold, self.selected, self._mask(data),  # type: ignore[attr-defined]
+            self.threshold, self.selected, self._mask(data),
         )
 
     async def _training_pair(self) -> tuple[tuple[str, str] | None, Any]:
@@ -150,7 +167,7 @@ class InsightMetrics:
         if any(c.column not in columns for c in self.conditions):
             return None, None
         sibling = self._on_split(other)
-        here, there = await self.summary(), await sibling.summary()  # type: ignore[attr-defined]
+        here, there = await self.summary(), await sibling.summary()
         return names, ((here, there) if names[0] == self.split.name else (there, here))
 
     def _on_split(self, split: Any) -> Any:
