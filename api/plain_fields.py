@@ -28,6 +28,10 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 Step = tuple[str, str | None, Callable[[Any], Any] | None, bool]
 
 _NO_PLAN: tuple[Step, ...] = ()
+# Plans kept, by (type, selected fields): far more than a front-end's
+# documents select; the bound keeps a client sending endless new selections
+# from growing the process-wide cache (past it, plans are made, not kept).
+CACHED_PLANS = 10_000
 
 
 def _plain_step(parent: GraphQLObjectType, key: str, details: Any) -> Step | None:
@@ -80,7 +84,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         if plan is None:
             steps = [_plain_step(parent, k, d) for k, d in grouped.items()]
             plan = _NO_PLAN if any(s is None for s in steps) else tuple(steps)  # type: ignore[arg-type]
-            if len(self._plans) < 10_000:
+            if len(self._plans) < CACHED_PLANS:
                 self._plans[key] = plan
         seen[id(grouped)] = (grouped, plan)  # holds grouped: its id stays its own
         return plan
