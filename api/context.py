@@ -30,7 +30,7 @@ from strawberry.dataloader import DataLoader
 from evalql.api import limits
 from evalql.api.errors import CostLimit, translated
 from evalql.api.split_cache import CountsKey, confusion_batch
-from evalql.engine.jit import ROW_METER
+from evalql.engine.jit import ROW_METER  # plumbing, not a metric: see _metered
 from evalql.storage.datasets import SplitStore
 from evalql.storage.errors import StoreError
 
@@ -64,6 +64,10 @@ class Context:
             raise translated(error) from error
 
     def _metered(self, fn: Callable[..., T], *args: Any) -> T:
+        # Why the context reaches into the engine: every kernel reports the
+        # rows it is about to scan to whoever ROW_METER holds (engine.jit.
+        # count_rows), and only the request knows its budget. Set here, on the
+        # thread that runs the work, so the scans fn starts count against it.
         token = ROW_METER.set(self.scanned)
         try:
             return fn(*args)
