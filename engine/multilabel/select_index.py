@@ -29,17 +29,11 @@ import numpy as np
 
 from evalql.engine.arrays import frozen
 from evalql.engine.confusion import as_threshold
+from evalql.engine.index import kept_prefix
 from evalql.engine.jit import count_rows, inline_jit, jit
 from evalql.engine.multilabel.columns import csr_arrays
 from evalql.engine.multilabel.index import LabelSetIndex
-from evalql.engine.select import NO_CURSOR, TOP_BITS, Page, page_of
-
-
-@inline_jit
-def _key(bits, position, descending):
-    b = max(np.int64(bits), np.int64(0))  # -0.0 sorts as 0.0, as order_key
-    high = TOP_BITS - b if descending else b
-    return (high << 32) | np.int64(position)
+from evalql.engine.select import NO_CURSOR, TOP_BITS, Page, order_key, page_of
 
 
 @inline_jit
@@ -86,14 +80,7 @@ def _walk_label(run_conf, run_bits, run_rows, actual_in, block, actual_offsets, 
     z = run_bits.shape[0]
     while z > 0 and run_bits[z - 1] <= 0:
         z -= 1
-    lo, hi = 0, run_conf.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if run_conf[mid] >= threshold:
-            lo = mid + 1
-        else:
-            hi = mid
-    b = min(lo, z)
+    b = min(kept_prefix(run_conf, 0, run_conf.shape[0], threshold), z)
     first, last = (0, b) if kept_is else (b, z)
     for phase in range(2):
         in_run = (phase == 0) == descending
@@ -121,7 +108,7 @@ def _walk_label(run_conf, run_bits, run_rows, actual_in, block, actual_offsets, 
                     m = s - 1
                 for q in range(s, e):
                     i = run_rows[q]
-                    key = _key(run_bits[q], i, descending)
+                    key = order_key(run_bits[q], i, descending)
                     if key <= after or found >= cap:
                         continue
                     walked += 1
@@ -186,5 +173,8 @@ def label_rows_from_index(
         as_threshold(threshold), np.int32(label), bool(actual_is), bool(kept_is), bool(descending),
         np.int64(after), limit + 1, max(most, 0),
     )
+    # Counted after the walk, unlike a scan (counted before it starts): how
+    # many rows a walk reads is known only once it has found its page, and
+    # it is at most the split's N, what a scan would have counted up front.
     count_rows(int(walked))
     return page_of(keys, total, limit)
