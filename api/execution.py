@@ -29,18 +29,20 @@ operations' Python in parallel, only add contenders for the GIL that the
 server's loop has to win; waits for kernels overlap anyway, as every
 operation awaits its kernels on the loop.
 
-**Admission.** At most ``concurrency`` operations execute at once (2 per
+**Admission.** At most ``concurrency`` operations execute at once (one per
 core); the others wait their turn on the server's loop, which costs
 nothing. With 32 operations in flight the execution thread always had
 Python to run and held the GIL nearly all the time, so the server's loop
 waited for it at every turn; with a few, it is often idle while their
 kernels run, and the loop gets the GIL at once. ``bench/load.py`` (32
-users, back to back on the same machine): /healthz p50 20 -> 9 ms and p99
-190-220 -> 66-95 ms, throughput and request p50 unchanged within the
-noise (a bound of 8 gave no gain). An operation holds its place while it
-waits for its kernels and loads, so the bound applies only once every
-kernel is compiled (``bounded``): during the first start after an install,
-requests that wait for a kernel never keep the others waiting.
+users, back to back on the same 2-core machine): /healthz p50 20 -> 9 ms
+and p99 190-220 -> 66-95 ms with a bound of 4; 5 ms and 59 ms with 2,
+against 11 ms and 177 ms with 4 in the run beside it; throughput and
+request p50 unchanged within the noise; a bound of 8 gave no gain. An
+operation holds its place while it waits for its kernels and loads, so the
+bound applies only once every kernel is compiled (``bounded``): during the
+first start after an install, requests that wait for a kernel never keep
+the others waiting.
 
 Context variables (the access log's request record) travel with the
 operation: ``run_coroutine_threadsafe`` schedules it with a copy of the
@@ -60,7 +62,7 @@ T = TypeVar("T")
 
 EXECUTION_THREADS = 1
 # Operations executing at once, per core (see Admission above).
-CONCURRENCY_PER_CORE = 2
+CONCURRENCY_PER_CORE = 1
 SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
 
 
