@@ -91,7 +91,7 @@ def _confusion_counts(actual, predicted, confidence, threshold, n_labels, codes,
 def kept_predictions(
     predicted: np.ndarray, confidence: np.ndarray, threshold: float
 ) -> np.ndarray:
-    """Which rows keep their prediction at ``threshold``: ``cell_of``'s rule, vectorized.
+    """Which rows keep their prediction at ``threshold``: ``kept_code``'s rule, vectorized.
 
     Example: predicted ``[0, 1, -1]``, confidence ``[0.9, 0.2, 1.0]``, t = 0.5
     gives ``[True, False, False]``.
