@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -110,38 +109,26 @@ def _clear_progress() -> None:
 
 
 class IngestProgress:
-    """An ingest's progress on stderr: on a terminal, each stage and a bar of
-    the rows read, redrawn in place; otherwise, for an input of at least
-    ``PLAIN_ROWS`` rows (long enough to wonder), plain lines: the rows read
-    every tenth and each stage after, so a log shows where time went. A
-    smaller input writes nothing, so a script's stderr stays its errors."""
+    """An ingest's progress on a terminal: each stage and a bar of the rows
+    read, redrawn in place. Off a terminal it writes nothing, so a script's or
+    a log's stderr holds only errors (one line each), whatever the input's size."""
 
-    PLAIN_ROWS = 1_000_000
     WIDTH = 30
 
     def __init__(self, tty: bool | None = None, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
-        self.started = time.perf_counter()
-        self.big = False
-        self.shown_tenth = -1
 
     def stage(self, stage: str) -> None:
         if self.tty:
             self._draw(f"{stage}…")
-        elif self.big:
-            self._line(stage)
 
     def rows(self, stage: str, done: int, total: int) -> None:
-        self.big = self.big or total >= self.PLAIN_ROWS
-        share = done / total if total else 1.0
         if self.tty:
+            share = done / total if total else 1.0
             filled = int(share * self.WIDTH)
             bar = "#" * filled + "-" * (self.WIDTH - filled)
             self._draw(f"{stage} [{bar}] {share:4.0%} {done:,} / {total:,} rows")
-        elif self.big and int(share * 10) > self.shown_tenth:
-            self.shown_tenth = int(share * 10)
-            self._line(f"{stage} {done:,} / {total:,} rows ({share:.0%})")
 
     def clear(self) -> None:
         if self.tty:
@@ -149,10 +136,6 @@ class IngestProgress:
 
     def _draw(self, text: str) -> None:
         print(f"\r\x1b[K{text}", end="", file=self.stream, flush=True)
-
-    def _line(self, text: str) -> None:
-        seconds = time.perf_counter() - self.started
-        print(f"evalql ingest: {text} [{seconds:.1f} s]", file=self.stream, flush=True)
 
 
 def _check_port(host: str, port: int) -> None:
