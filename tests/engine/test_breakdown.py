@@ -118,3 +118,29 @@ def test_columns_of_another_length_are_refused() -> None:
         confusion_by_code(codes=np.zeros(n + 1, np.int32), n_codes=1, actual=actual,
                           predicted=predicted, confidence=confidence, threshold=0.5,
                           n_labels=k)
+
+
+def test_a_cell_of_more_than_65536_rows_counts_exactly() -> None:
+    # A scan counts in uint16 and carries each wrap to int64: cells of
+    # 65535, 65536, 65537 and 3 x 65536 + 5 rows, by code and by bin.
+    sizes = [65_535, 65_536, 65_537, 3 * 65_536 + 5]
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    n, k = group.shape[0], 2
+    actual = (group % 2).astype(np.int32)
+    predicted = np.zeros(n, dtype=np.int32)
+    confidence = np.ones(n, dtype=np.float32)
+    codes = group.astype(np.int32)
+    by_code = confusion_by_code(codes, len(sizes), actual, predicted, confidence, 0.5, k)
+    by_bin = confusion_by_bin(group.astype(np.float64), None,
+                              np.arange(len(sizes) + 1, dtype=np.float64) - 0.5,
+                              actual, predicted, confidence, 0.5, k)
+    for counts in (by_code, by_bin):
+        for g, size in enumerate(sizes):
+            expected = np.zeros((k + 1, k + 1), dtype=np.int64)
+            expected[g % 2, 0] = size
+            assert (counts[g] == expected).all()
+        assert counts[-1].sum() == 0
+    # One range, as a serial scan of every row counts it (the wraps of one thread).
+    one = _confusion_by_code(frozen(codes, np.int32), len(sizes), actual, predicted, confidence,
+                             as_threshold(0.5), k, np.zeros(1, dtype=bool), False, 0, n)
+    assert (one == by_code).all()
