@@ -254,17 +254,18 @@ def test_aliases_at_several_thresholds_under_one_filter_share_one_scan(
     scored: Query, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[np.ndarray] = []
+    real = curves.confusion_counts_at  # the scan confusion_counts_within runs
 
     def spy(*args: Any, **kwargs: Any) -> np.ndarray:
         calls.append(np.array(args[3]))
-        return curves.confusion_counts_at(*args, **kwargs)
+        return real(*args, **kwargs)
 
     def no_single_scans(*args: Any, **kwargs: Any) -> np.ndarray:
         raise AssertionError("a view scanned on its own")
 
     # No filtered index yet: the first request under a filter scans.
     monkeypatch.setattr(split_cache, "MODE", "scan")
-    monkeypatch.setattr(split_cache, "confusion_counts_at", spy)
+    monkeypatch.setattr(curves, "confusion_counts_at", spy)
     monkeypatch.setattr(split_cache, "confusion_counts", no_single_scans)
     where = '[{column: "channel", in: ["chat"]}]'
     fields = "coverage precision confusionMatrix { counts }"
