@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -111,6 +112,11 @@ def create_app(
             compiler.start()
         switch = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)  # see api/execution.py
+        # Everything alive at start (modules, the schema, vendored pages) is
+        # moved out of the collector's sight: a full collection then walks
+        # only what requests made, and holds the GIL, /healthz's included,
+        # for that much less.
+        gc.freeze()
         yield
         sys.setswitchinterval(switch)
         if compiler is not None:
