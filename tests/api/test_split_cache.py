@@ -4,6 +4,8 @@ failure policy (scan, log once, try again later)."""
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 import numpy as np
@@ -144,3 +146,14 @@ def test_a_filter_tested_inside_the_scan_counts_what_its_mask_counts(
             confusion_counts(c.actual, c.predicted, c.confidence, t, 3, test), expected)
     # once kept, the mask's bitset answers
     assert split_cache.row_test(data, conditions).codes is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice is Linux's")
+def test_builds_run_at_the_lowest_cpu_priority() -> None:
+    # A build never takes a core a request needs: its thread runs at nice 19,
+    # and the other threads keep theirs.
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    future = split_cache._submit("threshold-index",
+                                 lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert future is not None and future.result() == split_cache.BACKGROUND_NICE
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
