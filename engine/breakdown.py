@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from evalql.engine.arrays import columns, frozen, row_mask
+from evalql.engine.arrays import RowTest, columns, frozen, row_mask, row_test
 from evalql.engine.confusion import as_threshold, cell_of
 from evalql.engine.histogram import bin_of, bin_scale, in_view
 from evalql.engine.jit import inline_jit, jit, map_rows, sum_rows
@@ -200,10 +200,7 @@ _WRAP = 65536
 
 
 @inline_jit
-def _tally(small, big, g, i, actual, predicted, confidence, threshold, n_labels):
-    size = n_labels + 1
-    a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
-    k = (g * size + a) * size + p
+def _tally(small, big, k):
     v = np.int64(small[k]) + 1
     small[k] = v & (_WRAP - 1)
     if v == _WRAP:  # wrapped: almost never, so a predicted branch
@@ -217,33 +214,65 @@ def _merged(small, big, groups, size):
     return big.reshape((groups, size, size))
 
 
+# The view's row filter is tested inside the scan (``RowTest``: dictionary
+# codes through a lookup table, a bitset, an int64 range), as
+# ``engine.confusion`` does, so a breakdown under a filter needs no mask
+# pass. Unlike there, a dropped row is skipped by a branch, not counted into
+# a dump cell: every dropped row's increment of one uint16 cell made a chain
+# of dependent loads and stores (10M rows, 13% kept: 85 ms of one core's CPU
+# into a dump cell, 37-41 ms skipped, 26-32 ms for the old bool-mask kernel
+# without its mask pass). The lines are written out in each kernel (see
+# ``engine.confusion`` for why).
 @jit
-def _confusion_by_code(codes, n_codes, actual, predicted, confidence, threshold, n_labels,
-                       mask, use_mask, lo, hi):
+def _confusion_by_code(groups, n_groups, actual, predicted, confidence, threshold, n_labels,
+                       codes, drop, words, values, bounds, lo, hi):
     size = n_labels + 1
-    small = np.zeros((n_codes + 1) * size * size, dtype=np.uint16)
-    big = np.zeros((n_codes + 1) * size * size, dtype=np.int64)
+    small = np.zeros((n_groups + 1) * size * size, dtype=np.uint16)
+    big = np.zeros((n_groups + 1) * size * size, dtype=np.int64)
+    use_codes, use_words = codes.shape[0] > 0, words.shape[0] > 0
+    use_values, low, high = values.shape[0] > 0, bounds[0], bounds[1]
+    last = drop.shape[0] - 1
     for i in range(lo, hi):
-        if use_mask and not mask[i]:
+        gone = np.int64(0)
+        if use_codes:
+            gone += drop[codes[i] & last]
+        if use_words:
+            gone += ((words[i >> 6] >> (i & 63)) & 1 ^ 1) << 40
+        if use_values:
+            gone += np.int64((values[i] < low) | (values[i] > high)) << 40
+        if gone != 0:
             continue
-        g = codes[i] if codes[i] >= 0 else n_codes
-        _tally(small, big, g, i, actual, predicted, confidence, threshold, n_labels)
-    return _merged(small, big, n_codes + 1, size)
+        g = groups[i] if groups[i] >= 0 else n_groups
+        a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
+        _tally(small, big, (g * size + a) * size + p)
+    return _merged(small, big, n_groups + 1, size)
 
 
 @jit
-def _confusion_by_bin(values, valid, use_valid, edges, scale, actual, predicted, confidence,
-                      threshold, n_labels, mask, use_mask, lo, hi):
+def _confusion_by_bin(numbers, valid, use_valid, edges, scale, actual, predicted, confidence,
+                      threshold, n_labels, codes, drop, words, values, bounds, lo, hi):
     size = n_labels + 1
     bins = edges.shape[0] - 1
     small = np.zeros((bins + 1) * size * size, dtype=np.uint16)
     big = np.zeros((bins + 1) * size * size, dtype=np.int64)
+    use_codes, use_words = codes.shape[0] > 0, words.shape[0] > 0
+    use_values, low, high = values.shape[0] > 0, bounds[0], bounds[1]
+    last = drop.shape[0] - 1
     for i in range(lo, hi):
-        if use_mask and not mask[i]:
+        gone = np.int64(0)
+        if use_codes:
+            gone += drop[codes[i] & last]
+        if use_words:
+            gone += ((words[i >> 6] >> (i & 63)) & 1 ^ 1) << 40
+        if use_values:
+            gone += np.int64((values[i] < low) | (values[i] > high)) << 40
+        if gone != 0:
             continue
-        g = bins if use_valid and not valid[i] else bin_of(values[i], edges, scale)
-        if g >= 0:
-            _tally(small, big, g, i, actual, predicted, confidence, threshold, n_labels)
+        g = bins if use_valid and not valid[i] else bin_of(numbers[i], edges, scale)
+        if g < 0:  # NaN: in no bin
+            continue
+        a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
+        _tally(small, big, (g * size + a) * size + p)
     return _merged(small, big, bins + 1, size)
 
 
@@ -255,21 +284,22 @@ def confusion_by_code(
     confidence: np.ndarray,
     threshold: float,
     n_labels: int,
-    mask: np.ndarray | None = None,
+    mask: np.ndarray | RowTest | None = None,
 ) -> np.ndarray:
     """The confusion counts of every value's rows, in one pass.
 
     Returns int64 ``(n_codes + 1, K + 1, K + 1)``: ``[g]`` is the matrix of the
     rows with code g (as ``engine.confusion.confusion_counts`` counts it), the
-    last one that of the null rows (code -1). Every row passing ``mask``
-    counts, whatever its actual label. The result has (n_codes + 1)(K + 1)^2
+    last one that of the null rows (code -1). Every row passing ``mask`` (a
+    bool mask, or a ``RowTest`` tested inside the scan) counts, whatever its
+    actual label. The result has (n_codes + 1)(K + 1)^2
     cells per thread, so the caller bounds it.
     """
     actual, predicted, confidence = columns(actual, predicted, confidence)
     n = actual.shape[0]
     return sum_rows(
         _confusion_by_code, n, _codes(codes, n), int(n_codes), actual, predicted,
-        confidence, as_threshold(threshold), int(n_labels), *row_mask(mask, n),
+        confidence, as_threshold(threshold), int(n_labels), *row_test(mask, n),
     )
 
 
@@ -282,7 +312,7 @@ def confusion_by_bin(
     confidence: np.ndarray,
     threshold: float,
     n_labels: int,
-    mask: np.ndarray | None = None,
+    mask: np.ndarray | RowTest | None = None,
 ) -> np.ndarray:
     """``confusion_by_code`` with bins of ``edges`` for codes (as ``binned_counts``
     bins), the null rows last."""
@@ -294,7 +324,7 @@ def confusion_by_bin(
     edges = bin_edges(edges, values.dtype)
     return sum_rows(
         _confusion_by_bin, n, values, flags, use_valid, edges, bin_scale(edges), actual,
-        predicted, confidence, as_threshold(threshold), int(n_labels), *row_mask(mask, n),
+        predicted, confidence, as_threshold(threshold), int(n_labels), *row_test(mask, n),
     )
 
 

@@ -152,13 +152,14 @@ def _value_counts(view: View, column: str) -> tuple[list[object], np.ndarray, np
     data = view._load()
     codes, values = data.memo(("breakdown-codes", column),
                               lambda: categories(data.metadata, column))
-    actual, actual_ok, mask = view._actual_codes(data), view.actual_ok(), view._mask(data)
+    actual_ok = view.actual_ok()
     count = partial(confusion_by_code, codes, len(values))
     matrices = view._group_matrices(data, len(values) + 1, count)
     if matrices is not None:
         counts = _totals(matrices, actual_ok)
-    else:
-        counts = code_counts(codes, len(values), actual, actual_ok, mask)
+    else:  # the mask only here: the matrices test the filter inside their scan
+        counts = code_counts(codes, len(values), view._actual_codes(data), actual_ok,
+                             view._mask(data))
     return values, counts, matrices
 
 

@@ -362,8 +362,10 @@ class MulticlassView(View):
         if not limits.is_dense(self.n_labels, groups):
             return None
         c = self._columns(data)
+        # The filter tested inside the scan: a filter asked for once costs no
+        # mask pass and keeps nothing (as the page's counts, split_cache.row_test).
         return count(c.actual, c.predicted, c.confidence, self.threshold, self.n_labels,
-                     self._mask(data))
+                     split_cache.row_test(data, self.conditions))
 
     def verdicts(self, data: SplitData) -> np.ndarray:
         # Right: the kept prediction is the actual label. A class filter

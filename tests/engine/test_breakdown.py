@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evalql.engine.arrays import frozen
+from evalql.engine.arrays import RowTest, frozen, row_test
 from evalql.engine.breakdown import (
     _binned_counts,
     _code_counts,
@@ -71,10 +71,11 @@ def test_every_cut_of_the_rows_into_ranges_gives_the_same_counts(
     assert_summed(_code_counts, n, chunks, codes, 4, c.actual, c.every, k, *c.mask)
     assert_summed(_binned_counts, n, chunks, values, valid, True, edges, bin_scale(edges),
                   c.actual, c.every, k, *c.mask)
+    test = row_test(c.mask[0], n)
     assert_summed(_confusion_by_code, n, chunks, codes, 4, c.actual, c.predicted, c.confidence,
-                  threshold, k, *c.mask)
+                  threshold, k, *test)
     assert_summed(_confusion_by_bin, n, chunks, values, valid, True, edges, bin_scale(edges),
-                  c.actual, c.predicted, c.confidence, threshold, k, *c.mask)
+                  c.actual, c.predicted, c.confidence, threshold, k, *test)
     seen = values[valid & c.mask[0] & ~np.isnan(values)]
     expected = (seen.min(), seen.max()) if len(seen) else None
     with rows_cut_into(chunks):
@@ -142,5 +143,41 @@ def test_a_cell_of_more_than_65536_rows_counts_exactly() -> None:
         assert counts[-1].sum() == 0
     # One range, as a serial scan of every row counts it (the wraps of one thread).
     one = _confusion_by_code(frozen(codes, np.int32), len(sizes), actual, predicted, confidence,
-                             as_threshold(0.5), k, np.zeros(1, dtype=bool), False, 0, n)
+                             as_threshold(0.5), k, *row_test(None, n), 0, n)
     assert (one == by_code).all()
+
+
+@FEW
+@given(st.integers(0, 400), st.integers(0, 2**32 - 1))
+def test_a_row_test_in_the_scan_counts_as_its_mask(n: int, seed: int) -> None:
+    # Dictionary codes through a lookup table, a bitset and an int64 range,
+    # alone and together, against the bool mask of the same rows.
+    rng, k = np.random.default_rng(seed), 3
+    actual = rng.integers(-1, k, n).astype(np.int32)
+    predicted = rng.integers(-1, k, n).astype(np.int32)
+    confidence = rng.random(n).astype(np.float32)
+    groups = rng.integers(-1, 4, n).astype(np.int32)
+    numbers = np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n))
+    edges = np.linspace(-1, 1, 4)
+    meta = rng.integers(0, 5, n).astype(np.int32)
+    keep = rng.random(6) > 0.5
+    bits = rng.random(n) > 0.3
+    lengths = rng.integers(0, 100, n).astype(np.int64)
+    low, high = sorted(int(x) for x in rng.integers(0, 100, 2))
+    parts = {
+        "codes": (dict(codes=meta, keep=keep), keep[meta]),
+        "bits": (dict(bits=RowTest.of_mask(bits).bits), bits),
+        "range": (dict(values=lengths, low=low, high=high), (lengths >= low) & (lengths <= high)),
+    }
+    for chosen in (["codes"], ["bits"], ["range"], ["codes", "bits", "range"]):
+        fields: dict = {}
+        mask = np.ones(n, dtype=bool)
+        for name in chosen:
+            fields.update(parts[name][0])
+            mask &= parts[name][1]
+        test = RowTest(**fields)
+        assert (confusion_by_code(groups, 4, actual, predicted, confidence, 0.5, k, test)
+                == confusion_by_code(groups, 4, actual, predicted, confidence, 0.5, k, mask)).all()
+        assert (confusion_by_bin(numbers, None, edges, actual, predicted, confidence, 0.5, k, test)
+                == confusion_by_bin(numbers, None, edges, actual, predicted, confidence, 0.5, k,
+                                    mask)).all()
