@@ -140,6 +140,7 @@ def _warm_histogram() -> None:
 
 def _warm_breakdown() -> None:
     from evalql.engine import breakdown
+    from evalql.engine.arrays import RowTest
 
     actual, predicted, confidence = _columns()
     mask = _mask()
@@ -154,6 +155,13 @@ def _warm_breakdown() -> None:
                 breakdown.binned_counts(values, valid, edges, actual, every, rows)
                 breakdown.confusion_by_bin(values, valid, edges, actual, predicted,
                                            confidence, 0.5, 1, rows)
+    # A view's filter tested inside the breakdown's scan (api/views/multiclass.py).
+    test = RowTest.of_mask(mask)
+    breakdown.confusion_by_code(actual, 1, actual, predicted, confidence, 0.5, 1, test)
+    for values in (np.zeros(4, np.int64), np.zeros(4, np.float64)):
+        for valid in (None, mask):
+            breakdown.confusion_by_bin(values, valid, edges, actual, predicted, confidence,
+                                       0.5, 1, test)
 
 
 def _label_sets() -> LabelSets:

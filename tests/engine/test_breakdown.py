@@ -13,7 +13,9 @@ from evalql.engine.breakdown import (
     _binned_counts,
     _code_counts,
     _confusion_by_bin,
+    _confusion_by_bin_masked,
     _confusion_by_code,
+    _confusion_by_code_masked,
     binned_counts,
     code_counts,
     confusion_by_bin,
@@ -76,6 +78,10 @@ def test_every_cut_of_the_rows_into_ranges_gives_the_same_counts(
                   threshold, k, *test)
     assert_summed(_confusion_by_bin, n, chunks, values, valid, True, edges, bin_scale(edges),
                   c.actual, c.predicted, c.confidence, threshold, k, *test)
+    assert_summed(_confusion_by_code_masked, n, chunks, codes, 4, c.actual, c.predicted,
+                  c.confidence, threshold, k, *c.mask)
+    assert_summed(_confusion_by_bin_masked, n, chunks, values, valid, True, edges,
+                  bin_scale(edges), c.actual, c.predicted, c.confidence, threshold, k, *c.mask)
     seen = values[valid & c.mask[0] & ~np.isnan(values)]
     expected = (seen.min(), seen.max()) if len(seen) else None
     with rows_cut_into(chunks):

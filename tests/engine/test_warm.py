@@ -32,6 +32,7 @@ VALUE_KERNELS = {
     "evalql.engine.breakdown._value_range",
     "evalql.engine.breakdown._binned_counts",
     "evalql.engine.breakdown._confusion_by_bin",
+    "evalql.engine.breakdown._confusion_by_bin_masked",
 }
 
 # Run in a process of its own: the tests of this process compile kernels for
