@@ -189,13 +189,12 @@ def _actual(
 # --- confusion counts per slice: every slice of a breakdown in one pass -------
 
 
-# The RowTest kernels count in uint16 and add 65536 to an int64 counter,
-# touched once per 65536 hits, when one wraps to 0; the two are added at the
-# end, so the counts are exact. 51 x 101 x 101 counters a thread are 1 MB so,
-# against 4.2 MB in int64, more than the 2 MB L2 a core here: with the row
-# tests in the loop, int64 counters cost 61-68 ms of one core's CPU for 10M
-# rows, uint16 52-55 (Numba 0.60). Without tests, int64 in the masked loop
-# is as fast (46-48 ms), so the masked kernels keep int64.
+# A thread counts in uint16 and adds 65536 to an int64 counter, touched
+# once per 65536 hits, when one wraps to 0; the two are added at the end, so
+# the counts are exact. 51 x 101 x 101 counters a thread are 1 MB so,
+# against 4.2 MB in int64, more than the 2 MB L2 a core here. One core's CPU
+# for 10M rows x 100 labels, 50 groups, quiet box (thread_time, min of 6):
+# int64 61-62 ms, uint16 45-48 ms (Numba 0.60).
 _WRAP = 65536
 
 
@@ -276,23 +275,21 @@ def _confusion_by_bin(numbers, valid, use_valid, edges, scale, actual, predicted
     return _merged(small, big, bins + 1, size)
 
 
-# Every row, or a bool mask: the loops of a mask flag and int64 counters.
-# Faster without a filter than the RowTest kernels (10M rows x 100 labels,
-# 50 groups, one core's CPU: 46-48 ms against 52-55 for uint16 counters with
-# the tests, and 60-65 for the same loop as here without the mask's branch,
-# Numba 0.60; keep the flag).
+# Every row, or a bool mask: a loop with a mask flag, faster without a
+# filter than the RowTest loop (one core, 10M rows: 45-48 against 52-54 ms).
 @jit
 def _confusion_by_code_masked(groups, n_groups, actual, predicted, confidence, threshold,
                               n_labels, mask, use_mask, lo, hi):
     size = n_labels + 1
-    counts = np.zeros((n_groups + 1, size, size), dtype=np.int64)
+    small = np.zeros((n_groups + 1) * size * size, dtype=np.uint16)
+    big = np.zeros((n_groups + 1) * size * size, dtype=np.int64)
     for i in range(lo, hi):
         if use_mask and not mask[i]:
             continue
         g = groups[i] if groups[i] >= 0 else n_groups
         a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
-        counts[g, a, p] += 1
-    return counts
+        _tally(small, big, (g * size + a) * size + p)
+    return _merged(small, big, n_groups + 1, size)
 
 
 @jit
@@ -300,15 +297,16 @@ def _confusion_by_bin_masked(numbers, valid, use_valid, edges, scale, actual, pr
                              confidence, threshold, n_labels, mask, use_mask, lo, hi):
     size = n_labels + 1
     bins = edges.shape[0] - 1
-    counts = np.zeros((bins + 1, size, size), dtype=np.int64)
+    small = np.zeros((bins + 1) * size * size, dtype=np.uint16)
+    big = np.zeros((bins + 1) * size * size, dtype=np.int64)
     for i in range(lo, hi):
         if use_mask and not mask[i]:
             continue
         g = bins if use_valid and not valid[i] else bin_of(numbers[i], edges, scale)
         if g >= 0:
             a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
-            counts[g, a, p] += 1
-    return counts
+            _tally(small, big, (g * size + a) * size + p)
+    return _merged(small, big, bins + 1, size)
 
 
 def confusion_by_code(
