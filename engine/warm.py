@@ -309,7 +309,6 @@ def _warm_resample() -> None:
 # ``evalql.engine`` (``group_of``).
 GROUPS: dict[str, Callable[[], None]] = {
     "confusion": _warm_confusion,
-    "cells": _warm_cells,
     "index": _warm_index,
     "curves": _warm_curves,
     "select_index": _warm_select_index,
@@ -317,6 +316,9 @@ GROUPS: dict[str, Callable[[], None]] = {
     "compare": _warm_compare,
     "histogram": _warm_histogram,
     "breakdown": _warm_breakdown,
+    # Sparse cells serve only label sets past the dense matrix's limit
+    # (thousands of labels); a page that needs them asks for them first.
+    "cells": _warm_cells,
     "multilabel.counts": _warm_multilabel_counts,
     "multilabel.index": _warm_multilabel_index,
     "multilabel.rows": _warm_multilabel_rows,
