@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -92,26 +92,11 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def _progress() -> Callable[[str], None] | None:
-    """Stage messages on a terminal only, so scripts and logs stay one line."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(message: str) -> None:
-        print(f"\r\x1b[K{message}…", end="", file=sys.stderr, flush=True)
-
-    return show
-
-
-def _clear_progress() -> None:
-    if sys.stderr.isatty():
-        print("\r\x1b[K", end="", file=sys.stderr, flush=True)
-
-
-class IngestProgress:
-    """An ingest's progress on a terminal: each stage and a bar of the rows
-    read, redrawn in place. Off a terminal it writes nothing, so a script's or
-    a log's stderr holds only errors (one line each), whatever the input's size."""
+class Progress:
+    """A command's progress on a terminal: each stage, and for an ingest a bar
+    of the rows read, redrawn in place. Off a terminal it writes nothing, so a
+    script's or a log's stderr holds only errors (one line each), whatever the
+    input's size."""
 
     WIDTH = 30
 
@@ -327,7 +312,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         run_meta=run_meta,
         objects=_objects(args),
     )
-    shown = IngestProgress()
+    shown = Progress()
     try:
         summary = ingest_file(
             _data_dir(args.data), Path(args.file), args.model, args.run, args.split,
@@ -347,10 +332,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     objects = _objects(args)
     if args.if_empty and not Catalog(root).is_empty():
         return 0
+    shown = Progress()
     try:
-        summaries = build_demo(root, progress=_progress(), objects=objects)
+        summaries = build_demo(root, progress=shown.stage, objects=objects)
     finally:
-        _clear_progress()
+        shown.clear()
     for summary in summaries:
         print(summary)
     return 0
@@ -410,13 +396,14 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from evalql.storage.check import check_store
 
+    shown = Progress()
     try:
         report = check_store(
-            _data_dir(args.data), repair=args.repair, progress=_progress(),
+            _data_dir(args.data), repair=args.repair, progress=shown.stage,
             objects_location=_objects(args),
         )
     finally:
-        _clear_progress()
+        shown.clear()
     for line in report.lines():
         print(line)
     return 0 if report.healthy else 1

@@ -12,12 +12,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evalql.api.cli import IngestProgress
+from evalql.api.cli import Progress
 from evalql.storage.datasets import SplitStore
 from evalql.storage.ingest import ingest_file
 
 
-def feed(progress: IngestProgress, total: int) -> None:
+def feed(progress: Progress, total: int) -> None:
     progress.stage("reading")
     for done in range(0, total + 1, total // 4):
         progress.rows("reading", done, total)
@@ -27,7 +27,7 @@ def feed(progress: IngestProgress, total: int) -> None:
 
 def test_a_terminal_sees_a_bar_redrawn_in_place() -> None:
     out = io.StringIO()
-    feed(IngestProgress(tty=True, stream=out), 400)
+    feed(Progress(tty=True, stream=out), 400)
     text = out.getvalue()
     assert "\n" not in text
     assert "reading [###############---------------]  50% 200 / 400 rows" in text
@@ -37,7 +37,7 @@ def test_a_terminal_sees_a_bar_redrawn_in_place() -> None:
 def test_off_a_terminal_nothing_is_written_whatever_the_size() -> None:
     for total in (400, 4_000_000):
         out = io.StringIO()
-        feed(IngestProgress(tty=False, stream=out), total)
+        feed(Progress(tty=False, stream=out), total)
         assert out.getvalue() == "", total
 
 
