@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalql.engine.arrays import columns, frozen, row_mask
-from evalql.engine.confusion import as_threshold
+from evalql.engine.confusion import as_threshold, kept_code
 from evalql.engine.histogram import bin_scale
 from evalql.engine.jit import inline_jit, jit, sum_rows
 from evalql.engine.metrics import divide
@@ -75,17 +75,20 @@ def judged(i, actual, actual_ok, mask, use_mask):
 def _top_label_bins(actual, predicted, confidence, threshold, actual_ok, edges, scale, mask,
                     use_mask, lo, hi):
     bins = edges.shape[0] - 1
+    n_labels = actual_ok.shape[0] - 1  # actual_ok's last entry is None
     counts = np.zeros((2, bins), dtype=np.int64)  # rows, rows right
     sums = np.zeros(bins, dtype=np.float64)  # confidence
     for i in range(lo, hi):
         if not judged(i, actual, actual_ok, mask, use_mask):
             continue
-        if predicted[i] < 0 or confidence[i] < threshold:
-            continue
+        # Abstention as the confusion matrix has it (one statement of the
+        # rule); an abstained row adds zeros rather than branching away.
+        p = kept_code(predicted[i], confidence[i], threshold, n_labels)
+        kept = np.int64(p != n_labels)
         b = upper_bin_of(confidence[i], edges, scale)
-        counts[0, b] += 1
-        counts[1, b] += predicted[i] == actual[i]
-        sums[b] += confidence[i]
+        counts[0, b] += kept
+        counts[1, b] += p == actual[i]  # never for None: actual is judged
+        sums[b] += confidence[i] * kept
     return counts, sums
 
 
