@@ -13,16 +13,21 @@ A share of 9 rows out of 70 (12.9%) has the interval 6.9%..22.7%, above
 ``CONFUSION_SHARE``; 2 out of 100 (2%, interval 0.6%..7%) is not, nor is 1
 of 1 (21%..100%, too wide). The thresholds are the named constants below;
 the README's insights table states them.
+
+The rules that speak of one label or pair at a time (low recall, low
+precision, confusions, low support) keep only their ``MAX_*`` strongest
+findings each: with 10,000 labels they could otherwise fill a page with
+thousands. The last one kept tells in ``more`` how many it stands for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from evalql.engine.calibration import ReliabilityBins, expected_calibration_error
-from evalql.engine.intervals import Interval, wilson_interval
+from evalql.engine.intervals import Interval, normal_quantile, wilson_interval
 from evalql.engine.metrics import LabelCounts, Summary, divide, precision, recall
 from evalql.engine.multilabel.counts import MultilabelSummary
 
@@ -40,6 +45,7 @@ CALIBRATION_BINS = 15  # bins of the expected calibration error (the API's defau
 CALIBRATION_GAP = 0.05  # ECE counted beyond each bin's interval of its accuracy
 IMBALANCE_GAP = 0.05  # accuracy's low end minus the mean of the recalls' high ends
 SUPPORT_WIDTH = 0.3  # an interval wider than this: too few rows to tell (low_support)
+MAX_WEAK_LABELS = 5  # low_recall findings kept, and as many low_precision ones
 MAX_CONFUSIONS = 5
 MAX_LOW_SUPPORT = 5
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
@@ -55,7 +61,8 @@ class Finding:
     of; 0 where it is no proportion), the Wilson ``interval`` of the rate
     where the rule read one, and ``compared``: the two numbers a gap is
     between (training and held-out accuracy, accuracy and balanced accuracy,
-    mean confidence and accuracy).
+    mean confidence and accuracy). ``more``: on the last finding a capped
+    rule kept, how many more of its kind it left out (0 elsewhere).
     """
 
     kind: str
@@ -66,6 +73,7 @@ class Finding:
     base: int = 0
     interval: Interval | None = None
     compared: tuple[float, ...] = ()
+    more: int = 0
 
 
 def _interval(k: int, n: int) -> Interval | None:
@@ -82,6 +90,16 @@ def _telling(k: int, n: int) -> Interval | None:
 
 def _rate_severity(high: float) -> str:
     return "critical" if high < CRITICAL_RATE else "warning"
+
+
+def _capped(found: list[Finding], cap: int) -> list[Finding]:
+    """The first ``cap`` of ``found`` (ranked strongest first), the last kept
+    counting in ``more`` those left out."""
+    if len(found) <= cap:
+        return found
+    kept = found[:cap]
+    kept[-1] = replace(kept[-1], more=len(found) - cap)
+    return kept
 
 
 def confusions(counts: np.ndarray, c: LabelCounts) -> list[Finding]:
@@ -108,23 +126,35 @@ def confusions(counts: np.ndarray, c: LabelCounts) -> list[Finding]:
             found.append(Finding("confusion", severity, (a, int(p)), k / support, k, support,
                                  bounds))
     found.sort(key=lambda f: -f.interval.low)  # type: ignore[union-attr]
-    return found[:MAX_CONFUSIONS]
+    return _capped(found, MAX_CONFUSIONS)
 
 
 def weak_labels(c: LabelCounts) -> list[Finding]:
     """Labels whose recall (TP of support) or precision (TP of predicted)
     has a Wilson interval ending below ``LOW_RATE`` (critical below
-    ``CRITICAL_RATE``); weakest first."""
+    ``CRITICAL_RATE``). Strongest evidence first: the interval's high end
+    farthest below ``LOW_RATE`` (more rows first on a tie), which also puts
+    critical before warning; the ``MAX_WEAK_LABELS`` strongest of each kind.
+
+    A rate of 0 of 10 rows (interval 0%..28%) ranks after 100 of 1,000
+    (8%..12%): the larger label is known to be weak more surely.
+    """
     found = []
     rules = (("low_recall", recall(c), c.support), ("low_precision", precision(c), c.predicted))
     for kind, rates, base in rules:
-        for i, rate in enumerate(rates):
+        of_kind = []
+        # The high end is never below the rate itself, so labels rated
+        # LOW_RATE or more (most of thousands, in a useful model) are passed
+        # over in NumPy rather than given an interval one by one in Python.
+        for i in np.flatnonzero((base > 0) & (c.tp < LOW_RATE * base)):
             bounds = _telling(c.tp[i], base[i])
             if bounds is not None and bounds.high < LOW_RATE:
                 code = (int(c.labels[i]),)
-                found.append(Finding(kind, _rate_severity(bounds.high), code, float(rate),
-                                     int(c.tp[i]), int(base[i]), bounds))
-    return sorted(found, key=lambda f: f.value)
+                of_kind.append(Finding(kind, _rate_severity(bounds.high), code, float(rates[i]),
+                                       int(c.tp[i]), int(base[i]), bounds))
+        of_kind.sort(key=lambda f: (f.interval.high, -f.base))  # type: ignore[union-attr]
+        found += _capped(of_kind, MAX_WEAK_LABELS)
+    return sorted(found, key=lambda f: f.interval.high)  # type: ignore[union-attr]
 
 
 def coverage_findings(s: Summary | MultilabelSummary, unlabeled: int, rows: int) -> list[Finding]:
@@ -150,15 +180,19 @@ def low_support(c: LabelCounts) -> list[Finding]:
     interval: recall is undefined). ``value`` is the width (1 without rows);
     the ``MAX_LOW_SUPPORT`` least supported, fewest rows first."""
     found = []
-    for i, code in enumerate(c.labels):
-        support = int(c.support[i])
+    # A Wilson interval over n rows is at most z / sqrt(n + z^2) wide, so a
+    # label of z^2 / SUPPORT_WIDTH^2 - z^2 rows or more (39 at 95%) never has
+    # one too wide: only labels below that (plus one, for rounding) need one.
+    z2 = normal_quantile(LEVEL) ** 2
+    for i in np.flatnonzero(c.support < z2 / SUPPORT_WIDTH**2 - z2 + 1):
+        code, support = c.labels[i], int(c.support[i])
         bounds = _interval(c.tp[i], support)
         width = 1.0 if bounds is None else bounds.high - bounds.low
         if width > SUPPORT_WIDTH:
             found.append(Finding("low_support", "info", (int(code),), width, support,
                                  support, bounds))
     found.sort(key=lambda f: f.rows)
-    return found[:MAX_LOW_SUPPORT]
+    return _capped(found, MAX_LOW_SUPPORT)
 
 
 def class_imbalance(

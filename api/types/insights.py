@@ -73,6 +73,26 @@ def _low_support(r: InsightRecord) -> str:
     )
 
 
+# The kinds a rule caps (engine.insights.MAX_*), as their last kept
+# insight's message names the rest: (one, many).
+MORE = {
+    "low_recall": ("label with low recall", "labels with low recall"),
+    "low_precision": ("label with low precision", "labels with low precision"),
+    "confusion": ("confusion", "confusions"),
+    "low_support": ("label with too few rows", "labels with too few rows"),
+}
+
+
+def _more(r: InsightRecord) -> str:
+    """``"; 9,412 more labels with low recall not listed"`` on the last insight
+    a capped rule kept; empty elsewhere."""
+    more = r.finding.more
+    if not more:
+        return ""
+    one, many = MORE[r.finding.kind]
+    return f"; {more:,} more {one if more == 1 else many} not listed"
+
+
 MESSAGES = {
     "confusion": lambda r: (
         f'{_percent(r.finding.value)} of "{r.labels[0]}" rows ({r.finding.rows:,} of '
@@ -150,7 +170,11 @@ class Insight:
     kind: str = strawberry.field(description=f"{KINDS} (README: the insights table).")
     severity: str = strawberry.field(description="critical, warning or info.")
     labels: list[str]
-    message: str
+    message: str = strawberry.field(
+        description="The insight in words. Low recall, low precision, confusions and low "
+        "support keep only their strongest few (README: the insights table); the last one "
+        "kept of such a kind ends with how many more were not listed."
+    )
     value: float | None = strawberry.field(
         description="The rate or gap the insight reports (see the README's insights table)."
     )
@@ -162,7 +186,7 @@ class Insight:
             kind=r.finding.kind,
             severity=r.finding.severity,
             labels=r.labels,
-            message=MESSAGES[r.finding.kind](r),
+            message=MESSAGES[r.finding.kind](r) + _more(r),
             value=r.finding.value,
             evidence=InsightEvidence.from_evidence(r.evidence),
         )

@@ -227,3 +227,29 @@ def test_insight_thresholds_agree_with_the_api_s_wilson_intervals(demo: TestClie
     [support] = [i for i in found if i["kind"] == "low_support"]
     assert support["labels"] == ["urgent"]
     assert np.isclose(support["value"], 0.4495, atol=1e-4)
+
+
+def test_many_weak_labels_give_a_few_insights_the_last_counting_the_rest(
+    tmp_path: Path,
+) -> None:
+    # 60 labels of 100 rows; label j is found in 5 + j % 30 of them (the rest
+    # left unanswered): every recall is low, the rarest finds the surest.
+    names = [f"label-{j:02d}" for j in range(60)]
+    actual, predicted = [], []
+    for j, name in enumerate(names):
+        found = 5 + j % 30
+        actual += [name] * 100
+        predicted += [name] * found + [None] * (100 - found)
+    ingest_table(tmp_path, table(actual, predicted, [0.9] * len(actual)), "many", "v1",
+                 "test", IngestOptions(), source="test")
+    with TestClient(create_app(tmp_path)) as c:
+        found = insights_of(c, "many", "test")
+    weak = [i for i in found if i["kind"] == "low_recall"]
+    # 5 found of 100 is the strongest evidence; labels 0 and 30 tie, as do 1 and 31.
+    assert [i["labels"][0] for i in weak] == [
+        "label-00", "label-30", "label-01", "label-31", "label-02"]
+    assert weak[-1]["message"] == (
+        '"label-02" is found in only 7% of its 100 rows (95% interval 3%–14%); '
+        "55 more labels with low recall not listed"
+    )
+    assert all("more" not in i["message"] for i in weak[:-1])

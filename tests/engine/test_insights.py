@@ -11,7 +11,7 @@ from evalql.engine import insights as rules
 from evalql.engine.calibration import ReliabilityBins, calibration_edges
 from evalql.engine.insights import Inputs, insights
 from evalql.engine.intervals import wilson_interval
-from evalql.engine.metrics import label_counts, summary
+from evalql.engine.metrics import LabelCounts, Totals, label_counts, summary
 
 KINDS = {
     "confusion", "low_recall", "low_precision", "abstention", "unlabeled", "overfitting",
@@ -194,3 +194,108 @@ def test_class_imbalance_names_the_label_recalled_worst() -> None:
     assert finding is not None and finding.codes == (1,)
     assert finding.value == pytest.approx(s.accuracy - balanced)
     assert rules.class_imbalance(s, c, None) is None
+
+
+# --- caps: thousands of labels, a few insights ---------------------------------
+
+
+def many_weak_labels(k: int, seed: int = 0) -> Totals:
+    """``k`` labels, each found in 5%..45% of its 15..400 rows (the rest
+    abstained) and predicted wrongly for unlabeled rows as often again: weak
+    recall and precision everywhere, with evidence of every strength."""
+    rng = np.random.default_rng(seed)
+    support = rng.integers(15, 400, k)
+    tp = (support * rng.uniform(0.05, 0.45, k)).astype(np.int64)
+    fp = (tp * rng.uniform(0.5, 3.0, k)).astype(np.int64)
+    actual = np.append(support, fp.sum())  # None's rows: the false positives
+    predicted = np.append(tp + fp, (support - tp).sum())
+    return Totals(tp=tp, actual=actual, predicted=predicted, abstained=np.append(support - tp, 0))
+
+
+def strongest(c: LabelCounts, kind: str) -> list[tuple[float, int, int]]:
+    """Every finding of a weak-label kind, by brute force: (high end, -rows, code)."""
+    base = c.support if kind == "low_recall" else c.predicted
+    found = []
+    for i, code in enumerate(c.labels):
+        bounds = wilson_interval(int(c.tp[i]), int(base[i])) if base[i] else None
+        if (bounds is not None and bounds.high - bounds.low <= rules.SUPPORT_WIDTH
+                and bounds.high < rules.LOW_RATE):
+            found.append((bounds.high, -int(base[i]), int(code)))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("k", [40, 10_000])
+def test_many_weak_labels_give_the_strongest_few_of_each_kind_and_count_the_rest(k: int) -> None:
+    c = label_counts(many_weak_labels(k), np.arange(k))
+    found = rules.weak_labels(c)
+    highs = [f.interval.high for f in found]
+    assert highs == sorted(highs)  # strongest evidence first, across both kinds
+    for kind in ("low_recall", "low_precision"):
+        expected = strongest(c, kind)
+        assert len(expected) > rules.MAX_WEAK_LABELS  # the cap has something to cut
+        of_kind = [f for f in found if f.kind == kind]
+        assert [f.codes[0] for f in of_kind] == [code for _, _, code in expected][
+            : rules.MAX_WEAK_LABELS]
+        assert [f.more for f in of_kind] == [0] * (rules.MAX_WEAK_LABELS - 1) + [
+            len(expected) - rules.MAX_WEAK_LABELS]
+
+
+def test_weak_labels_rank_by_the_interval_not_by_the_rate() -> None:
+    # Label 0: 0 of 12 rows (0%, interval 0%..24%); label 1: 100 of 1,000
+    # (10%, interval 8%..12%): label 1 is known to be weak more surely.
+    totals = Totals(tp=np.array([0, 100]), actual=np.array([12, 1000, 0]),
+                    predicted=np.array([0, 100, 912]), abstained=np.array([12, 900, 0]))
+    found = rules.weak_labels(label_counts(totals, np.arange(2)))
+    assert [(f.kind, f.codes) for f in found] == [("low_recall", (1,)), ("low_recall", (0,))]
+
+
+def test_a_view_of_many_labels_keeps_every_capped_kind_at_its_cap() -> None:
+    k = 400
+    totals = many_weak_labels(k, seed=1)
+    totals.tp[:60] = 0  # 60 labels of 15..400 rows, never found
+    counts = np.zeros((k + 1, k + 1), dtype=np.int64)
+    counts[np.arange(k), np.arange(k)] = totals.tp
+    # Half of each label's rows go to the next label: a confusion each.
+    moved = (totals.actual[:k] - totals.tp) // 2
+    counts[np.arange(k), (np.arange(k) + 1) % k] = moved
+    counts[np.arange(k), k] = totals.actual[:k] - totals.tp - moved
+    counts[k, :k] = 3
+    counts[:7, :] = 0  # and seven labels without a row
+    c = label_counts(counts, np.arange(k))
+    found = insights(Inputs(counts, c, summary(counts), int(counts[-1].sum())))
+    caps = {"low_recall": rules.MAX_WEAK_LABELS, "low_precision": rules.MAX_WEAK_LABELS,
+            "confusion": rules.MAX_CONFUSIONS, "low_support": rules.MAX_LOW_SUPPORT}
+    for kind, cap in caps.items():
+        of_kind = [f for f in found if f.kind == kind]
+        assert len(of_kind) == cap, kind
+        assert of_kind[-1].more > 0 and all(f.more == 0 for f in of_kind[:-1]), kind
+    confusions = [f for f in found if f.kind == "confusion"]
+    lows = [f.interval.low for f in confusions]
+    assert lows == sorted(lows, reverse=True)
+    support = [f.rows for f in found if f.kind == "low_support"]
+    assert support == sorted(support) and support[0] == 0
+
+
+def test_a_rule_under_its_cap_counts_nothing_more() -> None:
+    counts, parts = crafted()
+    assert all(f.more == 0 for f in run(counts, **parts))
+
+
+def test_low_support_reads_every_label_its_interval_could_flag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Labels of 0..60 rows, each found in every possible number of them: the
+    # rule (which gives only small labels an interval) agrees with reading
+    # every label's interval, and the edge lies among them (38 rows flagged).
+    support = np.array([n for n in range(61) for _ in range(n + 1)] + [0])
+    tp = np.array([k for n in range(61) for k in range(n + 1)] + [0])
+    c = LabelCounts(labels=np.arange(len(support)), tp=tp, fp=np.zeros_like(tp),
+                    fn=support - tp, n=int(support.sum()))
+    expected = [code for code in c.labels if support[code] == 0
+                or wilson_interval(int(tp[code]), int(support[code])).high
+                - wilson_interval(int(tp[code]), int(support[code])).low > rules.SUPPORT_WIDTH]
+    assert max(support[expected]) == 38
+    found = rules.low_support(c)
+    assert found[-1].more == len(expected) - rules.MAX_LOW_SUPPORT
+    monkeypatch.setattr(rules, "MAX_LOW_SUPPORT", len(support))  # no cap: every one
+    assert sorted(f.codes[0] for f in rules.low_support(c)) == sorted(expected)
