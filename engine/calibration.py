@@ -24,6 +24,13 @@ threshold): they claim nothing.
 Bins are scikit-learn's: edges ``linspace(0, 1, bins + 1)``, closed on the
 right (a probability equal to an inner edge falls in the lower bin), the
 first bin taking 0.
+
+A bin's probabilities are summed exactly (``BinSums``: each float32's
+significand added in int64 to its exponent's column), and the float64 sum
+made once from those integers. A float sum row by row would depend on how the
+rows were cut (the scan's threads, a cluster's fragments): the exact sums of
+any row ranges add up to the same integers, so the diagram is the same
+float for float however the rows were split (``api.backends.fragments``).
 """
 
 from __future__ import annotations
@@ -41,6 +48,27 @@ from evalql.engine.metrics import divide
 # Scores are stored as float32; scikit-learn clips float32 probabilities to
 # [eps, 1 - eps] with float32's eps before taking logs.
 LOG_LOSS_EPS = float(np.finfo(np.float32).eps)
+
+# Columns of an exact sum: a float32 in [0, 1] has a biased exponent of 0..127
+# (storage checks probabilities are in [0, 1]). Entry e of a bin holds the
+# sum of the significands of its probabilities of exponent e, whose value is
+# significand x 2^(e - 150) (bias 127, 23 fraction bits); int64 holds 2^39
+# rows of 24-bit significands.
+EXPONENTS = 128
+_SCALE_EXPONENT = 150
+
+
+@inline_jit
+def add_exactly(sums, b, bits):
+    """Add the float32 of bit pattern ``bits`` (in [0, 1]) to bin ``b`` of
+    ``sums`` (int64, bins x EXPONENTS), exactly."""
+    exponent = (bits >> 23) & 0xFF
+    significand = np.int64(bits & 0x7FFFFF)
+    if exponent > 0:
+        significand += 0x800000  # the implicit leading 1 of a normal float
+    else:
+        exponent = 1  # a subnormal's scale is the smallest normal's
+    sums[b, exponent] += significand
 
 
 @inline_jit
@@ -72,12 +100,12 @@ def judged(i, actual, actual_ok, mask, use_mask):
 
 
 @jit
-def _top_label_bins(actual, predicted, confidence, threshold, actual_ok, edges, scale, mask,
-                    use_mask, lo, hi):
+def _top_label_bins(actual, predicted, confidence, bits, threshold, actual_ok, edges, scale,
+                    mask, use_mask, lo, hi):
     bins = edges.shape[0] - 1
     n_labels = actual_ok.shape[0] - 1  # actual_ok's last entry is None
     counts = np.zeros((2, bins), dtype=np.int64)  # rows, rows right
-    sums = np.zeros(bins, dtype=np.float64)  # confidence
+    sums = np.zeros((bins, EXPONENTS), dtype=np.int64)  # confidence, exactly
     for i in range(lo, hi):
         if not judged(i, actual, actual_ok, mask, use_mask):
             continue
@@ -88,19 +116,20 @@ def _top_label_bins(actual, predicted, confidence, threshold, actual_ok, edges, 
         b = upper_bin_of(confidence[i], edges, scale)
         counts[0, b] += kept
         counts[1, b] += p == actual[i]  # never for None: actual is judged
-        sums[b] += confidence[i] * kept
+        add_exactly(sums, b, bits[i] * kept)
     return counts, sums
 
 
 @jit
-def _score_bins(scores, actual, positive, actual_ok, edges, scale, mask, use_mask, lo, hi):
+def _score_bins(scores, bits, actual, positive, actual_ok, edges, scale, mask, use_mask, lo,
+                hi):
     # positive >= 0: p = that label's score, the event "actual is positive";
     # positive < 0: p = the top score, the event "its label (the first
     # highest) is the actual one".
     bins = edges.shape[0] - 1
     n_labels = scores.shape[1]
     counts = np.zeros((2, bins), dtype=np.int64)
-    sums = np.zeros(bins, dtype=np.float64)
+    sums = np.zeros((bins, EXPONENTS), dtype=np.int64)
     for i in range(lo, hi):
         if not judged(i, actual, actual_ok, mask, use_mask):
             continue
@@ -117,7 +146,7 @@ def _score_bins(scores, actual, positive, actual_ok, edges, scale, mask, use_mas
         b = upper_bin_of(p, edges, scale)
         counts[0, b] += 1
         counts[1, b] += top == actual[i]
-        sums[b] += p
+        add_exactly(sums, b, bits[i, top])
     return counts, sums
 
 
@@ -170,6 +199,36 @@ class ReliabilityBins:
         return divide(self.hits, self.count)
 
 
+@dataclass(frozen=True)
+class BinSums:
+    """A reliability diagram's sums: per bin, rows, rows where the event
+    happened, and the exact sum of their probabilities (int64, bins x
+    EXPONENTS: significands by exponent, see ``add_exactly``).
+
+    Sums of disjoint row ranges add up (``+``) to the sums of their union,
+    exactly: what a cluster's fragments send and merge.
+    """
+
+    count: np.ndarray  # int64
+    hits: np.ndarray  # int64
+    significands: np.ndarray  # int64, bins x EXPONENTS
+
+    def __add__(self, other: BinSums) -> BinSums:
+        return BinSums(self.count + other.count, self.hits + other.hits,
+                       self.significands + other.significands)
+
+    def probability_sum(self) -> np.ndarray:
+        """Each bin's probabilities summed (float64), from the exact sums in
+        one fixed order, so equal sums give equal floats."""
+        scale = np.arange(EXPONENTS) - _SCALE_EXPONENT
+        return np.ldexp(self.significands.astype(np.float64), scale).sum(axis=1)
+
+    def diagram(self) -> ReliabilityBins:
+        """The reliability diagram of these sums (edges from the bin count)."""
+        edges = calibration_edges(len(self.count))
+        return ReliabilityBins(edges, self.count, self.hits, self.probability_sum())
+
+
 def expected_calibration_error(bins: ReliabilityBins) -> float:
     """ECE: sum over bins of |accuracy - mean probability| x rows / all rows.
 
@@ -218,15 +277,31 @@ def reliability_from_confidence(
     the event is "predicted = actual". Equal to ``calibration_curve(predicted
     == actual, confidence, n_bins=bins)`` on those rows for every non-empty bin.
     """
+    return confidence_bin_sums(actual, predicted, confidence, n_labels, bins, threshold,
+                               labels, mask).diagram()
+
+
+def confidence_bin_sums(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    n_labels: int,
+    bins: int,
+    threshold: float = 0.0,
+    labels: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+) -> BinSums:
+    """The sums ``reliability_from_confidence`` makes its diagram of: those
+    of several row ranges add up to the sums of all their rows."""
     actual, predicted, confidence = columns(actual, predicted, confidence)
     flags, use_mask = row_mask(mask, actual.shape[0])
     edges = calibration_edges(bins)
     counts, sums = sum_rows(
         _top_label_bins, actual.shape[0], actual, predicted, confidence,
-        as_threshold(threshold), judged_labels(n_labels, labels),
+        confidence.view(np.int32), as_threshold(threshold), judged_labels(n_labels, labels),
         frozen(edges, np.float64), bin_scale(edges), flags, use_mask,
     )
-    return ReliabilityBins(edges, counts[0], counts[1], sums)
+    return BinSums(counts[0], counts[1], sums)
 
 
 def reliability_from_scores(
@@ -251,11 +326,11 @@ def reliability_from_scores(
     flags, use_mask = row_mask(mask, actual.shape[0])
     edges = calibration_edges(bins)
     counts, sums = sum_rows(
-        _score_bins, actual.shape[0], scores, actual, -1 if positive is None else positive,
-        judged_labels(scores.shape[1], labels), frozen(edges, np.float64), bin_scale(edges),
-        flags, use_mask,
+        _score_bins, actual.shape[0], scores, scores.view(np.int32), actual,
+        -1 if positive is None else positive, judged_labels(scores.shape[1], labels),
+        frozen(edges, np.float64), bin_scale(edges), flags, use_mask,
     )
-    return ReliabilityBins(edges, counts[0], counts[1], sums)
+    return BinSums(counts[0], counts[1], sums).diagram()
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ it scans; when a remote backend is installed for its store and the split is
 large enough, the view asks that backend for the merged partial results
 (confusion counts at thresholds, label totals, per-threshold counts, the
 confidence histogram, a breakdown's counts and matrices, a label's
-precision steps, the rankings of a split without scores, a page of order
-keys) instead of running the kernels itself. Everything else (rankings by
-a score matrix, top-k, calibration, compare, id order, multilabel splits,
-the rows of a page) stays local: see docs/scaling.md.
+precision steps, the rankings of a split without scores, the reliability
+diagram from confidences, a page of order keys) instead of running the
+kernels itself. Everything else (rankings by a score matrix, top-k,
+calibration from scores, compare, id order, multilabel splits, the rows of
+a page) stays local: see docs/scaling.md.
 
 ``api.backends.dask`` is the one remote backend; only it imports dask, and
 only when ``evalql serve --dask`` (or a test) installs it.
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from evalql.engine.calibration import ReliabilityBins
     from evalql.engine.curves import ThresholdCounts
     from evalql.engine.metrics import Totals
     from evalql.engine.ranking import PrecisionSteps, Ranking
@@ -124,6 +126,16 @@ class Backend(Protocol):
     ) -> Ranking:
         """The ranking of labels ``codes`` by confidence, for a split without
         scores (``engine.ranking.rank_by_confidence``), float for float."""
+        ...
+
+    def reliability(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], bins: int,
+        threshold: float, labels: np.ndarray | None,
+    ) -> ReliabilityBins:
+        """The top-label reliability diagram from the confidences of the rows
+        ``conditions`` keep whose actual label is in ``labels`` (every label
+        when None), predictions kept at ``threshold``
+        (``engine.calibration.reliability_from_confidence``)."""
         ...
 
     def select(

@@ -40,6 +40,7 @@ from distributed import Client, Future, KilledWorker
 
 from evalql.api.backends import DEFAULT_FRAGMENT_ROWS, DEFAULT_MIN_ROWS, fragments
 from evalql.api.errors import DataUnavailable
+from evalql.engine.calibration import ReliabilityBins
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.jit import count_rows
 from evalql.engine.metrics import Totals
@@ -275,6 +276,15 @@ class DaskBackend:
         """``Backend.precision_steps``: fragments' steps merged by confidence."""
         return self._run(split, fragments.steps_part, (conditions, code),
                          merge_precision_steps)
+
+    def reliability(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], bins: int,
+        threshold: float, labels: np.ndarray | None,
+    ) -> ReliabilityBins:
+        """``Backend.reliability``: each fragment's exact bin sums, added up."""
+        sums = self._run(split, fragments.reliability_part,
+                         (conditions, bins, threshold, labels), fragments.merge_bin_sums)
+        return sums.diagram()
 
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,

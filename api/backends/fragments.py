@@ -16,7 +16,9 @@ order keys after the cursor, and the smallest keys of a union are the
 smallest of each part's smallest keys; a label's precision steps and a
 ranking's steps merge by score (``engine.ranking.merge_precision_steps``,
 ``merge_ranking_steps``), and the engine sums merged steps as it sums a
-whole split's keys, float for float. A page's keys hold the row's position in the
+whole split's keys, float for float; a reliability diagram's sums of
+confidences are exact integers (``engine.calibration.BinSums``), so they
+add up in any order. A page's keys hold the row's position in the
 split (``engine.select.order_key``), so a fragment works with local
 positions and shifts its keys by ``start``: a global key ``g`` is the local
 key ``g - start`` (positions stay below 2^32), hence ``key > after`` on the
@@ -25,10 +27,12 @@ fragment is ``local_key > after - start``.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
+from functools import reduce
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +46,7 @@ from evalql.engine.breakdown import (
     confusion_by_code,
     value_range,
 )
+from evalql.engine.calibration import BinSums, confidence_bin_sums
 from evalql.engine.confusion import label_totals
 from evalql.engine.curves import (
     ThresholdCounts,
@@ -242,6 +247,16 @@ def select_part(
     return keys, int(page.total)
 
 
+def reliability_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], bins: int, threshold: float,
+    labels: np.ndarray | None,
+) -> BinSums:
+    """The fragment's top-label reliability sums from its confidences (exact
+    sums, so any fragments add up to the split's, float for float)."""
+    return confidence_bin_sums(*fragment.arrays(), fragment.n_labels, bins, threshold, labels,
+                               fragment.mask(conditions))
+
+
 # A breakdown's partial results: by value (a string or bool column), the
 # values seen, rows of the view per value and null (last), and the matrices
 # of every value's rows when they fit (else None); by bin, the same per bin.
@@ -383,6 +398,11 @@ def merge_histograms(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray,
     return sum(p[0] for p in parts), sum(p[1] for p in parts)
 
 
+def merge_bin_sums(*parts: BinSums) -> BinSums:
+    """Reliability sums added up (every part has the same bins)."""
+    return reduce(operator.add, parts)
+
+
 def merge_keys(limit: int, *parts: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
     """The ``limit + 1`` smallest keys of all parts (keys are distinct, being
     positions in one split), and every part's matches: a part again, so
@@ -397,6 +417,6 @@ def part_bytes(value: object) -> int:
         return int(value.nbytes)
     if isinstance(value, (tuple, list)):
         return sum(part_bytes(v) for v in value)
-    if is_dataclass(value):  # Totals, ThresholdCounts, PrecisionSteps, RankingSteps
+    if is_dataclass(value):  # Totals, ThresholdCounts, PrecisionSteps, RankingSteps, BinSums
         return sum(part_bytes(getattr(value, f.name)) for f in fields(value))
     return 8

@@ -7,13 +7,15 @@ engine's definitions, engine/calibration.py). ``View`` takes them in as a
 mixin. A multilabel split with scores is calibrated pair by pair, each (row,
 label) score one binary probability (engine/multilabel/calibration.py); one
 without scores has no top-label diagram and gets nulls and an empty curve.
+The diagram from confidences of a split on a cluster is summed there, per
+fragment (``api.backends``); the rest reads the split in process.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from evalql.api import limits
+from evalql.api import backends, limits
 from evalql.api.scalars import nullable
 from evalql.engine.calibration import (
     ReliabilityBins,
@@ -33,8 +35,12 @@ CONFIDENCE = "CONFIDENCE"
 class CalibrationMetrics:
     """Mixin of ``View``: Brier score, log loss, reliability diagram and ECE."""
 
-    # Supplied by View: model, split, selected, threshold, _load, _mask, _once.
+    # Supplied by View: request, model, split, conditions, selected, threshold,
+    # _load, _mask, _once.
+    request: Any
+    model: Any
     split: Any
+    conditions: Any
     selected: Any
     threshold: float
 
@@ -82,20 +88,32 @@ class CalibrationMetrics:
         return await self._once(("reliability", bins), lambda: self._reliability(bins))  # type: ignore[attr-defined]
 
     def _reliability(self, bins: int) -> ReliabilityBins | None:
+        if not self.split.has_scores:
+            return self._confidence_reliability(bins)
         data = self._load()  # type: ignore[attr-defined]
         rows = self._mask(data)  # type: ignore[attr-defined]
         pairs = self._pair_columns(data)
         if pairs is not None and pairs.scores is not None:
             return pair_reliability(pairs, pairs.scores, bins, self.selected, rows)
         c = self._calibration_columns(data)
+        if c is None or c.scores is None:
+            return None
+        return reliability_from_scores(c.scores, c.actual, bins, self.selected, rows)
+
+    def _confidence_reliability(self, bins: int) -> ReliabilityBins | None:
+        """Blocking: the top-label diagram from the confidences, on the split's
+        cluster when it has one; None where the task has none (multilabel)."""
+        remote = backends.for_split(self.request.store, self.split)
+        if remote is not None:
+            return remote.reliability(self.split, self.conditions, bins, self.threshold,
+                                      self.selected)
+        data = self._load()  # type: ignore[attr-defined]
+        c = self._calibration_columns(data)
         if c is None:
             return None
-        if c.scores is not None:
-            return reliability_from_scores(c.scores, c.actual, bins, self.selected, rows)
-        n_labels = len(self.model.labels)  # type: ignore[attr-defined]
         return reliability_from_confidence(
-            c.actual, c.predicted, c.confidence, n_labels, bins, self.threshold, self.selected,
-            rows,
+            c.actual, c.predicted, c.confidence, len(self.model.labels), bins, self.threshold,
+            self.selected, self._mask(data),  # type: ignore[attr-defined]
         )
 
     async def expected_calibration_error(self, bins: int) -> float | None:

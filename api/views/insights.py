@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from evalql.engine.calibration import ReliabilityBins, reliability_from_confidence
+from evalql.engine.calibration import ReliabilityBins
 from evalql.engine.insights import (
     CALIBRATION_BINS,
     CONFIDENCE_BINS,
@@ -123,6 +123,7 @@ class InsightMetrics:
     _load: Callable[[], SplitData]
     _mask: Callable[[SplitData], np.ndarray | None]
     _calibration_columns: Callable[[SplitData], MulticlassColumns | None]
+    _confidence_reliability: Callable[[int], ReliabilityBins | None]
 
     async def insights(self) -> list[InsightRecord]:
         """The view's insights, most severe first, from the counts its other
@@ -143,14 +144,7 @@ class InsightMetrics:
     def _confident_bins(self) -> ReliabilityBins | None:
         """Blocking: the top-label diagram from the confidences, in bins with
         HIGH_CONFIDENCE on an edge; None where the task has none."""
-        data = self._load()
-        c = self._calibration_columns(data)
-        if c is None:
-            return None
-        return reliability_from_confidence(
-            c.actual, c.predicted, c.confidence, len(self.model.labels), CONFIDENCE_BINS,
-            self.threshold, self.selected, self._mask(data),
-        )
+        return self._confidence_reliability(CONFIDENCE_BINS)
 
     async def _training_pair(self) -> tuple[tuple[str, str] | None, Any]:
         """The (training, held-out) split names and summaries of this view on

@@ -58,6 +58,9 @@ METRICS = """
     metrics { accuracy confusionMatrix { counts } } }
   byLength: breakdown(column: "length", bins: 3) { key low high count isNull
     metrics { total correct f1 } }
+  calibrationSource expectedCalibrationError ece7: expectedCalibrationError(bins: 7)
+  calibrationCurve(bins: 6) { low high meanConfidence accuracy count }
+  insights { kind severity labels message value }
 """
 
 ROWS = """rows(outcome: %s, orderBy: %s, first: %d, after: %s) {
@@ -356,6 +359,32 @@ def test_average_precision_and_auc_are_merged_from_fragments(
     local, remote = both(app, query)
     assert remote == local
     assert app[1].merges == merges + 2  # perLabel's counts, and one ranking of every label
+
+
+def test_calibration_from_confidences_is_summed_on_the_cluster(
+    app: tuple[TestClient, Any, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reliability diagram's bins (rows, right ones, exact sums of
+    confidences) from each fragment, added up: the same floats as in process,
+    and the server never reads the split for them."""
+    client = app[0]
+    query = """{ model(name: "m") { run(name: "v1") { split(name: "big") {
+      metrics(threshold: 0.2, labels: ["A", "B", "D"], where: [{column: "length", lt: 60}]) {
+        expectedCalibrationError(bins: 9) calibrationCurve(bins: 9) { low meanConfidence accuracy count }
+        } } } } }"""
+    local, _ = both(app, query)
+    store = client.app.state.store
+    loads: list[object] = []
+    read = store.load
+    monkeypatch.setattr(store, "load", lambda *a, **k: loads.append(a) or read(*a, **k))
+    merges = app[1].merges
+    backends.install(store.root, app[1])
+    try:
+        assert ask(client, query) == local
+    finally:
+        backends.uninstall(store.root)
+    assert app[1].merges == merges + 1  # one diagram for both fields
+    assert loads == []
 
 
 @pytest.mark.parametrize("where", ['[{column: "nope", in: ["x"]}]', '[{column: "channel", gt: 3}]'])
