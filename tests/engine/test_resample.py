@@ -139,10 +139,11 @@ def test_the_uniforms_are_uniform_and_the_streams_differ_by_seed() -> None:
     assert not np.array_equal(other, resample._stream(np.random.default_rng(1)))
 
 
-def test_small_cells_are_drawn_as_one_group_with_the_multinomial_spread() -> None:
-    # Many cells of 1 to 5 rows (the group) beside a few large ones.
+def test_small_cells_beside_large_ones_have_the_multinomial_spread() -> None:
+    # Many cells of 1 to 5 rows (tabled Poisson variates, the missing rows
+    # placed one by one) beside a few large ones (PTRS variates, the missing
+    # rows by binomials).
     counts = np.concatenate([np.tile([1, 2, 3, 5], 300), [40_000, 25_000, 9_000]])
-    assert resample.row_drawn(counts).sum() == 1200
     matrix = np.zeros((35, 35), dtype=np.int64)
     matrix.ravel()[: counts.size] = counts
     assert resample.choose_method(counts) == resample.POISSON
@@ -188,3 +189,30 @@ def test_empty_views_and_bad_arguments() -> None:
         resample_counts(np.ones((2, 2), dtype=np.int64), None, 0, 0)
     with pytest.raises(ValueError, match="seed"):
         resample_counts(np.ones((2, 2), dtype=np.int64), None, 1, -1)
+
+
+@pytest.mark.parametrize("lam", [0.3, 4.0, 37.0, 2500.0])
+@pytest.mark.parametrize("narrow", [False, True])
+def test_the_tabled_poisson_variates_have_the_poisson_distribution(lam: float, narrow: bool) -> None:
+    # A cell's table as the plan sizes it, and a table cut short on purpose,
+    # so that draws walk on past its end term by term (else ~1e-12 likely).
+    start, width = (int(v[0]) for v in resample._tables(np.array([lam])))
+    if narrow:
+        width = max(2, int(math.sqrt(lam)))
+    inverse = 1.0 / np.maximum(np.arange(start + width + 2, dtype=np.float64), 1.0)
+    cdf = np.empty(width + 1)
+    guide = np.empty(resample.TABLE_GUIDE * width, dtype=np.int64)
+    beyond = resample._tabulate(lam, start, width, inverse, cdf, guide)
+    state = resample._stream(np.random.default_rng(int(lam * 10) + narrow))
+    drawn = np.array([resample._from_table(resample._uniform(state), lam, start, width, cdf,
+                                           guide, beyond) for _ in range(20_000)])
+    assert drawn.mean() == pytest.approx(lam, rel=5 / np.sqrt(20_000 * lam))
+    assert drawn.var() == pytest.approx(lam, rel=0.1)
+    # the frequency of each value within two standard deviations of the mean
+    spread = math.sqrt(lam)
+    k = np.arange(max(0, int(lam - 2 * spread)), int(lam + 2 * spread) + 1)
+    pmf = np.exp(-lam + k * np.log(lam) - np.array([math.lgamma(i + 1.0) for i in k]))
+    seen = np.array([(drawn == i).mean() for i in k])
+    assert np.all(np.abs(seen - pmf) < 5 * np.sqrt(pmf * (1 - pmf) / drawn.size) + 1e-4)
+    if narrow:
+        assert (drawn >= start + width).any()  # the walk past the table was taken
