@@ -20,7 +20,9 @@ least for the view's N rows and m cells (``choose_method``):
      total T, (X_i) is Multinomial(T, p);
   2. when T > N (about 2% of draws) that resample's cells are drawn again:
      conditioning on T <= N leaves step 1's multinomial as it is;
-  3. the N - T rows still missing are added as in ROWS.
+  3. the N - T rows still missing (a multinomial of them) are added: a
+     large cell's share by one binomial given the rows left, as in
+     BINOMIALS, the small cells' rows one by one, as in ROWS.
   Each block of resamples is drawn cell by cell: a cell's Poisson
   distribution is tabulated once (its distribution function from ten
   standard deviations below the mean, where less than 1e-21 of the mass
@@ -32,8 +34,8 @@ least for the view's N rows and m cells (``choose_method``):
 
 Randomness: one NumPy Generator per block of ``BLOCK`` resamples, seeded by
 ``(seed, block)``, so the resamples are the same for a seed whatever the
-number of cores running the blocks. BINOMIALS draws its variates from it;
-ROWS and POISSON, which need one or two uniforms per row or cell, draw them
+number of cores running the blocks. Binomials come from it; ROWS and
+POISSON, which need one or two uniforms per row or cell, draw those
 from an xoshiro256++ stream the block's Generator seeds, inlined in the
 kernel: a uniform costs about 1.5 ns there against 12 ns through the
 Generator (measured), which would be most of a resample's cost at 100
