@@ -8,6 +8,7 @@ ticks, and ``ticks = seconds * numerator / denominator`` for its type
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -122,6 +123,29 @@ def id_rank(ids: pa.Array) -> np.ndarray:
     rank[order] = np.arange(len(order), dtype=np.int32)
     rank.flags.writeable = False
     return rank
+
+
+def ids_digest(ids: pa.Array) -> bytes:
+    """A 16-byte digest of ids in their order: equal ids give equal digests, so
+    two splits' row ranges are proven to hold the same ids without moving
+    them (a cluster's fragments, ``api.backends.fragments``). Ids of another
+    Arrow type are hashed as strings.
+    """
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        ids = ids.cast(pa.string())
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{len(ids)} {ids.null_count}".encode())
+    if ids.null_count:
+        digest.update(np.asarray(ids.is_null(), dtype=np.bool_).tobytes())
+    width = np.int64 if pa.types.is_large_string(ids.type) else np.int32
+    buffers = ids.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=width)[ids.offset : ids.offset + len(ids) + 1]
+    if len(offsets):
+        # A slice's offsets start where it starts in the buffer: hash them from 0.
+        digest.update((offsets - offsets[0]).astype(np.int64).tobytes())
+        if buffers[2] is not None:
+            digest.update(memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])])
+    return digest.digest()
 
 
 def join_ids(base: pa.Array, cand: pa.Array) -> np.ndarray | None:

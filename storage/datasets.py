@@ -400,6 +400,17 @@ class SplitStore:
         self._settle(key, future, data=data)
         return data
 
+    def loaded(self, info: SplitInfo, model: ModelInfo) -> SplitData | None:
+        """The data of split ``info`` in ``model``'s label order if it is in
+        memory now, as ``load`` would return it; None otherwise. Never reads
+        a file or waits for a load, so it may be called on an event loop."""
+        key = (info.path, info.version, model.labels)
+        with self._lock:
+            data = self._cache.get(key)
+            if data is not None:
+                self._cache.move_to_end(key)
+            return data
+
     def _read(self, info: SplitInfo, labels: tuple[str, ...], task: str) -> SplitData:
         try:
             return _read_split(self.root, info, labels, task, self.objects)
@@ -497,6 +508,24 @@ def _read_split(
         if objects is not None and is_object_path(info.path):
             objects.discard(info.path)  # a damaged local copy is fetched again next time
         # The reason, not where the store lives: messages reach API users.
+        reason = " ".join(str(error).replace(str(root), "<store>").split())
+        raise CorruptSplitError(name, info.path, reason or type(error).__name__) from error
+
+
+def read_ids(
+    root: Path, info: SplitInfo, objects: ObjectCache | None, rows: tuple[int, int],
+) -> pa.Array:
+    """The ids of rows ``[start, stop)`` of split ``info``, from its mapped file
+    (zero-copy; nothing else decoded). Errors as ``read_split``."""
+    name = "/".join(_names(info))
+    try:
+        with _open(root, info, objects) as source:
+            table = ipc.open_file(source).read_all()
+        if table.num_rows != info.row_count:
+            raise ValueError(f"{table.num_rows} rows, the catalog says {info.row_count}")
+        start, stop = rows
+        return _single_chunk(table.column("__id").slice(start, stop - start))
+    except (pa.ArrowException, OSError, ValueError, KeyError) as error:
         reason = " ".join(str(error).replace(str(root), "<store>").split())
         raise CorruptSplitError(name, info.path, reason or type(error).__name__) from error
 

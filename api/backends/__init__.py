@@ -7,9 +7,10 @@ large enough, the view asks that backend for the merged partial results
 confidence histogram, a breakdown's counts and matrices, a label's
 precision steps, the rankings of a split without scores, the reliability
 diagram from confidences, a page of order keys) instead of running the
-kernels itself. Everything else (rankings by a score matrix, top-k,
-calibration from scores, compare, id order, multilabel splits, the rows of
-a page) stays local: see docs/scaling.md.
+kernels itself, and the fixed and regressed rows of a compare of two runs
+over the same rows in the same order. Everything else (rankings by a score
+matrix, top-k, calibration from scores, a compare joined on id, id order,
+multilabel splits, the rows of a page) stays local: see docs/scaling.md.
 
 ``api.backends.dask`` is the one remote backend; only it imports dask, and
 only when ``evalql serve --dask`` (or a test) installs it.
@@ -18,6 +19,7 @@ only when ``evalql serve --dask`` (or a test) installs it.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -48,6 +50,18 @@ DEFAULT_FRAGMENT_ROWS = 2_000_000
 # Below this a split is scanned in process: one machine's cores answer a
 # 10M-row split in tens of milliseconds, less than a cluster's round trips.
 DEFAULT_MIN_ROWS = 10_000_000
+
+
+@dataclass(frozen=True)
+class CompareSide:
+    """One side of a compare as its verdicts are taken (``engine.compare.verdicts``):
+    the split, its row filter, its threshold, and the actual labels it judges
+    (bool K + 1, None last; None: every label)."""
+
+    split: SplitInfo
+    conditions: tuple[Condition, ...]
+    threshold: float
+    actual_ok: np.ndarray | None
 
 
 class Backend(Protocol):
@@ -136,6 +150,13 @@ class Backend(Protocol):
         ``conditions`` keep whose actual label is in ``labels`` (every label
         when None), predictions kept at ``threshold``
         (``engine.calibration.reliability_from_confidence``)."""
+        ...
+
+    def compare_counts(self, base: CompareSide, cand: CompareSide) -> tuple[int, int] | None:
+        """Fixed and regressed rows of ``cand`` against ``base`` when the two
+        splits hold the same ids in the same row order
+        (``engine.compare.count_changes`` without a join); None when they do
+        not, and the caller joins on id."""
         ...
 
     def select(

@@ -29,8 +29,9 @@ import hashlib
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,12 @@ from typing import Any
 import numpy as np
 from distributed import Client, Future, KilledWorker
 
-from evalql.api.backends import DEFAULT_FRAGMENT_ROWS, DEFAULT_MIN_ROWS, fragments
+from evalql.api.backends import (
+    DEFAULT_FRAGMENT_ROWS,
+    DEFAULT_MIN_ROWS,
+    CompareSide,
+    fragments,
+)
 from evalql.api.errors import DataUnavailable
 from evalql.engine.calibration import ReliabilityBins
 from evalql.engine.curves import ThresholdCounts
@@ -63,6 +69,9 @@ DEFAULT_TIMEOUT = 120.0
 # Partial results merged per task: a tree of merges, each placed by Dask
 # where most of its inputs are, so no one worker receives every fragment's.
 DEFAULT_FAN_IN = 16
+
+# Splits whose fragments' id digests are kept (16 bytes a fragment).
+DIGESTS_KEPT = 64
 
 # What a lost worker, a lost cluster or a late answer raise in the client.
 _LOST = (KilledWorker, CancelledError, TimeoutError, OSError)
@@ -96,6 +105,7 @@ class DaskBackend:
         self.fan_in = max(2, fan_in)
         self._loaded: OrderedDict[tuple[str, str, str], tuple[str, _Loaded]] = OrderedDict()
         self._lock = threading.Lock()
+        self._digests: OrderedDict[str, list[bytes]] = OrderedDict()
         # Bytes of partial results moved to merge tasks, and the merges, since
         # start (bench/distributed.py reads them): figures, not bounds.
         self.bytes_moved = 0
@@ -174,31 +184,44 @@ class DaskBackend:
         # process does: counted against the request's budget (the views call
         # this from Context.run's thread, where the request's meter is set).
         count_rows(split.row_count)
+        with self._failures(split):
+            parts = [self.client.submit(part, f, *args, pure=False)
+                     for f in self.fragments(split)]
+            return self._reduce(parts, merge, merge_args)
+
+    def _reduce(self, parts: list[Future], merge: Callable[..., Any],
+                merge_args: tuple[Any, ...] = ()) -> Any:
+        """The parts merged on the cluster in a tree of ``fan_in`` parts a merge;
+        the merged result, received here."""
+        moved = len(parts)
+        while len(parts) > 1:
+            parts = [
+                self.client.submit(merge, *merge_args, *parts[i : i + self.fan_in], pure=False)
+                for i in range(0, len(parts), self.fan_in)
+            ]
+            moved += len(parts)
+        result = parts[0].result(timeout=self.timeout)
+        self.bytes_moved += _moved(result, moved)
+        self.merges += 1
+        return result
+
+    @contextmanager
+    def _failures(self, *splits: SplitInfo) -> Iterator[None]:
+        """What a query's failures on the cluster mean for the splits it read."""
         try:
-            futures = self.fragments(split)
-            parts = [self.client.submit(part, f, *args, pure=False) for f in futures]
-            moved = len(parts)
-            while len(parts) > 1:
-                parts = [
-                    self.client.submit(merge, *merge_args, *parts[i : i + self.fan_in],
-                                       pure=False)
-                    for i in range(0, len(parts), self.fan_in)
-                ]
-                moved += len(parts)
-            result = parts[0].result(timeout=self.timeout)
-            self.bytes_moved += _moved(result, moved)
-            self.merges += 1
-            return result
+            yield
         except (CorruptSplitError, StoreIOError):
-            self.forget(split)
+            for split in splits:
+                self.forget(split)
             raise  # a missing or damaged file: DATA_UNAVAILABLE, as in process
         except StoreError:
             raise  # the query's (a bad filter): the fragments are fine, keep them
         except _LOST as error:
-            self.forget(split)
-            name = "/".join((split.model, split.run, split.name))
+            for split in splits:
+                self.forget(split)
+            names = " and ".join("/".join((s.model, s.run, s.name)) for s in splits)
             raise DataUnavailable(
-                f"split {name} could not be read on the Dask cluster "
+                f"split {names} could not be read on the Dask cluster "
                 f"({type(error).__name__}); ask again"
             ) from error
 
@@ -285,6 +308,61 @@ class DaskBackend:
         sums = self._run(split, fragments.reliability_part,
                          (conditions, bins, threshold, labels), fragments.merge_bin_sums)
         return sums.diagram()
+
+    def compare_counts(self, base: CompareSide, cand: CompareSide) -> tuple[int, int] | None:
+        """``Backend.compare_counts``: when fragment i of both splits holds the
+        same ids in the same order (``same_rows``), each fragment's verdicts
+        on its worker, each pair's fixed and regressed rows where one of the
+        two is (the other's verdicts move: 1 byte a row), added up; None
+        otherwise (the server joins on id)."""
+        if not self.same_rows(base.split, cand.split):
+            return None
+        count_rows(base.split.row_count + cand.split.row_count)
+        with self._failures(base.split, cand.split):
+            sides = [
+                [self.client.submit(fragments.verdicts_part, f, side.conditions, side.threshold,
+                                    side.actual_ok, pure=False)
+                 for f in self.fragments(side.split)]
+                for side in (base, cand)
+            ]
+            parts = [self.client.submit(fragments.changes_part, b, c, pure=False)
+                     for b, c in zip(*sides, strict=True)]
+            fixed, regressed = self._reduce(parts, fragments.merge_sums)
+        # At most one side's verdicts moved, fragment by fragment.
+        self.bytes_moved += base.split.row_count
+        return int(fixed), int(regressed)
+
+    def same_rows(self, base: SplitInfo, cand: SplitInfo) -> bool:
+        """Whether fragment i of both splits holds the same ids in the same
+        order, for every i: the same row count (hence the same fragments),
+        and equal digests of each fragment's ids (``fragments.ids_digest_part``,
+        computed on the workers once per split version)."""
+        if base.row_count != cand.row_count:
+            return False
+        with self._failures(base, cand):
+            first, second = self._id_digests(base, cand)
+        return first == second
+
+    def _id_digests(self, *splits: SplitInfo) -> list[list[bytes]]:
+        """Each split's fragments' id digests, asked of the cluster for the
+        splits not known yet (all their tasks at once)."""
+        keys = [_token(split, ()) for split in splits]
+        with self._lock:
+            known = {key: self._digests[key] for key in keys if key in self._digests}
+        asked = {
+            key: [self.client.submit(fragments.ids_digest_part, self.root, split, start, stop,
+                                     pure=False)
+                  for start, stop in self.bounds(split)]
+            for key, split in zip(keys, splits, strict=True) if key not in known
+        }
+        for key, futures in asked.items():
+            known[key] = [f.result(timeout=self.timeout) for f in futures]
+        with self._lock:
+            for key in asked:
+                self._digests[key] = known[key]
+            while len(self._digests) > DIGESTS_KEPT:
+                self._digests.popitem(last=False)
+        return [known[key] for key in keys]
 
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,

@@ -47,6 +47,7 @@ from evalql.engine.breakdown import (
     value_range,
 )
 from evalql.engine.calibration import BinSums, confidence_bin_sums
+from evalql.engine.compare import Columns, count_changes, verdicts
 from evalql.engine.confusion import label_totals
 from evalql.engine.curves import (
     ThresholdCounts,
@@ -65,8 +66,8 @@ from evalql.engine.ranking import (
 )
 from evalql.engine.select import Predicate, confidence_bits, select_by_scan
 from evalql.engine.select_index import select_from_index
-from evalql.storage.columns import categories, numbers
-from evalql.storage.datasets import MulticlassColumns, read_split
+from evalql.storage.columns import categories, ids_digest, numbers
+from evalql.storage.datasets import MulticlassColumns, read_ids, read_split
 from evalql.storage.filters import Condition, row_mask
 from evalql.storage.model import SplitInfo
 from evalql.storage.object_cache import ObjectCache
@@ -255,6 +256,27 @@ def reliability_part(
     sums, so any fragments add up to the split's, float for float)."""
     return confidence_bin_sums(*fragment.arrays(), fragment.n_labels, bins, threshold, labels,
                                fragment.mask(conditions))
+
+
+def ids_digest_part(root: str, info: SplitInfo, start: int, stop: int) -> bytes:
+    """The digest of the ids of rows ``[start, stop)`` (``storage.columns.ids_digest``),
+    read from the split file's mapping: fragments do not keep their ids."""
+    return ids_digest(read_ids(Path(root), info, _object_cache(root), (start, stop)))
+
+
+def verdicts_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], threshold: float,
+    actual_ok: np.ndarray | None,
+) -> np.ndarray:
+    """The fragment's verdict per row for a compare (``engine.compare.verdicts``):
+    1 byte a row, what moves to the other run's fragment."""
+    return verdicts(Columns(*fragment.arrays()), threshold, actual_ok, fragment.mask(conditions))
+
+
+def changes_part(base: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Fixed and regressed rows of two runs' verdicts of the same rows (ids
+    equal in the same order): ``engine.compare.count_changes`` without a join."""
+    return np.array(count_changes(base, cand, None), dtype=np.int64)
 
 
 # A breakdown's partial results: by value (a string or bool column), the

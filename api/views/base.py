@@ -33,6 +33,7 @@ import numpy as np
 from strawberry.dataloader import DataLoader
 
 from evalql.api import limits
+from evalql.api.backends import CompareSide
 from evalql.api.cursors import decode_cursor, fingerprint
 from evalql.api.errors import BadUserInput, CostLimit, one_of
 from evalql.api.split_cache import CountsKey, mask
@@ -329,6 +330,11 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
         """Blocking: per row of the split, whether the view's task counts it
         right (1), wrong (0) or leaves it out of the view (-1), as
         ``engine.compare`` reads them."""
+
+    def compare_side(self) -> CompareSide | None:
+        """What a cluster needs to take ``verdicts`` on the split's fragments;
+        None where the task's verdicts are taken in process only (multilabel)."""
+        return None
 
     async def _judged_totals(self) -> Totals | None:
         """The per-label totals balanced accuracy reads; None where the task

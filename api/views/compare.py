@@ -9,7 +9,9 @@ actual set on the view's labels (exact match; every row is labeled). A row
 outside a side's class or row filter is not judged. Fixed = wrong in the
 baseline and right in the candidate; regressed = the reverse. Ids found in
 only one split, or judged by one side only, are neither, and the missing
-side's row is never read.
+side's row is never read. Two large splits on a cluster that hold the same
+ids in the same order are counted there, fragment pair by fragment pair
+(``api.backends``); the pages of changed rows are read here.
 
 Each split is judged by its own actual labels, so the two may belong to
 different models of one task (``Pair.of`` refuses two tasks). Labels are
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evalql.api import limits
+from evalql.api import backends, limits
 from evalql.api.cursors import decode_cursor, fingerprint
 from evalql.api.errors import BadUserInput
 from evalql.api.views.base import View
@@ -112,10 +114,25 @@ class Pair:
         return RowPage.of(page, records, query, fixed if change == "FIXED" else regressed)
 
     def _count(self) -> tuple[int, int]:
+        counted = self._count_on_cluster()
+        if counted is not None:
+            return counted
         base, cand = self.baseline._load(), self.candidate._load()
         return count_changes(
             self.baseline.verdicts(base), self.candidate.verdicts(cand), self._join(base, cand)
         )
+
+    def _count_on_cluster(self) -> tuple[int, int] | None:
+        """Blocking: the counts from the splits' cluster, when both splits are
+        on one and hold the same ids in the same row order; None: join here."""
+        b, c = self.baseline, self.candidate
+        remote = backends.for_split(b.request.store, b.split)
+        if remote is None or remote is not backends.for_split(c.request.store, c.split):
+            return None
+        base, cand = b.compare_side(), c.compare_side()
+        if base is None or cand is None:
+            return None
+        return remote.compare_counts(base, cand)
 
     def _page(self, change: str, after: int, limit: int) -> tuple[Page, list[RowRecord]]:
         """Blocking: baseline positions after ``after`` with ``change``, as rows."""

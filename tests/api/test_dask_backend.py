@@ -387,6 +387,95 @@ def test_calibration_from_confidences_is_summed_on_the_cluster(
     assert loads == []
 
 
+COMPARE = """{ compare(baseline: {model: "m", run: "v1", split: "%s"},
+                  candidate: {model: "m", run: "v1", split: "%s"},
+                  threshold: %s, labels: %s, where: %s) {
+  fixed regressed mcnemarPValue
+  baseline { accuracy } candidate { accuracy }
+  perLabel { label deltaPrecision deltaRecall deltaF1 deltaSupport }
+  rows(change: FIXED, first: 5) { totalCount nodes { id baseline { id } } }
+} }"""
+
+
+def compare_both(app: tuple[TestClient, Any, Any], base: str, cand: str, threshold: float,
+                 labels: str = "null", where: str = "null",
+                 backend: Any = None) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """The compare in process and on the cluster, and the merges it took there."""
+    backend = backend or app[1]
+    merges = backend.merges
+    local, remote = both(app, COMPARE % (base, cand, threshold, labels, where), backend)
+    return local, remote, backend.merges - merges
+
+
+def ingest_rows(root: Path, name: str, ids: list[str], actual: list[int], predicted: list[int],
+                confidence: list[float], channel: list[str]) -> None:
+    table = table_of(actual, predicted, confidence, channel)
+    table = table.set_column(0, "id", pa.array(ids, pa.string()))
+    ingest_table(root, table, "m", "v1", name, IngestOptions(labels=LABELS, replace=True),
+                 source=name)
+
+
+def test_compare_of_runs_over_the_same_rows_is_counted_on_the_cluster(
+    app: tuple[TestClient, Any, Any],
+) -> None:
+    """Two 1,000-row runs with the same ids in the same order: each fragment
+    pair's fixed and regressed rows on the cluster, added up, as the join in
+    process counts them; ids in another order, or one id changed, make the
+    fragments' digests differ and the server joins on id."""
+    client, backend, _ = app
+    root = client.app.state.store.root
+    rng = np.random.default_rng(11)
+    n = 1_000
+    ids = [f"r{i:05d}" for i in range(n)]  # the ids of "big"
+    actual = rng.integers(0, len(LABELS) + 1, n)
+    predicted = np.where(rng.random(n) < 0.7, actual, rng.integers(0, len(LABELS) + 1, n))
+    columns = (actual.tolist(), predicted.tolist(), np.round(rng.random(n), 2).tolist(),
+               rng.choice(["chat", "email"], n).tolist())
+    ingest_rows(root, "same", ids, *columns)
+    shuffled = list(rng.permutation(n))
+    ingest_rows(root, "shuffled", [ids[i] for i in shuffled],
+                *([c[i] for i in shuffled] for c in columns))
+    ingest_rows(root, "renamed", [*ids[:500], "other", *ids[501:]], *columns)
+    for threshold, labels, where in ((0.6, '["A", "C"]', '[{column: "channel", in: ["chat"]}]'),
+                                     (0.3, "null", "null")):
+        local, remote, on_cluster = compare_both(app, "big", "same", threshold, labels, where)
+        assert remote == local
+        assert sum(remote["data"]["compare"][k] for k in ("fixed", "regressed")) > 0
+    for other in ("shuffled", "renamed"):
+        local, remote, merges = compare_both(app, "big", other, 0.3)
+        assert remote == local
+        assert merges == on_cluster - 1  # the same but fixed and regressed: joined here
+    assert len(backend._digests) >= 4  # big, same, shuffled, renamed: kept
+
+
+cmp_rows = st.lists(
+    st.tuples(cells, cells, cells, st.integers(0, 20).map(lambda c: c / 20),
+              st.sampled_from(["chat", "email"])),
+    min_size=1, max_size=60,
+)
+
+
+@settings(max_examples=5, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=cmp_rows, threshold=st.sampled_from([0.0, 0.5]),
+       where=st.sampled_from(["null", '[{column: "channel", in: ["chat"]}]']))
+def test_compare_equal_on_generated_runs(
+    app: tuple[TestClient, Any, Any], rows: list[tuple[int, int, int, float, str]],
+    threshold: float, where: str,
+) -> None:
+    """Generated runs over the same rows, cut in fragments of 13 rows and merged
+    in a tree: the cluster's counts equal the join's."""
+    root = app[0].app.state.store.root
+    actual, before, after, confidence, channel = (list(c) for c in zip(*rows, strict=True))
+    ids = [f"g{i}" for i in range(len(rows))]
+    ingest_rows(root, "gen-base", ids, actual, before, confidence, channel)
+    ingest_rows(root, "gen-cand", ids, actual, after, confidence[::-1], channel)
+    local, remote, merges = compare_both(app, "gen-base", "gen-cand", threshold, where=where,
+                                         backend=app[2])
+    assert remote == local
+    assert merges >= 1
+
+
 @pytest.mark.parametrize("where", ['[{column: "nope", in: ["x"]}]', '[{column: "channel", gt: 3}]'])
 def test_a_bad_filter_keeps_the_fragments(app: tuple[TestClient, Any, Any], where: str) -> None:
     """A filter the workers refuse is the user's BAD_USER_INPUT, as in process;
