@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import strawberry
@@ -64,18 +63,12 @@ class MatrixCounts:
     codes: np.ndarray  # the view's labels
     selected: np.ndarray | None  # its class filter's codes
 
-    # A page's fields each ask for these (ten summary numbers, three
-    # averages): worked out once per view, not once per field.
-    @cached_property
+    @property
     def summary(self) -> Summary:
         return summary(self.totals, self.selected)
 
     def label_counts(self, labels: np.ndarray | None = None) -> LabelCounts:
-        return self._view_label_counts if labels is None else label_counts(self.totals, labels)
-
-    @cached_property
-    def _view_label_counts(self) -> LabelCounts:
-        return label_counts(self.totals, self.codes)
+        return label_counts(self.totals, self.codes if labels is None else labels)
 
 
 @dataclass(frozen=True)
@@ -93,10 +86,6 @@ class MatrixCurve:
 @register("multiclass")
 class MulticlassView(View):
     """A view of a multiclass split."""
-
-    # The totals of the matrix last summed, and the counts built on them.
-    _summed: tuple[np.ndarray, Totals] | None = None
-    _counted: MatrixCounts | None = None
 
     @property
     def n_labels(self) -> int:
@@ -123,11 +112,7 @@ class MulticlassView(View):
     async def _totals(self) -> Totals:
         """Per-label diagonal, row and column sums: all but the matrix itself."""
         if limits.is_dense(self.n_labels):
-            counts = await self.counts()  # shares the matrix's pass
-            # Summed once per view: every field of a page reads the totals.
-            if self._summed is None or self._summed[0] is not counts:
-                self._summed = (counts, Totals.of_matrix(counts))
-            return self._summed[1]
+            return Totals.of_matrix(await self.counts())  # shares the matrix's pass
         return await self._once("totals", self._scan_totals)
 
     def _scan_totals(self) -> Totals:
@@ -142,12 +127,7 @@ class MulticlassView(View):
         )
 
     async def counted(self) -> MatrixCounts:
-        totals = await self._totals()
-        # One MatrixCounts per totals, so its summary and label counts are
-        # worked out once for all the fields that read them.
-        if self._counted is None or self._counted.totals is not totals:
-            self._counted = MatrixCounts(totals, self.codes, self.selected)
-        return self._counted
+        return MatrixCounts(await self._totals(), self.codes, self.selected)
 
     async def _cells(self) -> Cells:
         if limits.is_dense(self.n_labels):
