@@ -27,10 +27,12 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
@@ -48,11 +50,15 @@ from evalql.storage.validate import (
     check_labels_within,
     column_type,
     preview,
+    used_entries,
 )
 
 Progress = Callable[[str], None]
 
 TASKS = tuple(VALIDATORS)
+
+# Rows a slice when encoding labels: the temporaries stay small.
+_SLICE_ROWS = 1 << 22
 
 # Schema metadata keys of a split file: the file carries the dictionary its
 # codes index into (and its task), so it can be decoded without the catalog.
@@ -127,8 +133,11 @@ def ingest_file(
     started = time.perf_counter()
     _check_request(model, run, split, options, str(path))
     _say(progress, "reading")
-    table = read_table(Path(path), rows)
-    summary = ingest_table(root, table, model, run, split, options, str(path), progress)
+    # Passed on without a name here, so ingest_table can let the input go
+    # once it is validated (at 100M rows, gigabytes).
+    summary = ingest_table(
+        root, read_table(Path(path), rows), model, run, split, options, str(path), progress
+    )
     return _with_seconds(summary, time.perf_counter() - started)
 
 
@@ -152,6 +161,7 @@ def ingest_table(
     if options.scores_column in table.column_names:
         options = _with_model_labels(Path(root), model, options)
     valid = VALIDATORS[options.task](table, options, source)
+    del table  # what is stored is in ``valid`` now; the caller keeps no reference
     # The store is touched only once the input is known to be good.
     names = (model, run, split)
     with store_io(Path(root), "write"):
@@ -261,9 +271,16 @@ def _write_staged(staged: Path, valid: ValidTable) -> str:
     with open(staged, "wb") as sink:
         with ipc.new_file(sink, table.schema) as writer:  # uncompressed: mmap-able
             writer.write_table(table)
+        del table
         sink.flush()
-        os.fsync(sink.fileno())
-    return file_checksum(staged)
+        # The disk's flush and the digest of the bytes (read back from the
+        # page cache) both let go of the GIL: one waits on the disk while
+        # the other hashes, instead of one after the other.
+        with ThreadPoolExecutor(1) as pool:
+            synced = pool.submit(os.fsync, sink.fileno())
+            checksum = file_checksum(staged)
+            synced.result()
+    return checksum
 
 
 def file_checksum(path: Path) -> str:
@@ -340,9 +357,23 @@ def _list_codes(lists: pa.LargeListArray, dictionary: pa.Array) -> pa.LargeListA
     return pa.LargeListArray.from_arrays(lists.offsets, codes)
 
 
-def _codes(labels: pa.Array, dictionary: pa.Array) -> pa.Array:
-    """int32 codes into ``dictionary``; None becomes -1."""
-    return pc.fill_null(pc.index_in(labels, value_set=dictionary), -1).cast(pa.int32())
+def _codes(labels: pa.DictionaryArray, dictionary: pa.Array) -> pa.Array:
+    """int32 codes into ``dictionary``; None becomes -1.
+
+    Each entry of the labels' own dictionary is looked up once; the rows then
+    go through that small table, a slice at a time.
+    """
+    entries = pc.index_in(labels.dictionary, value_set=dictionary)
+    lookup = pc.fill_null(entries, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+    lookup = np.append(lookup, np.int32(-1))  # where a null row's index points
+    codes = np.empty(len(labels), dtype=np.int32)
+    null_index = len(labels.dictionary)
+    for start in range(0, len(labels), _SLICE_ROWS):
+        part = labels.indices.slice(start, _SLICE_ROWS)
+        if part.null_count:
+            part = pc.fill_null(part, null_index)
+        np.take(lookup, part.to_numpy(), out=codes[start : start + len(part)])
+    return pa.array(codes)
 
 
 def _commit_staged(
@@ -392,7 +423,14 @@ def _column_info(metadata: pa.Table, field: pa.Field) -> ColumnInfo:
     kind = column_type(field.type)
     if kind != "string":
         return ColumnInfo(field.name, kind)
-    distinct = metadata.column(field.name).unique()
+    column = metadata.column(field.name)
+    if pa.types.is_dictionary(field.type) and column.num_chunks == 1:
+        # The entries some row holds, not a hash of every row.
+        encoded = column.chunk(0)
+        held = pa.array(used_entries(encoded), pa.bool_())
+        distinct = pc.unique(encoded.dictionary.filter(held))
+    else:
+        distinct = column.unique()
     return ColumnInfo(field.name, kind, len(distinct) - distinct.null_count)
 
 

@@ -8,9 +8,11 @@ One validator per task (``VALIDATORS``). Multiclass label columns go through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import os
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +23,9 @@ from evalql.storage.metadata import stored_metadata
 
 if TYPE_CHECKING:
     from evalql.storage.ingest import IngestOptions
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 RESERVED_PREFIX = "__"
 
@@ -44,16 +49,17 @@ _NUMBER_TEXT = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|nan|inf|infinity)$"
 class ValidTable:
     """A validated table, ready to encode and write.
 
-    Multiclass: ``actual`` and ``predicted`` are string arrays (null = None)
-    and ``confidence`` has one value a row. Multilabel: they are
+    Multiclass: ``actual`` and ``predicted`` are dictionary arrays of string
+    labels, int32 indices (null = None; an entry no row uses may be in the
+    dictionary), and ``confidence`` has one value a row. Multilabel: they are
     large_list<string> arrays without nulls (a null list became the empty
     list), offsets starting at 0, no label twice in a row; ``confidence`` has
     one value per predicted label, aligned with ``predicted.values``.
     """
 
-    ids: pa.Array  # string, unique, no nulls
-    actual: pa.Array  # string, null = no annotation; multilabel: large_list<string>
-    predicted: pa.Array  # string, null = no prediction; multilabel: large_list<string>
+    ids: pa.Array  # string, unique, no nulls (one chunk)
+    actual: pa.Array  # dictionary<string>, null = no annotation; multilabel: large_list<string>
+    predicted: pa.Array  # dictionary<string>, null = no prediction; multilabel: large_list<string>
     confidence: np.ndarray  # float32 in [0, 1]
     scores: np.ndarray | None  # float32 (N, K), columns in score_labels order
     score_labels: tuple[str, ...] | None
@@ -94,18 +100,26 @@ def validate_multiclass(table: pa.Table, options: IngestOptions, source: str) ->
     for name in (options.actual_column, options.predicted_column):
         _require(table, name, source)
     given = _given_labels(options.labels, source)
-    actual = _label_column(table, options.actual_column, source)
-    predicted = _label_column(table, options.predicted_column, source)
-    seen = _distinct(actual) | _distinct(predicted)
     order = given or options.model_labels  # the label order of the scores lists
+    # The columns are independent: checked side by side, one a core; the
+    # refusal is the one a column-after-column check would have made.
+    actual, predicted, ids, confidence, scores, metadata = in_order(
+        lambda: _label_column(table, options.actual_column, source),
+        lambda: _label_column(table, options.predicted_column, source),
+        lambda: _ids(table, options.id_column, source),
+        lambda: _confidence(table, options.confidence_column, source),
+        lambda: _scores(table, options.scores_column, order, source),
+        lambda: _metadata(table, options, source),
+    )
+    seen = _used_labels(actual) | _used_labels(predicted)
     valid = ValidTable(
-        ids=_ids(table, options.id_column, source),
+        ids=ids,
         actual=actual,
         predicted=predicted,
-        confidence=_confidence(table, options.confidence_column, source),
-        scores=_scores(table, options.scores_column, order, source),
+        confidence=confidence,
+        scores=scores,
         score_labels=order if options.scores_column in table.column_names else None,
-        metadata=_metadata(table, options, source),
+        metadata=metadata,
         labels=tuple(sorted(seen | set(given or ()))),
         actual_column=options.actual_column,
         predicted_column=options.predicted_column,
@@ -166,6 +180,13 @@ def check_labels_within(
     found = []
     columns = {valid.actual_column: valid.actual, valid.predicted_column: valid.predicted}
     for name, column in columns.items():
+        if pa.types.is_dictionary(column.type):  # multiclass: test each label once
+            entries = column.dictionary
+            outside = pc.and_(pc.is_valid(entries), pc.invert(pc.is_in(entries, allowed_array)))
+            row = _first_row_using(column, outside)
+            if row is not None:
+                found.append((row, name, column[row].as_py()))
+            continue
         values, row_of = _labels_and_rows(column)
         outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=allowed_array)))
         index = _first_true(outside)
@@ -256,26 +277,88 @@ def _given_labels(labels: tuple[str, ...] | None, source: str) -> tuple[str, ...
     return labels
 
 
-def _label_column(table: pa.Table, name: str, source: str) -> pa.Array:
-    """A label column as strings; integers become their decimal text, because
-    CSV and JSON readers infer labels such as 0 and 1 as numbers."""
-    column = table.column(name).combine_chunks()
-    dtype = column.type
-    if pa.types.is_dictionary(dtype):
-        dtype = dtype.value_type
+def _label_column(table: pa.Table, name: str, source: str) -> pa.DictionaryArray:
+    """A label column as a dictionary array of strings with int32 indices;
+    integers become their decimal text, because CSV and JSON readers infer
+    labels such as 0 and 1 as numbers.
+
+    Labels repeat (100 labels over 100M rows), so the rules are checked once
+    per distinct label, and a refused one is named with the first row that
+    holds it; the stored codes come from the dictionary the same way
+    (``storage.ingest``), so no row's label is ever materialised as a string.
+    """
+    column = table.column(name)
+    dtype = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
     if pa.types.is_null(dtype):
-        return pa.nulls(len(column), pa.string())
-    if _is_text(dtype) or pa.types.is_integer(dtype):
-        text = pc.cast(column, pa.string())
-        # CSV reads an empty cell as null; an empty label elsewhere would
-        # mean something else by format, so it is refused everywhere.
-        empty = _first_true(pc.equal(text, ""))
-        if empty is not None:
-            raise IngestError(source, "a label is empty; leave it null for none", name, empty + 1)
-        _check_sizes(text, MAX_LABEL_BYTES, "label", name, source)
-        return text
-    hint = "; a list of labels means --task multilabel" if _is_list(dtype) else ""
-    raise IngestError(source, f"labels have to be strings, not {dtype}{hint}", name)
+        no_labels = pa.array([], pa.string())
+        return pa.DictionaryArray.from_arrays(pa.nulls(len(column), pa.int32()), no_labels)
+    if not (_is_text(dtype) or pa.types.is_integer(dtype)):
+        hint = "; a list of labels means --task multilabel" if _is_list(dtype) else ""
+        raise IngestError(source, f"labels have to be strings, not {dtype}{hint}", name)
+    labels = _dictionary_encoded(column)
+    # CSV reads an empty cell as null; an empty label elsewhere would
+    # mean something else by format, so it is refused everywhere.
+    empty = _first_row_using(labels, pc.equal(labels.dictionary, ""))
+    if empty is not None:
+        raise IngestError(source, "a label is empty; leave it null for none", name, empty + 1)
+    too_long = pc.greater(pc.binary_length(labels.dictionary), MAX_LABEL_BYTES)
+    long_row = _first_row_using(labels, too_long)
+    if long_row is not None:
+        size = len(labels[long_row].as_py().encode())
+        message = f"the label is {size:,} bytes long; at most {MAX_LABEL_BYTES:,} are allowed"
+        raise IngestError(source, message, name, long_row + 1)
+    return labels
+
+
+def _dictionary_encoded(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    """``column`` (text or integers, dictionary-encoded or not) as one
+    dictionary array: string entries, int32 indices."""
+    if pa.types.is_dictionary(column.type) and any(c.dictionary.null_count for c in column.chunks):
+        column = column.cast(column.type.value_type)  # Arrow cannot unify null entries
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)  # integers hash faster than their text
+    array = column.combine_chunks()  # one dictionary for all chunks (unified)
+    indices = array.indices
+    if indices.type != pa.int32():
+        indices = indices.cast(pa.int32())
+    entries = array.dictionary
+    if entries.type != pa.string():
+        entries = pc.cast(entries, pa.string())  # distinct integers have distinct text
+    return pa.DictionaryArray.from_arrays(indices, entries)
+
+
+def _first_row_using(labels: pa.DictionaryArray, entries: pa.Array) -> int | None:
+    """The 0-based first row whose label is a dictionary entry marked in
+    ``entries`` (a boolean array over the dictionary), or None."""
+    marked = np.flatnonzero(pc.fill_null(entries, False).to_numpy(zero_copy_only=False))
+    if not len(marked):
+        return None
+    return _first_true(pc.is_in(labels.indices, pa.array(marked, labels.indices.type)))
+
+
+# Rows a slice when counting over indices: the temporaries stay small.
+_SLICE_ROWS = 1 << 22
+
+
+def used_entries(labels: pa.DictionaryArray) -> np.ndarray:
+    """A bool per dictionary entry: does any row hold it (nulls aside)."""
+    n = len(labels.dictionary)
+    indices = labels.indices
+    if indices.type not in (pa.int32(), pa.int64()):  # room for the null rows' n
+        indices = indices.cast(pa.int64())
+    used = np.zeros(n + 1, dtype=bool)
+    for start in range(0, len(indices), _SLICE_ROWS):
+        part = indices.slice(start, _SLICE_ROWS)
+        if part.null_count:
+            part = pc.fill_null(part, n)  # null rows count at n, left out below
+        used |= np.bincount(part.to_numpy(), minlength=n + 1) > 0
+    return used[:n]
+
+
+def _used_labels(labels: pa.DictionaryArray) -> set[str]:
+    """The labels some row holds."""
+    entries = labels.dictionary.filter(pa.array(used_entries(labels)))
+    return set(entries.drop_null().to_pylist())
 
 
 def _label_lists(table: pa.Table, name: str, source: str) -> pa.LargeListArray:
@@ -379,28 +462,83 @@ def _distinct(labels: pa.Array) -> set[str]:
 def _ids(table: pa.Table, name: str, source: str) -> pa.Array:
     """The ids as strings: the column when present, else the row numbers "0".."N-1"."""
     if name not in table.column_names:
-        return pc.cast(pa.array(np.arange(table.num_rows)), pa.string())
-    column = table.column(name).combine_chunks()
+        return _as_text(pa.chunked_array([pa.array(np.arange(table.num_rows))]))
+    column = table.column(name)
     dtype = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
     if not (_is_text(dtype) or pa.types.is_integer(dtype)):
         raise IngestError(source, f"ids have to be strings or integers, not {dtype}", name)
-    ids = pc.cast(column, pa.string())
+    if pa.types.is_integer(column.type):
+        return _integer_ids(column, name, source)
+    ids = pc.cast(column.combine_chunks(), pa.string())
     null_row = _first_true(pc.is_null(ids))
     if null_row is not None:
         raise IngestError(source, "the id is missing (null)", name, null_row + 1)
     _check_sizes(ids, MAX_ID_BYTES, "id", name, source)
-    if not _all_distinct(column, ids):
+    if len(ids.dictionary_encode().dictionary) != len(ids):
         _raise_first_duplicate(ids, name, source)
     return ids
 
 
-def _all_distinct(column: pa.Array, ids: pa.Array) -> bool:
-    # Sorting integers in NumPy is ~10x faster than hashing 10M strings, and
-    # decimal text is canonical, so distinct ints are distinct ids.
-    if pa.types.is_integer(column.type):
-        values = np.sort(column.to_numpy(zero_copy_only=False))
+def _integer_ids(column: pa.ChunkedArray, name: str, source: str) -> pa.Array:
+    """Integer ids as their decimal text. That text is canonical, so distinct
+    integers are distinct ids, and at most 20 bytes, far under MAX_ID_BYTES:
+    both are checked on the integers, without hashing a string."""
+    null_row = _first_true(pc.is_null(column)) if column.null_count else None
+    if null_row is not None:
+        raise IngestError(source, "the id is missing (null)", name, null_row + 1)
+    ids = _as_text(column)
+    if not _distinct_integers(column):
+        _raise_first_duplicate(ids, name, source)
+    return ids
+
+
+def _as_text(column: pa.ChunkedArray) -> pa.Array:
+    """Integers as one string array, converted a slice per thread."""
+    slices = [column.slice(start, _SLICE_ROWS) for start in range(0, len(column), _SLICE_ROWS)]
+    parts = in_threads(lambda part: pc.cast(part, pa.string()).chunks, slices)
+    chunks = [chunk for part in parts for chunk in part]
+    return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
+
+
+def _distinct_integers(column: pa.ChunkedArray) -> bool:
+    """Whether no integer repeats (no nulls here). Ids are mostly row numbers
+    or a dense range: then a table of seen values, one byte for each value in
+    [min, max], answers in one pass; a sparse range sorts (n log n)."""
+    n = len(column)
+    bounds = pc.min_max(column)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    span = high - low + 1
+    if span < n:
+        return False  # more rows than values in the range
+    if span > 2 * n or pa.types.is_uint64(column.type):  # uint64 - low could wrap
+        values = np.sort(column.to_numpy())
         return not np.any(values[1:] == values[:-1])
-    return len(ids.dictionary_encode().dictionary) == len(ids)
+    seen = np.zeros(span, dtype=bool)
+    for start in range(0, n, _SLICE_ROWS):
+        part = column.slice(start, _SLICE_ROWS).to_numpy()
+        seen[np.subtract(part, low, dtype=np.int64)] = True
+    return int(np.count_nonzero(seen)) == n
+
+
+def in_order(*tasks: Callable[[], Any]) -> list[Any]:
+    """Each task's result, in order, the tasks run on a thread per core. The
+    first task in order that failed raises (the others run to their end or
+    are dropped), so the error is the one running them in turn would raise."""
+    pool = ThreadPoolExecutor(os.cpu_count() or 1)
+    try:
+        futures = [pool.submit(task) for task in tasks]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def in_threads(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[work(item) for item in items]`` on a thread per core: Arrow's
+    kernels and NumPy's copies let go of the GIL, so the cores share the rows."""
+    if len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(min(len(items), os.cpu_count() or 1)) as pool:
+        return list(pool.map(work, items))
 
 
 def _raise_first_duplicate(ids: pa.Array, name: str, source: str) -> None:
@@ -420,10 +558,29 @@ def _confidence(table: pa.Table, name: str, source: str) -> np.ndarray:
     """Confidences as float32; a null or a missing column means 1.0."""
     if name not in table.column_names:
         return np.ones(table.num_rows, dtype=np.float32)
-    column = table.column(name).combine_chunks()
-    numbers = _numbers(column, "confidence has to be a number", name, source, lambda i: i + 1)
+    column = table.column(name)
+    if pa.types.is_float32(column.type) or pa.types.is_float64(column.type):
+        return _float_confidence(column, name, source)
+    numbers = _numbers(column.combine_chunks(), "confidence has to be a number", name, source,
+                       lambda i: i + 1)
     values = pc.fill_null(numbers, 1.0).to_numpy(zero_copy_only=False)
     return _check_probabilities(values, name, source, lambda i: i + 1).astype(np.float32)
+
+
+def _float_confidence(column: pa.ChunkedArray, name: str, source: str) -> np.ndarray:
+    """``_confidence`` of a float column, a slice per thread into one float32
+    array: the same checks in float64, without a float64 copy of the column."""
+    confidence = np.empty(len(column), dtype=np.float32)
+
+    def check(start: int) -> None:
+        part = pc.fill_null(column.slice(start, _SLICE_ROWS), 1.0)
+        values = part.to_numpy().astype(np.float64)
+        clipped = _check_probabilities(values, name, source, lambda i: start + i + 1)
+        confidence[start : start + len(values)] = clipped
+
+    # The first slice in order that fails raises: the first bad row.
+    in_order(*(lambda start=start: check(start) for start in range(0, len(column), _SLICE_ROWS)))
+    return confidence
 
 
 def _scores(
@@ -523,7 +680,9 @@ def _metadata(table: pa.Table, options: IngestOptions, source: str) -> pa.Table:
         options.confidence_column, options.scores_column,
     }
     metadata = table.drop_columns([name for name in table.column_names if name in reserved])
-    return stored_metadata(metadata, source)
+    # One chunk a column, the stored layout: the copy is made here, so the
+    # input's chunks can go as soon as validation is over.
+    return stored_metadata(metadata, source).combine_chunks()
 
 
 def _is_number(dtype: pa.DataType) -> bool:
