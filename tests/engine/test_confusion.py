@@ -244,3 +244,43 @@ def test_a_range_tested_inside_the_scan_counts_the_rows_of_its_mask(
     args = (view.actual, view.predicted, view.confidence, view.threshold, view.n_labels)
     assert confusion_counts(*args, test).tolist() == naive_confusion(*args, mask)
     np.testing.assert_array_equal(label_totals(*args, test).actual, label_totals(*args, mask).actual)
+
+
+@pytest.mark.parametrize("n_values", [3, 64, 65, 300])
+@pytest.mark.parametrize("cuts", [(), (1,), (777,), (1024, 2049), (63, 64, 65, 5000)])
+def test_a_row_test_counts_its_mask_across_blocks_and_ranges(
+    n_values: int, cuts: tuple[int, ...]
+) -> None:
+    """The matrix kernel counts a block of rows at a time, a code table of
+    up to 64 entries as a word and a larger one as a table, and a bitset a
+    word at a time when a block starts on one: every way gives the mask's
+    counts, whatever the ranges' cuts (blocks not starting on a word
+    included)."""
+    view = large_view(n_rows=6_001, n_labels=5, threshold=0.5, seed=11)
+    rng = np.random.default_rng(n_values)
+    n = view.actual.shape[0]
+    codes = rng.integers(0, n_values, n).astype(np.int32)
+    keep = rng.random(n_values) < 0.4
+    others = rng.random(n) < 0.8
+    values = rng.integers(0, 100, n).astype(np.int64)
+    edges = [0, *cuts, n]
+    bounds = list(zip(edges[:-1], edges[1:], strict=True))
+    args = (view.actual, view.predicted, view.confidence, np.float32(0.5), view.n_labels)
+    tests = {
+        "codes": (RowTest(codes=codes, keep=keep), keep[codes]),
+        "bits": (RowTest(bits=pack_mask(others)), others),
+        "range": (RowTest(values=values, low=10, high=70), (values >= 10) & (values <= 70)),
+        "all": (RowTest(codes=codes, keep=keep, bits=pack_mask(others), values=values, low=10,
+                        high=70), keep[codes] & others & (values >= 10) & (values <= 70)),
+        "none": (None, np.ones(n, dtype=bool)),
+    }
+    for name, (test, mask) in tests.items():
+        counts = sum(map_ranges(_confusion_counts, bounds, *args, *row_test(test, n)))
+        np.testing.assert_array_equal(counts, bincount_confusion(view, mask), err_msg=name)
+
+
+def test_a_matrix_too_large_for_its_cell_indices_is_refused() -> None:
+    """Cell indices are 32-bit: (K+1)^2 past that is refused before any
+    counter is allocated (such a matrix would not fit in memory anyway)."""
+    with pytest.raises(ValueError, match="too many"):
+        confusion_counts([0], [0], [0.9], 0.5, 70_000)
