@@ -8,9 +8,12 @@ confidence histogram, a breakdown's counts and matrices, a label's
 precision steps, the rankings of a split without scores, the reliability
 diagram from confidences, a page of order keys) instead of running the
 kernels itself, and the fixed and regressed rows of a compare of two runs
-over the same rows in the same order. Everything else (rankings by a score
+over the same rows in the same order. A multilabel view asks for its
+counts at a threshold, its curves' counts and its pair histogram
+(``for_split(..., "multilabel")``). Everything else (rankings by a score
 matrix, top-k, calibration from scores, a compare joined on id, id order,
-multilabel splits, the rows of a page) stays local: see docs/scaling.md.
+the rest of a multilabel view, the rows of a page) stays local: see
+docs/scaling.md.
 
 ``api.backends.dask`` is the one remote backend; only it imports dask, and
 only when ``evalql serve --dask`` (or a test) installs it.
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from evalql.engine.calibration import ReliabilityBins
     from evalql.engine.curves import ThresholdCounts
     from evalql.engine.metrics import Totals
+    from evalql.engine.multilabel.counts import MultilabelCounts, MultilabelThresholdCounts
     from evalql.engine.ranking import PrecisionSteps, Ranking
     from evalql.engine.select import Page, Predicate
     from evalql.storage.datasets import SplitStore
@@ -67,8 +71,9 @@ class CompareSide:
 class Backend(Protocol):
     """Merged partial results of a split's fragments, as the local kernels give them."""
 
-    def handles(self, split: SplitInfo) -> bool:
-        """Whether this backend answers for ``split`` (large enough, a task it runs)."""
+    def handles(self, split: SplitInfo, task: str = "multiclass") -> bool:
+        """Whether this backend answers for ``split``, a split of a ``task``
+        model (large enough, a task it runs)."""
         ...
 
     def confusion_at(
@@ -152,6 +157,30 @@ class Backend(Protocol):
         (``engine.calibration.reliability_from_confidence``)."""
         ...
 
+    def label_set_counts(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
+        labels: np.ndarray | None, matrix: bool,
+    ) -> MultilabelCounts:
+        """A multilabel split's counts at ``threshold`` on the class filter
+        ``labels`` (``engine.multilabel.counts.multilabel_counts``)."""
+        ...
+
+    def label_set_curve(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], thresholds: np.ndarray,
+        labels: np.ndarray | None,
+    ) -> MultilabelThresholdCounts:
+        """A multilabel split's counts at each of ``thresholds``
+        (``engine.multilabel.curves.multilabel_threshold_counts``)."""
+        ...
+
+    def pair_histogram(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], edges: np.ndarray,
+        labels: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A multilabel split's predicted pairs per confidence bin, and the
+        right ones (``engine.multilabel.curves.pair_histogram``)."""
+        ...
+
     def compare_counts(self, base: CompareSide, cand: CompareSide) -> tuple[int, int] | None:
         """Fixed and regressed rows of ``cand`` against ``base`` when the two
         splits hold the same ids in the same row order
@@ -189,9 +218,10 @@ def uninstall(root: Path) -> Backend | None:
         return _installed.pop(_key(root), None)
 
 
-def for_split(store: SplitStore, split: SplitInfo) -> Backend | None:
-    """The backend that answers for ``split`` of ``store``; None: scan in process."""
+def for_split(store: SplitStore, split: SplitInfo, task: str = "multiclass") -> Backend | None:
+    """The backend that answers for ``split`` of ``store``, a split of a ``task``
+    model (what the caller's view counts); None: scan in process."""
     if not _installed:
         return None
     backend = _installed.get(_key(store.root))
-    return backend if backend is not None and backend.handles(split) else None
+    return backend if backend is not None and backend.handles(split, task) else None

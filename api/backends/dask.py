@@ -19,8 +19,8 @@ no answer within ``timeout``), the query gets DATA_UNAVAILABLE and the
 split's fragments are dropped, to be loaded afresh by the next query. A
 partial result is never merged from fewer than all fragments.
 
-Splits smaller than ``min_rows``, multilabel splits, and whatever the seam
-does not cover (``api.backends``) stay in process.
+Splits smaller than ``min_rows``, and whatever the seam does not cover
+(``api.backends``) stay in process.
 """
 
 from __future__ import annotations
@@ -50,6 +50,12 @@ from evalql.engine.calibration import ReliabilityBins
 from evalql.engine.curves import ThresholdCounts
 from evalql.engine.jit import count_rows
 from evalql.engine.metrics import Totals
+from evalql.engine.multilabel.columns import filter_codes
+from evalql.engine.multilabel.counts import (
+    MultilabelCounts,
+    MultilabelThresholdCounts,
+    package_counts,
+)
 from evalql.engine.ranking import (
     PrecisionSteps,
     Ranking,
@@ -124,11 +130,10 @@ class DaskBackend:
 
     # --- which splits, and their fragments --------------------------------------
 
-    def handles(self, split: SplitInfo) -> bool:
-        """A multiclass split of at least ``min_rows`` rows."""
+    def handles(self, split: SplitInfo, task: str = "multiclass") -> bool:
+        """A split of a ``task`` model, of at least ``min_rows`` rows."""
         model = self.store.catalog.model(split.model)
-        return (model is not None and model.task == "multiclass"
-                and split.row_count >= self.min_rows)
+        return model is not None and model.task == task and split.row_count >= self.min_rows
 
     def bounds(self, split: SplitInfo) -> list[tuple[int, int]]:
         """The split's fragments as row ranges ``[start, stop)``."""
@@ -158,6 +163,7 @@ class DaskBackend:
             futures = [
                 self.client.submit(
                     fragments.load_fragment, self.root, split, model.labels, start, stop,
+                    model.task,
                     key=f"evalql-fragment-{version}-{start}-{stop}-{uuid.uuid4().hex[:12]}",
                     pure=False,
                 )
@@ -308,6 +314,41 @@ class DaskBackend:
         sums = self._run(split, fragments.reliability_part,
                          (conditions, bins, threshold, labels), fragments.merge_bin_sums)
         return sums.diagram()
+
+    def label_set_counts(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
+        labels: np.ndarray | None, matrix: bool,
+    ) -> MultilabelCounts:
+        """``Backend.label_set_counts``: each fragment's counts, added up, then
+        packaged as the engine packages one scan's."""
+        n_labels = len(self._labels(split))
+        tp, support, predicted, rows, counts = self._run(
+            split, fragments.label_set_counts_part, (conditions, threshold, labels, matrix),
+            fragments.merge_label_set_counts)
+        return package_counts(tp, support, predicted, filter_codes(labels, n_labels), rows,
+                              counts)
+
+    def label_set_curve(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], thresholds: np.ndarray,
+        labels: np.ndarray | None,
+    ) -> MultilabelThresholdCounts:
+        """``Backend.label_set_curve``: each fragment's per-threshold counts, added up."""
+        return self._run(split, fragments.label_set_curve_part, (conditions, thresholds, labels),
+                         fragments.merge_label_set_curves)
+
+    def pair_histogram(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], edges: np.ndarray,
+        labels: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``Backend.pair_histogram``: each fragment's histogram, added up."""
+        return self._run(split, fragments.pair_histogram_part, (conditions, edges, labels),
+                         fragments.merge_histograms)
+
+    def _labels(self, split: SplitInfo) -> tuple[str, ...]:
+        model = self.store.catalog.model(split.model)
+        if model is None:
+            raise StoreError(f"model {split.model} does not exist")
+        return model.labels
 
     def compare_counts(self, base: CompareSide, cand: CompareSide) -> tuple[int, int] | None:
         """``Backend.compare_counts``: when fragment i of both splits holds the

@@ -31,7 +31,7 @@ import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import reduce
 from pathlib import Path
 
@@ -58,6 +58,8 @@ from evalql.engine.curves import (
 from evalql.engine.histogram import confidence_histogram, index_confidence_histogram
 from evalql.engine.index import ThresholdIndex
 from evalql.engine.metrics import Totals
+from evalql.engine.multilabel.counts import MultilabelThresholdCounts, multilabel_counts
+from evalql.engine.multilabel.curves import multilabel_threshold_counts, pair_histogram
 from evalql.engine.ranking import (
     PrecisionSteps,
     RankingSteps,
@@ -67,7 +69,7 @@ from evalql.engine.ranking import (
 from evalql.engine.select import Predicate, confidence_bits, select_by_scan
 from evalql.engine.select_index import select_from_index
 from evalql.storage.columns import categories, ids_digest, numbers
-from evalql.storage.datasets import MulticlassColumns, read_ids, read_split
+from evalql.storage.datasets import MulticlassColumns, MultilabelColumns, read_ids, read_split
 from evalql.storage.filters import Condition, row_mask
 from evalql.storage.model import SplitInfo
 from evalql.storage.object_cache import ObjectCache
@@ -78,16 +80,17 @@ MASKS_KEPT = 8
 
 @dataclass
 class Fragment:
-    """Rows ``[start, start + n_rows)`` of a multiclass split, owned by this process.
+    """Rows ``[start, start + n_rows)`` of a split, owned by this process.
 
     ``index`` is the threshold index of the fragment's rows (None when the
-    labels are too many for a dense index); ``metadata`` the fragment's
-    slice of the split's metadata columns, for row filters.
+    labels are too many for a dense index, and for multilabel splits, whose
+    fragments scan); ``metadata`` the fragment's slice of the split's
+    metadata columns, for row filters.
     """
 
     start: int
     n_labels: int
-    columns: MulticlassColumns
+    columns: MulticlassColumns | MultilabelColumns
     metadata: pa.Table
     index: ThresholdIndex | None
     _masks: OrderedDict[tuple[Condition, ...], np.ndarray] = field(
@@ -98,7 +101,8 @@ class Fragment:
     @property
     def n_rows(self) -> int:
         """Rows of the fragment."""
-        return int(self.columns.actual.shape[0])
+        c = self.columns
+        return c.n_rows if isinstance(c, MultilabelColumns) else int(c.actual.shape[0])
 
     @property
     def nbytes(self) -> int:
@@ -139,9 +143,15 @@ class Fragment:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The fragment's actual, predicted and confidence columns (read-only),
-        in the order the engine's kernels take them."""
+        in the order the engine's kernels take them (a multiclass fragment)."""
         c = self.columns
+        assert isinstance(c, MulticlassColumns), "a multiclass fragment"
         return c.actual, c.predicted, c.confidence
+
+    def label_sets(self) -> MultilabelColumns:
+        """The fragment's CSR label columns (a multilabel fragment)."""
+        assert isinstance(self.columns, MultilabelColumns), "a multilabel fragment"
+        return self.columns
 
 
 _objects: dict[str, ObjectCache] = {}
@@ -158,17 +168,19 @@ def _object_cache(root: str) -> ObjectCache:
 
 
 def load_fragment(
-    root: str, info: SplitInfo, labels: tuple[str, ...], start: int, stop: int
+    root: str, info: SplitInfo, labels: tuple[str, ...], start: int, stop: int,
+    task: str = "multiclass",
 ) -> Fragment:
-    """Read rows ``[start, stop)`` of split ``info`` and index them.
+    """Read rows ``[start, stop)`` of split ``info`` (of a ``task`` model) and index them.
 
     The columns are copied out of the memory-mapped file, so the fragment
     lives in this process's memory (Dask keeps it as the task's result).
     A missing or damaged file raises storage's ``CorruptSplitError``.
     """
-    data = read_split(Path(root), info, labels, "multiclass", _object_cache(root),
-                      rows=(start, stop))
+    data = read_split(Path(root), info, labels, task, _object_cache(root), rows=(start, stop))
     c = data.columns
+    if isinstance(c, MultilabelColumns):
+        return Fragment(start, len(labels), _owned_sets(c), data.metadata, None)
     assert isinstance(c, MulticlassColumns), "a multiclass split"
     columns = MulticlassColumns(
         actual=_owned(c.actual), predicted=_owned(c.predicted), confidence=_owned(c.confidence),
@@ -178,6 +190,18 @@ def load_fragment(
     if limits.is_dense(k):
         index = ThresholdIndex.build(columns.actual, columns.predicted, columns.confidence, k)
     return Fragment(start, k, columns, data.metadata, index)
+
+
+def _owned_sets(c: MultilabelColumns) -> MultilabelColumns:
+    # A slice's offsets index the whole file's lists: the fragment keeps its
+    # own lists and offsets from 0 (row i's lists are the same codes).
+    a, p = c.actual_offsets, c.predicted_offsets
+    return MultilabelColumns(
+        actual_offsets=_owned(a - a[0]), actual_codes=_owned(c.actual_codes[a[0] : a[-1]]),
+        predicted_offsets=_owned(p - p[0]),
+        predicted_codes=_owned(c.predicted_codes[p[0] : p[-1]]),
+        predicted_confidence=_owned(c.predicted_confidence[p[0] : p[-1]]),
+    )
 
 
 def _owned(array: np.ndarray) -> np.ndarray:
@@ -277,6 +301,56 @@ def changes_part(base: np.ndarray, cand: np.ndarray) -> np.ndarray:
     """Fixed and regressed rows of two runs' verdicts of the same rows (ids
     equal in the same order): ``engine.compare.count_changes`` without a join."""
     return np.array(count_changes(base, cand, None), dtype=np.int64)
+
+
+# A multilabel view's counts at a threshold, as a partial result: per-label
+# TP, support and kept predictions (K,), the rows per view (rows, answered,
+# exact, answered exact) and the matrix when asked; all sums over rows.
+LabelSetParts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
+
+
+def label_set_counts_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], threshold: float,
+    labels: np.ndarray | None, matrix: bool,
+) -> LabelSetParts:
+    """The fragment's multilabel counts (``engine.multilabel.counts.multilabel_counts``)."""
+    counts = multilabel_counts(fragment.label_sets(), threshold, fragment.n_labels,
+                               fragment.mask(conditions), labels, matrix)
+    s = counts.summary
+    rows = np.array([s.total, s.predicted, s.correct, s.answered_correct], dtype=np.int64)
+    return counts.tp, counts.support, counts.predicted, rows, counts.matrix
+
+
+def merge_label_set_counts(*parts: LabelSetParts) -> LabelSetParts:
+    """Multilabel counts added up."""
+    matrices = [p[4] for p in parts]
+    matrix = None if any(m is None for m in matrices) else sum(matrices)
+    return (*(sum(p[i] for p in parts) for i in range(4)), matrix)  # type: ignore[return-value]
+
+
+def label_set_curve_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], thresholds: np.ndarray,
+    labels: np.ndarray | None,
+) -> MultilabelThresholdCounts:
+    """The fragment's multilabel counts at each of a curve's thresholds."""
+    return multilabel_threshold_counts(fragment.label_sets(), thresholds, fragment.n_labels,
+                                       fragment.mask(conditions), labels)
+
+
+def merge_label_set_curves(*parts: MultilabelThresholdCounts) -> MultilabelThresholdCounts:
+    """Multilabel per-threshold counts added up (every part has the same
+    thresholds and labels; the cumulative counts add up as their sums do)."""
+    names = ("tp", "predicted", "support", "rows", "answered", "exact", "answered_exact")
+    return replace(parts[0], **{n: sum(getattr(p, n) for p in parts) for n in names})
+
+
+def pair_histogram_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], edges: np.ndarray,
+    labels: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fragment's predicted (row, label) pairs per confidence bin, and the right ones."""
+    return pair_histogram(fragment.label_sets(), edges, fragment.n_labels,
+                          fragment.mask(conditions), labels)
 
 
 # A breakdown's partial results: by value (a string or bool column), the

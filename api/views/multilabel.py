@@ -4,6 +4,8 @@ One scan (``engine.multilabel.counts.multilabel_counts``) gives the per-label
 counts, the row summary on the class filter S and the multilabel matrix; a
 view of every row and label is answered by the split's ``LabelSetIndex``
 once it is built (in the background, after the first such view asks).
+A split on a cluster (``api.backends``) has its counts, curves and pair
+histogram summed there, fragment by fragment (row ranges of its lists).
 
 Drill-down selects with ``engine.multilabel.rows.match_rows`` (a
 ``SetSelection``) and pages the flagged rows with the multiclass keys and
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import strawberry
 
-from evalql.api import limits, split_cache
+from evalql.api import backends, limits, split_cache
 from evalql.api.cursors import fingerprint
 from evalql.api.views.arguments import label_code
 from evalql.api.views.base import CountedOver, View, register
@@ -93,6 +95,10 @@ class MultilabelView(View):
         return await self._once("counts", self._count)
 
     def _count(self) -> MultilabelCounts:
+        remote = backends.for_split(self.request.store, self.split, "multilabel")
+        if remote is not None:
+            return remote.label_set_counts(self.split, self.conditions, self.threshold,
+                                           self.selected, limits.is_dense(self.n_labels))
         data = self._load()
         index = self._index(data)
         if index is not None:
@@ -135,6 +141,9 @@ class MultilabelView(View):
 
     def _curve_counts(self, thresholds: np.ndarray) -> CountedOver:
         # Exact matches are on the view's labels, so its class filter counts.
+        remote = backends.for_split(self.request.store, self.split, "multilabel")
+        if remote is not None:
+            return remote.label_set_curve(self.split, self.conditions, thresholds, self.selected)
         data = self._load()
         index = self._index(data)
         if index is not None:
@@ -307,6 +316,9 @@ class MultilabelView(View):
         the threshold, and ``correct`` those whose label is actual in the row
         (a TP once kept), so from the threshold up the bins add up to the
         labels' summed ``predicted`` and ``tp``."""
+        remote = backends.for_split(self.request.store, self.split, "multilabel")
+        if remote is not None:
+            return remote.pair_histogram(self.split, self.conditions, edges, self.selected)
         data = self._load()
         return pair_histogram(self._columns(data), edges, self.n_labels, self._mask(data),
                               self.selected)

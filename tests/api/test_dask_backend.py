@@ -476,6 +476,80 @@ def test_compare_equal_on_generated_runs(
     assert merges >= 1
 
 
+TAGS = ("billing", "bug", "refund", "urgent")
+ML_QUERY = """{ model(name: "tags") { run(name: "v1") { split(name: "%s") {
+  metrics(threshold: %s, labels: %s, where: %s) {
+    total predicted correct coverage accuracy selectiveAccuracy hammingScore subsetAccuracy
+    macro: f1 micro: f1(average: MICRO) weighted: precision(average: WEIGHTED)
+    perLabel { label precision recall f1 support tp fp fn tn }
+    confusionMatrix { labels counts }
+    curve(points: 5) { threshold coverage accuracy precision recall }
+    labelCurve: curve(label: "bug", points: 4) { threshold precision recall }
+    confidenceHistogram(bins: 6) { low high count correct }
+} } } } }"""
+
+
+def ingest_label_sets(root: Path, name: str, actual: list[list[int]], predicted: list[list[int]],
+                      confidence: list[list[float]], channel: list[str]) -> None:
+    table = pa.table({
+        "id": [f"t{i}" for i in range(len(actual))],
+        "actual": [[TAGS[c] for c in row] for row in actual],
+        "predicted": [[TAGS[c] for c in row] for row in predicted],
+        "confidence": confidence,
+        "channel": channel,
+    })
+    ingest_table(root, table, "tags", "v1", name,
+                 IngestOptions(task="multilabel", labels=TAGS, replace=True), source=name)
+
+
+def test_multilabel_counts_curves_and_histogram_on_the_cluster(
+    app: tuple[TestClient, Any, Any],
+) -> None:
+    """A multilabel split's fragments are row ranges of its CSR lists: counts
+    at a threshold, curves and the pair histogram summed per fragment, equal
+    to the answers in process, with a class filter and a row filter."""
+    root = app[0].app.state.store.root
+    rng = np.random.default_rng(17)
+    n = 300
+    actual = [sorted(rng.choice(4, rng.integers(0, 3), replace=False).tolist()) for _ in range(n)]
+    predicted = [rng.choice(4, rng.integers(0, 4), replace=False).tolist() for _ in range(n)]
+    confidence = [np.round(rng.random(len(p)), 2).tolist() for p in predicted]
+    ingest_label_sets(root, "ml", actual, predicted, confidence,
+                      rng.choice(["chat", "email"], n).tolist())
+    for threshold, labels, where in ((0.5, "null", "null"),
+                                     (0.3, '["urgent", "bug"]',
+                                      '[{column: "channel", in: ["chat"]}]')):
+        merges = app[1].merges
+        local, remote = both(app, ML_QUERY % ("ml", threshold, labels, where))
+        assert remote == local
+        assert app[1].merges >= merges + 3  # counts, curves, histogram
+
+
+label_sets = st.lists(st.integers(0, 3), max_size=3, unique=True)
+
+
+@settings(max_examples=5, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(label_sets, label_sets, st.integers(0, 20),
+                            st.sampled_from(["chat", "email"])), min_size=1, max_size=60),
+    threshold=st.sampled_from([0.0, 0.5, 1.0]),
+    where=st.sampled_from(["null", '[{column: "channel", in: ["chat"]}]']),
+)
+def test_multilabel_equal_on_generated_splits(
+    app: tuple[TestClient, Any, Any], rows: list[tuple[list[int], list[int], int, str]],
+    threshold: float, where: str,
+) -> None:
+    root = app[0].app.state.store.root
+    actual, predicted, step, channel = (list(c) for c in zip(*rows, strict=True))
+    confidence = [[(s + 3 * j) % 21 / 20 for j in range(len(p))]
+                  for s, p in zip(step, predicted, strict=True)]
+    ingest_label_sets(root, "ml-generated", actual, predicted, confidence, channel)
+    local, remote = both(app, ML_QUERY % ("ml-generated", threshold, '["bug", "billing"]', where),
+                         app[2])
+    assert remote == local
+
+
 @pytest.mark.parametrize("where", ['[{column: "nope", in: ["x"]}]', '[{column: "channel", gt: 3}]'])
 def test_a_bad_filter_keeps_the_fragments(app: tuple[TestClient, Any, Any], where: str) -> None:
     """A filter the workers refuse is the user's BAD_USER_INPUT, as in process;
