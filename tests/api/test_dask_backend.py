@@ -234,9 +234,14 @@ def test_a_worker_killed_mid_query(cluster: Any, app: tuple[TestClient, Any, Any
     """Killing a worker while queries run gives the local answer (Dask loads the
     lost fragments again and reruns the tasks) or DATA_UNAVAILABLE, never
     another number."""
+    kill_during(cluster, app, metrics_query("big", 0.3, '[{column: "channel", in: ["chat"]}]'))
+
+
+def kill_during(cluster: Any, app: tuple[TestClient, Any, Any], query: str) -> None:
+    """Ask ``query`` three times on the cluster while one worker is killed:
+    each answer is the local one or DATA_UNAVAILABLE, and the next the local one."""
     local_cluster, dask_client = cluster
     client, backend, _ = app
-    query = metrics_query("big", 0.3, '[{column: "channel", in: ["chat"]}]')
     local, _ = both(app, query)
     root = client.app.state.store.root
     backends.install(root, backend)
@@ -446,6 +451,21 @@ def test_compare_of_runs_over_the_same_rows_is_counted_on_the_cluster(
         assert remote == local
         assert merges == on_cluster - 1  # the same but fixed and regressed: joined here
     assert len(backend._digests) >= 4  # big, same, shuffled, renamed: kept
+
+
+def test_a_worker_killed_mid_compare(cluster: Any, app: tuple[TestClient, Any, Any]) -> None:
+    """A compare on the cluster (verdicts, pairs, digests) keeps the same
+    semantics: the local answer or DATA_UNAVAILABLE, never another count."""
+    root = app[0].app.state.store.root
+    rng = np.random.default_rng(23)
+    n = 1_000
+    ingest_rows(root, "killed", [f"r{i:05d}" for i in range(n)],
+                rng.integers(0, len(LABELS) + 1, n).tolist(),
+                rng.integers(0, len(LABELS) + 1, n).tolist(),
+                np.round(rng.random(n), 2).tolist(), rng.choice(["chat", "email"], n).tolist())
+    kill_during(cluster, app, """{ compare(baseline: {model: "m", run: "v1", split: "big"},
+      candidate: {model: "m", run: "v1", split: "killed"}, threshold: 0.4) {
+      fixed regressed mcnemarPValue } }""")
 
 
 cmp_rows = st.lists(
