@@ -55,6 +55,13 @@ PAGE = """query($m: String!, $r: String!, $s: String!, $t: Float!, $where: [RowF
     total predicted correct coverage accuracy selectiveAccuracy precision recall f1
     confusionMatrix { counts } perLabel { label precision recall tp fp fn tn }
     confidenceHistogram(bins: 10) { count correct } } } } } }"""
+CALIBRATION = """query($m: String!, $r: String!, $s: String!, $t: Float!) {
+  model(name: $m) { run(name: $r) { split(name: $s) { metrics(threshold: $t) {
+    expectedCalibrationError calibrationCurve { meanConfidence accuracy count } } } } } }"""
+# The split against itself: the same ids in the same order, as two runs of one test set.
+COMPARE = """query($m: String!, $r: String!, $s: String!, $t: Float!) {
+  compare(baseline: {model: $m, run: $r, split: $s}, candidate: {model: $m, run: $r, split: $s},
+          threshold: $t) { fixed regressed mcnemarPValue } }"""
 ROWS = """query($m: String!, $r: String!, $s: String!, $t: Float!, $a: String, $p: String,
                $after: String) {
   model(name: $m) { run(name: $r) { split(name: $s) { metrics(threshold: $t) {
@@ -117,12 +124,20 @@ def per_fragment(ds: Dataset, fragment_rows: int) -> list[tuple[str, float, floa
                                    NO_CURSOR, 50),
         "page of 50, filter (scan)": (fragments.select_part, fragment, email, 0.5, cell, True,
                                       NO_CURSOR, 50),
+        "reliability diagram, 15 bins (a scan)": (fragments.reliability_part, fragment, (), 15,
+                                                   0.5, None),
+        "a compare's verdicts (a scan)": (fragments.verdicts_part, fragment, (), 0.5, None),
+        "a compare's ids digest (read + hash)": (fragments.ids_digest_part,
+                                                 str(ds.store.resolve()), info, 0, stop),
     }
     rows.append(("a new filter's mask", new_mask, stop / new_mask))
     for name, (fn, *args) in jobs.items():
         fn(*args)  # compiled or loaded from Numba's cache first
         seconds = median_time(fn, *args)
         rows.append((name, seconds, stop / seconds))
+    verdicts = fragments.verdicts_part(fragment, (), 0.5, None)
+    seconds = median_time(fragments.changes_part, verdicts, verdicts)
+    rows.append(("a compare's fixed and regressed, a fragment pair", seconds, stop / seconds))
     return rows
 
 
@@ -192,6 +207,12 @@ class Queries:
         where = [{"column": "segment", "in": [f"seg_{segment:02d}"]}]
         return self.post(PAGE, t=t, where=where)
 
+    def calibration(self, t: float) -> tuple[float, dict[str, Any]]:
+        return self.post(CALIBRATION, t=t)
+
+    def compare(self, t: float) -> tuple[float, dict[str, Any]]:
+        return self.post(COMPARE, t=t)
+
     def drill(self, t: float, pair: int) -> tuple[float, float, dict[str, Any]]:
         cell = {"a": self.labels[pair % 5], "p": self.labels[(pair + 1) % 5]}
         first, one = self.post(ROWS, t=t, after=None, **cell)
@@ -209,6 +230,7 @@ def measure(queries: Queries, repeats: int, backend: Any = None) -> dict[str, An
 
     page, filtered, first_rows, next_rows, bytes_page, bytes_filter, bytes_rows = (
         [] for _ in range(7))
+    calibration, compare, bytes_calibration, bytes_compare = ([] for _ in range(4))
     for i in range(repeats):
         t = 0.4 + 0.01 * i
         before = moved()
@@ -224,12 +246,23 @@ def measure(queries: Queries, repeats: int, backend: Any = None) -> dict[str, An
         first_rows.append(one)
         next_rows.append(two)
         bytes_rows.append((moved() - before) // 2)
-        out["answers"].append((answer, answer_filter, rows))
+        before = moved()
+        seconds, answer_calibration = queries.calibration(t)
+        calibration.append(seconds)
+        bytes_calibration.append(moved() - before)
+        before = moved()
+        seconds, answer_compare = queries.compare(t)
+        compare.append(seconds)
+        bytes_compare.append(moved() - before)
+        out["answers"].append((answer, answer_filter, rows, answer_calibration, answer_compare))
     out.update(page=statistics.median(page), filter=statistics.median(filtered),
                rows=statistics.median(first_rows), next=statistics.median(next_rows),
                bytes_page=statistics.median(bytes_page),
                bytes_filter=statistics.median(bytes_filter),
-               bytes_rows=statistics.median(bytes_rows))
+               bytes_rows=statistics.median(bytes_rows),
+               calibration=statistics.median(calibration), compare=statistics.median(compare),
+               bytes_calibration=statistics.median(bytes_calibration),
+               bytes_compare=statistics.median(bytes_compare))
     return out
 
 
@@ -309,7 +342,11 @@ def main() -> int:
     for name, key, moved in (("metrics page at a new threshold", "page", "bytes_page"),
                              ("the page under a new row filter", "filter", "bytes_filter"),
                              ("a drill-down page (first)", "rows", "bytes_rows"),
-                             ("the next page by its cursor", "next", "bytes_rows")):
+                             ("the next page by its cursor", "next", "bytes_rows"),
+                             ("calibration (ECE and the diagram) at a new threshold",
+                              "calibration", "bytes_calibration"),
+                             ("compare of two runs over the same rows", "compare",
+                              "bytes_compare")):
         print(f"| {name} | {local[key] * 1e3:.0f} ms | {remote[key] * 1e3:.0f} ms "
               f"| {size(remote[moved])} |")
     print(f"\nanswers equal: {same}; fragments held on the workers: {held / 2**20:.0f} MiB; "

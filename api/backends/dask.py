@@ -1,10 +1,10 @@
 """The Dask backend: a large split's scans on a ``dask.distributed`` cluster.
 
 ``evalql serve --dask tcp://HOST:PORT`` (or ``EVALQL_DASK``) installs it.
-A multiclass split of at least ``min_rows`` rows is cut into fragments of
-``fragment_rows`` rows (row ranges of the split file). The first query on
-the split submits one ``fragments.load_fragment`` task per fragment; the
-client keeps those futures, so Dask keeps each fragment (and its threshold
+A split (multiclass or multilabel) of at least ``min_rows`` rows is cut
+into fragments of ``fragment_rows`` rows (row ranges of the split file).
+The first query on the split submits one ``fragments.load_fragment`` task
+per fragment; the client keeps those futures, so Dask keeps each fragment (and its threshold
 index) in the memory of the worker that loaded it. Every query then submits
 one task per fragment with that fragment's future as its argument, so Dask
 runs it where the fragment lives (data locality: only the partial result

@@ -1,14 +1,15 @@
 """What runs on a worker: a fragment of a split, and the engine's partial results on it.
 
-A fragment is the rows ``[start, stop)`` of one multiclass split, read from
-the split file through storage (a local path, or the local copy of an
-``s3://`` object) and copied into the worker's memory with its threshold
-index, so later queries on it read neither the file nor the network. Each
-function below runs the same engine kernels the local views run, on the
-fragment's rows, and returns a small partial result; the ``merge_…``
-functions add partial results up, and return a partial result again, so
-merges nest (a tree of merges on the cluster). Nothing here imports dask: the Dask
-backend (``api.backends.dask``) only decides where these functions run.
+A fragment is the rows ``[start, stop)`` of one split (for a multilabel
+split, those rows' lists), read from the split file through storage (a
+local path, or the local copy of an ``s3://`` object) and copied into the
+worker's memory with its threshold index (multiclass), so later queries
+on it read neither the file nor the network. Each function below runs the
+same engine kernels the local views run, on the fragment's rows, and
+returns a small partial result; the ``merge_…`` functions add partial
+results up, and return a partial result again, so merges nest (a tree of
+merges on the cluster). Nothing here imports dask: the Dask backend
+(``api.backends.dask``) only decides where these functions run.
 
 Why partial results merge exactly: confusion counts, per-threshold counts
 and histograms are sums over rows; a page is the ``limit + 1`` smallest
