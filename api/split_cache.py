@@ -397,14 +397,11 @@ def _index_rows(
     columns: MulticlassColumns, n_labels: int, rows: np.ndarray | None
 ) -> ThresholdIndex:
     # One chunk: the build runs on the one background thread and leaves the
-    # other cores to requests (0.35 s of one core for 10M rows).
-    if rows is None:
-        return ThresholdIndex.build(columns.actual, columns.predicted, columns.confidence,
-                                    n_labels, chunks=1)
-    return ThresholdIndex.build(
-        columns.actual[rows], columns.predicted[rows], columns.confidence[rows], n_labels,
-        chunks=1,
-    )
+    # other cores to requests (0.2 s of one core for 10M rows). A filter's
+    # index holds the split's numbers of its rows and reads the split's
+    # confidences through them: 4 bytes a kept row, no copied columns.
+    return ThresholdIndex.build(columns.actual, columns.predicted, columns.confidence, n_labels,
+                                chunks=1, rows=None if rows is None else np.flatnonzero(rows))
 
 
 def label_set_index(data: SplitData) -> LabelSetIndex | None:

@@ -32,7 +32,7 @@ import numpy as np
 
 from evalql.engine.arrays import columns, row_mask
 from evalql.engine.confusion import as_threshold, confusion_counts
-from evalql.engine.index import ThresholdIndex, kept_prefix
+from evalql.engine.index import READ_WHOLE, ThresholdIndex, kept_at_each
 from evalql.engine.jit import chunk_bounds, jit, map_ranges, n_chunks, sum_rows
 from evalql.engine.metrics import Totals
 
@@ -60,28 +60,28 @@ def bucket(confidence, thresholds, lookup):
 
 
 @jit
-def _index_curve(offsets, sorted_conf, n_labels, thresholds, lo_cell, hi_cell):
+def _index_curve(offsets, order, confidence, sample, n_labels, thresholds, lo_cell, hi_cell):
     size = n_labels + 1
     points = thresholds.shape[0]
     kept = np.zeros((points, size), dtype=np.int64)
     predicted = np.zeros((points, size), dtype=np.int64)
     correct = np.zeros((points, size), dtype=np.int64)
+    at = np.empty(points, dtype=np.int64)
+    buffer = np.empty(READ_WHOLE, dtype=np.float32)
+    firsts, lasts = np.empty(points, dtype=np.int64), np.empty(points, dtype=np.int64)
     for cell in range(lo_cell, hi_cell):
         a, p = cell // size, cell % size
         lo, hi = offsets[cell], offsets[cell + 1]
         if p == n_labels or hi == lo:
             continue
-        end = hi
+        kept_at_each(order, confidence, sample, lo, hi, thresholds, at, buffer, firsts, lasts)
         for j in range(points):
-            # Kept counts only shrink as thresholds rise: search what is left.
-            n_kept = kept_prefix(sorted_conf, lo, end, thresholds[j])
-            if n_kept == 0:
+            if at[j] == 0:  # thresholds ascend: none kept from here on
                 break
-            end = lo + n_kept
-            kept[j, a] += n_kept
-            predicted[j, p] += n_kept
+            kept[j, a] += at[j]
+            predicted[j, p] += at[j]
             if a == p:
-                correct[j, p] += n_kept
+                correct[j, p] += at[j]
     return kept, predicted, correct
 
 
@@ -203,7 +203,8 @@ def index_threshold_counts(index: ThresholdIndex, thresholds: np.ndarray) -> Thr
     k = index.n_labels
     size = k + 1
     bounds = chunk_bounds(size * size, n_chunks(index.order.shape[0]))
-    parts = map_ranges(_index_curve, bounds, index.offsets, index.sorted_conf, k, t)
+    parts = map_ranges(_index_curve, bounds, index.offsets, index.order, index.confidence,
+                       index.sample, k, t)
     kept, predicted, correct = (sum(p[i] for p in parts) for i in range(3))
     starts = index.offsets[0 : size * size : size]
     ends = index.offsets[size : size * size + 1 : size]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from evalql.engine.arrays import columns, frozen, row_mask
-from evalql.engine.index import ThresholdIndex, kept_prefix
+from evalql.engine.index import READ_WHOLE, ThresholdIndex, kept_at_each
 from evalql.engine.jit import inline_jit, jit, sum_rows
 
 
@@ -116,10 +116,18 @@ def confidence_histogram(
 
 
 @jit
-def _index_histogram(offsets, sorted_conf, n_labels, edges, scale, actual_ok):
+def _index_histogram(offsets, order, confidence, sample, n_labels, edges, scale, actual_ok):
     size = n_labels + 1
     bins = edges.shape[0] - 1
     counts = np.zeros((2, bins), dtype=np.int64)
+    # Rows at or above each bin's low edge, and above the last bin's high
+    # edge (the last bin includes it): a bin is the difference of two.
+    lows = np.empty(bins + 1, dtype=edges.dtype)
+    lows[:bins] = edges[:bins]
+    lows[bins] = _above_top(edges[bins])
+    at = np.empty(bins + 1, dtype=np.int64)
+    buffer = np.empty(READ_WHOLE, dtype=np.float32)
+    firsts, lasts = np.empty(bins + 1, dtype=np.int64), np.empty(bins + 1, dtype=np.int64)
     for a in range(size):
         if not actual_ok[a]:
             continue
@@ -127,20 +135,16 @@ def _index_histogram(offsets, sorted_conf, n_labels, edges, scale, actual_ok):
             lo, hi = offsets[a * size + p], offsets[a * size + p + 1]
             if hi - lo <= bins:  # short run: bin each row
                 for j in range(lo, hi):
-                    b = bin_of(sorted_conf[j], edges, scale)
+                    b = bin_of(confidence[order[j]], edges, scale)
                     if b >= 0:
                         counts[0, b] += 1
                         counts[1, b] += p == a
                 continue
-            # Long run (confidence descending): a bin is the difference of two
-            # binary searches, "rows at or above its low edge" minus its high's.
-            above = kept_prefix(sorted_conf, lo, hi, _above_top(edges[bins]))
-            for b in range(bins - 1, -1, -1):
-                at_low = kept_prefix(sorted_conf, lo, hi, edges[b])
-                counts[0, b] += at_low - above
+            kept_at_each(order, confidence, sample, lo, hi, lows, at, buffer, firsts, lasts)
+            for b in range(bins):
+                counts[0, b] += at[b] - at[b + 1]
                 if p == a:
-                    counts[1, b] += at_low - above
-                above = at_low
+                    counts[1, b] += at[b] - at[b + 1]
     return counts
 
 
@@ -158,7 +162,8 @@ def index_confidence_histogram(
     a run shorter than that) instead of a scan of every row."""
     edges = frozen(edges, np.float32)
     counts = _index_histogram(
-        frozen(index.offsets, np.int64), frozen(index.sorted_conf, np.float32),
+        frozen(index.offsets, np.int64), frozen(index.order, np.int32),
+        frozen(index.confidence, np.float32), frozen(index.sample, np.float32),
         index.n_labels, edges, bin_scale(edges), frozen(actual_ok, np.bool_),
     )
     return counts[0], counts[1]

@@ -35,7 +35,7 @@ import numpy as np
 
 from evalql.engine.arrays import frozen, row_mask
 from evalql.engine.confusion import as_threshold
-from evalql.engine.index import ThresholdIndex, kept_prefix
+from evalql.engine.index import ThresholdIndex, kept_in_run
 from evalql.engine.jit import inline_jit, jit
 from evalql.engine.select import (
     POSITION_BITS,
@@ -50,12 +50,18 @@ from evalql.engine.select import (
 )
 
 
+@inline_jit
+def _bits_at(order, bits, j):
+    # The confidence bits of the index's j-th row, read through its row number.
+    return bits[order[j]]
+
+
 @jit
-def _first_at_or_below(bits, lo, hi, b):
-    # bits[lo:hi] is non-increasing (clamped at 0): first j with bits[j] <= b.
+def _first_at_or_below(order, bits, lo, hi, b):
+    # bits[order[lo:hi]] is non-increasing (clamped at 0): first j with bits <= b.
     while lo < hi:
         mid = (lo + hi) >> 1
-        if max(bits[mid], 0) > b:
+        if max(_bits_at(order, bits, mid), 0) > b:
             lo = mid + 1
         else:
             hi = mid
@@ -63,10 +69,10 @@ def _first_at_or_below(bits, lo, hi, b):
 
 
 @jit
-def _first_below(bits, lo, hi, b):
+def _first_below(order, bits, lo, hi, b):
     while lo < hi:
         mid = (lo + hi) >> 1
-        if max(bits[mid], 0) >= b:
+        if max(_bits_at(order, bits, mid), 0) >= b:
             lo = mid + 1
         else:
             hi = mid
@@ -86,8 +92,8 @@ def _first_after(order, lo, hi, position):
 
 
 @jit
-def _walk_cells(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_ok, relation,
-                starts, ends):
+def _walk_cells(offsets, order, confidence, sample, n_labels, threshold, actual_ok, predicted_ok,
+                relation, starts, ends):
     # The runs of matching rows: per index cell (a, p), the kept prefix
     # belongs to (a, p) at the threshold and the rest to (a, None). With
     # empty ``starts`` and ``ends`` it only counts them.
@@ -101,7 +107,8 @@ def _walk_cells(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_
             hi = offsets[a * size + p + 1]
             if hi == lo:
                 continue
-            cut = hi if p == n_labels else lo + kept_prefix(sorted_conf, lo, hi, threshold)
+            cut = hi if p == n_labels else lo + kept_in_run(order, confidence, sample, lo, hi,
+                                                            threshold)
             if cut > lo and matches(a, p, actual_ok, predicted_ok, relation, n_labels):
                 count = _emit(starts, ends, count, lo, cut)
             if hi > cut and matches(a, n_labels, actual_ok, predicted_ok, relation, n_labels):
@@ -118,14 +125,15 @@ def _emit(starts, ends, count, lo, hi):
 
 
 @jit
-def _segments(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_ok, relation):
+def _segments(offsets, order, confidence, sample, n_labels, threshold, actual_ok, predicted_ok,
+              relation):
     none = np.empty(0, dtype=np.int64)
-    count = _walk_cells(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_ok,
-                        relation, none, none)
+    count = _walk_cells(offsets, order, confidence, sample, n_labels, threshold, actual_ok,
+                        predicted_ok, relation, none, none)
     starts = np.empty(count, dtype=np.int64)
     ends = np.empty(count, dtype=np.int64)
-    _walk_cells(offsets, sorted_conf, n_labels, threshold, actual_ok, predicted_ok, relation,
-                starts, ends)
+    _walk_cells(offsets, order, confidence, sample, n_labels, threshold, actual_ok, predicted_ok,
+                relation, starts, ends)
     return starts, ends
 
 
@@ -140,22 +148,22 @@ def _start(order, bits, lo, hi, descending, after, state):
             g0, g1, j = lo, hi, lo
         else:
             g1 = hi
-            g0 = _first_at_or_below(bits, lo, hi, max(bits[hi - 1], 0))
+            g0 = _first_at_or_below(order, bits, lo, hi, max(_bits_at(order, bits, hi - 1), 0))
             j = g0
     else:
         high = after >> 32
         b = TOP_BITS - high if descending else high
-        g0 = _first_at_or_below(bits, lo, hi, b)
-        g1 = _first_below(bits, g0, hi, b)
+        g0 = _first_at_or_below(order, bits, lo, hi, b)
+        g1 = _first_below(order, bits, g0, hi, b)
         j = _first_after(order, g0, g1, after & POSITION_BITS)
         if descending:
             g0, g1 = lo, hi
     state[0], state[1], state[2] = j, g0, g1
-    _settle(bits, lo, hi, descending, state)
+    _settle(order, bits, lo, hi, descending, state)
 
 
 @jit
-def _settle(bits, lo, hi, descending, state):
+def _settle(order, bits, lo, hi, descending, state):
     # Past the end of the current group: move to the next one, if any.
     if state[0] < state[2]:
         return
@@ -163,7 +171,7 @@ def _settle(bits, lo, hi, descending, state):
         state[0] = -1
         return
     end = state[1]
-    start = _first_at_or_below(bits, lo, end, max(bits[end - 1], 0))
+    start = _first_at_or_below(order, bits, lo, end, max(_bits_at(order, bits, end - 1), 0))
     state[0], state[1], state[2] = start, start, end
 
 
@@ -193,7 +201,7 @@ def _merge_select(order, bits, starts, ends, descending, after, cap, mask, use_m
         _start(order, bits, starts[s], ends[s], descending, after, state[s])
         j = state[s, 0]
         if j >= 0:
-            keys[size] = order_key(bits[j], order[j], descending)
+            keys[size] = order_key(_bits_at(order, bits, j), order[j], descending)
             segs[size] = s
             size += 1
     for i in range((size >> 1) - 1, -1, -1):
@@ -207,10 +215,10 @@ def _merge_select(order, bits, starts, ends, descending, after, cap, mask, use_m
             n += 1
         s = segs[0]
         state[s, 0] += 1
-        _settle(bits, starts[s], ends[s], descending, state[s])
+        _settle(order, bits, starts[s], ends[s], descending, state[s])
         j = state[s, 0]
         if j >= 0:
-            keys[0] = order_key(bits[j], order[j], descending)
+            keys[0] = order_key(_bits_at(order, bits, j), order[j], descending)
         else:
             size -= 1
             keys[0], segs[0] = keys[size], segs[size]
@@ -239,15 +247,15 @@ def select_from_index(
     walk skips rows outside it, costing O(limit / share of rows kept), and
     ``total`` is -1: count it with ``matching_total`` on the view's matrix.
     """
-    sorted_conf = frozen(index.sorted_conf, np.float32)
-    starts, ends = _segments(
-        frozen(index.offsets, np.int64), sorted_conf, index.n_labels,
-        as_threshold(threshold), *predicate_arrays(predicate),
-    )
     order = frozen(index.order, np.int32)
-    flags, use_mask = row_mask(mask, order.shape[0])
+    confidence = frozen(index.confidence, np.float32)
+    starts, ends = _segments(
+        frozen(index.offsets, np.int64), order, confidence, frozen(index.sample, np.float32),
+        index.n_labels, as_threshold(threshold), *predicate_arrays(predicate),
+    )
+    flags, use_mask = row_mask(mask, confidence.shape[0])
     keys = _merge_select(
-        order, frozen(confidence_bits(sorted_conf), np.int32), starts, ends,
+        order, frozen(confidence_bits(confidence), np.int32), starts, ends,
         bool(descending), np.int64(after), limit + 1, flags, use_mask,
     )
     return page_of(keys, -1 if use_mask else int((ends - starts).sum()), limit)
