@@ -165,6 +165,14 @@ class Backend(Protocol):
         ``labels`` (``engine.multilabel.counts.multilabel_counts``)."""
         ...
 
+    def unlabeled_rows(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
+        labels: np.ndarray | None,
+    ) -> int:
+        """A multilabel split's rows without an actual label of ``labels``
+        (every label when None; ``engine.multilabel.rows.unlabeled_rows``)."""
+        ...
+
     def label_set_curve(
         self, split: SplitInfo, conditions: tuple[Condition, ...], thresholds: np.ndarray,
         labels: np.ndarray | None,

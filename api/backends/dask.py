@@ -328,6 +328,14 @@ class DaskBackend:
         return package_counts(tp, support, predicted, filter_codes(labels, n_labels), rows,
                               counts)
 
+    def unlabeled_rows(
+        self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
+        labels: np.ndarray | None,
+    ) -> int:
+        """``Backend.unlabeled_rows``: each fragment's rows without a label, added up."""
+        return self._run(split, fragments.unlabeled_part, (conditions, threshold, labels),
+                         fragments.merge_counts)
+
     def label_set_curve(
         self, split: SplitInfo, conditions: tuple[Condition, ...], thresholds: np.ndarray,
         labels: np.ndarray | None,

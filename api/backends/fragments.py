@@ -61,6 +61,7 @@ from evalql.engine.index import ThresholdIndex
 from evalql.engine.metrics import Totals
 from evalql.engine.multilabel.counts import MultilabelThresholdCounts, multilabel_counts
 from evalql.engine.multilabel.curves import multilabel_threshold_counts, pair_histogram
+from evalql.engine.multilabel.rows import unlabeled_rows
 from evalql.engine.ranking import (
     PrecisionSteps,
     RankingSteps,
@@ -327,6 +328,21 @@ def merge_label_set_counts(*parts: LabelSetParts) -> LabelSetParts:
     matrices = [p[4] for p in parts]
     matrix = None if any(m is None for m in matrices) else sum(matrices)
     return (*(sum(p[i] for p in parts) for i in range(4)), matrix)  # type: ignore[return-value]
+
+
+def unlabeled_part(
+    fragment: Fragment, conditions: tuple[Condition, ...], threshold: float,
+    labels: np.ndarray | None,
+) -> int:
+    """The fragment's rows without an actual label of ``labels``
+    (``engine.multilabel.rows.unlabeled_rows``)."""
+    return unlabeled_rows(fragment.label_sets(), threshold, fragment.n_labels,
+                          fragment.mask(conditions), labels)
+
+
+def merge_counts(*parts: int) -> int:
+    """Row counts added up."""
+    return sum(parts)
 
 
 def label_set_curve_part(

@@ -48,12 +48,17 @@ from evalql.engine.multilabel.ranking import (
     rank_label_sets,
     rank_label_sets_by_scores,
 )
-from evalql.engine.multilabel.rows import RowTests, label_confidence, match_rows, top_confidence
+from evalql.engine.multilabel.rows import (
+    RowTests,
+    label_confidence,
+    match_rows,
+    top_confidence,
+    unlabeled_rows,
+)
 from evalql.engine.multilabel.select_index import label_rows_from_index
 from evalql.engine.ranking import PrecisionSteps, Ranking
 from evalql.engine.score_curves import LabelSteps
 from evalql.engine.select import Page, confidence_bits, select_flagged
-from evalql.storage.columns import ids_at
 from evalql.storage.datasets import MultilabelColumns, SplitData
 
 
@@ -127,14 +132,13 @@ class MultilabelView(View):
     def _unlabeled_rows(self) -> int:
         # Rows without an actual label of the view's labels: the None row of
         # the matrix and distribution.
+        labels = None if self.class_filter is None else self.codes
+        remote = backends.for_split(self.request.store, self.split, "multilabel")
+        if remote is not None:
+            return remote.unlabeled_rows(self.split, self.conditions, self.threshold, labels)
         data = self._load()
-        sets, rows = self._columns(data), self._mask(data)
-        if self.class_filter is None:
-            empty = np.diff(sets.actual_offsets) == 0
-            return int(np.count_nonzero(empty if rows is None else empty & rows))
-        empty = match_rows(sets, self.threshold, self.n_labels,
-                           RowTests(actual_empty=True), rows, self.codes)
-        return int(np.count_nonzero(empty))
+        return unlabeled_rows(self._columns(data), self.threshold, self.n_labels,
+                              self._mask(data), labels)
 
     async def _confusions(self) -> None:
         return None  # a multilabel matrix counts co-occurrence, not confusion
@@ -274,7 +278,7 @@ class MultilabelView(View):
         data = self._load()
         sets = self._columns(data)
         positions = np.asarray(positions, dtype=np.int64)
-        ids = ids_at(data.ids, positions)
+        ids = data.ids_at(positions)  # and gives back the pages it mapped
         names = self.model.labels
         selected = np.zeros(len(names), dtype=np.bool_)
         selected[self.codes] = True

@@ -186,6 +186,25 @@ def match_rows(
     ))
 
 
+def unlabeled_rows(
+    columns: LabelSetColumns,
+    threshold: float,
+    n_labels: int,
+    mask: np.ndarray | None = None,
+    labels: np.ndarray | Sequence[int] | None = None,
+) -> int:
+    """Rows passing ``mask`` without an actual label in ``labels`` (S; every
+    label when None): the None row of the multilabel matrix and distribution.
+
+    Example: actual ``[[0], [], [1]]`` gives 1; with S = ``[1]``, 2.
+    """
+    if labels is None:
+        empty = np.diff(columns.actual_offsets) == 0
+        return int(np.count_nonzero(empty if mask is None else empty & mask))
+    return int(np.count_nonzero(match_rows(columns, threshold, n_labels,
+                                           RowTests(actual_empty=True), mask, labels)))
+
+
 def label_confidence(columns: LabelSetColumns, label: int) -> np.ndarray:
     """Per row, the confidence of ``label`` among its predictions, 0.0 where the
     row does not predict it (at any threshold): float32, length N.

@@ -506,6 +506,7 @@ ML_QUERY = """{ model(name: "tags") { run(name: "v1") { split(name: "%s") {
     curve(points: 5) { threshold coverage accuracy precision recall }
     labelCurve: curve(label: "bug", points: 4) { threshold precision recall }
     confidenceHistogram(bins: 6) { low high count correct }
+    labelDistribution { label actual predicted }
 } } } } }"""
 
 
@@ -523,11 +524,12 @@ def ingest_label_sets(root: Path, name: str, actual: list[list[int]], predicted:
 
 
 def test_multilabel_counts_curves_and_histogram_on_the_cluster(
-    app: tuple[TestClient, Any, Any],
+    app: tuple[TestClient, Any, Any], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A multilabel split's fragments are row ranges of its CSR lists: counts
-    at a threshold, curves and the pair histogram summed per fragment, equal
-    to the answers in process, with a class filter and a row filter."""
+    at a threshold, curves, the pair histogram and the rows without a label
+    summed per fragment, equal to the answers in process, with a class
+    filter and a row filter; the server reads no split for them."""
     root = app[0].app.state.store.root
     rng = np.random.default_rng(17)
     n = 300
@@ -542,7 +544,18 @@ def test_multilabel_counts_curves_and_histogram_on_the_cluster(
         merges = app[1].merges
         local, remote = both(app, ML_QUERY % ("ml", threshold, labels, where))
         assert remote == local
-        assert app[1].merges >= merges + 3  # counts, curves, histogram
+        assert app[1].merges >= merges + 4  # counts, curves, histogram, unlabeled rows
+    local = both(app, ML_QUERY % ("ml", 0.5, "null", "null"))[0]
+    store = app[0].app.state.store
+    loads: list[object] = []
+    read = store.load
+    monkeypatch.setattr(store, "load", lambda *a, **k: loads.append(a) or read(*a, **k))
+    backends.install(store.root, app[1])
+    try:
+        assert ask(app[0], ML_QUERY % ("ml", 0.5, "null", "null")) == local
+    finally:
+        backends.uninstall(store.root)
+    assert loads == []
 
 
 label_sets = st.lists(st.integers(0, 3), max_size=3, unique=True)

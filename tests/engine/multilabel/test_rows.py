@@ -17,6 +17,7 @@ from evalql.engine.multilabel.rows import (
     label_confidence,
     match_rows,
     top_confidence,
+    unlabeled_rows,
 )
 from tests.engine.multilabel.sets import (
     SETTINGS,
@@ -220,3 +221,17 @@ def test_large_inputs_use_several_chunks_and_flag_as_a_vectorised_reference(
     np.testing.assert_array_equal(label_confidence(sets, 2), np.maximum(confidence[:, 2], 0))
     top = np.where(p, confidence, 0).max(axis=1).astype(np.float32)
     np.testing.assert_array_equal(top_confidence(sets, threshold), top)
+
+
+@SETTINGS
+@given(data=st.data(), view=multilabel_views())
+def test_unlabeled_rows_are_the_rows_without_an_actual_label_of_the_view(
+    data: st.DataObject, view: MultilabelView
+) -> None:
+    labels, mask = data.draw(filters(view))
+    chosen = view.chosen(labels)
+    expected = sum(
+        (mask is None or bool(mask[i])) and not set(view.actual[i]) & chosen
+        for i in range(view.n_rows)
+    )
+    assert unlabeled_rows(view.sets, view.threshold, view.n_labels, mask, labels) == expected
