@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import strawberry
@@ -63,12 +64,18 @@ class MatrixCounts:
     codes: np.ndarray  # the view's labels
     selected: np.ndarray | None  # its class filter's codes
 
-    @property
+    # A page's fields each ask for these (ten summary numbers, three
+    # averages): worked out once per view, not once per field.
+    @cached_property
     def summary(self) -> Summary:
         return summary(self.totals, self.selected)
 
     def label_counts(self, labels: np.ndarray | None = None) -> LabelCounts:
-        return label_counts(self.totals, self.codes if labels is None else labels)
+        return self._view_label_counts if labels is None else label_counts(self.totals, labels)
+
+    @cached_property
+    def _view_label_counts(self) -> LabelCounts:
+        return label_counts(self.totals, self.codes)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,10 @@ class MatrixCurve:
 @register("multiclass")
 class MulticlassView(View):
     """A view of a multiclass split."""
+
+    # The totals of the matrix last summed, and the counts built on them.
+    _summed: tuple[np.ndarray, Totals] | None = None
+    _counted: MatrixCounts | None = None
 
     @property
     def n_labels(self) -> int:
@@ -112,7 +123,11 @@ class MulticlassView(View):
     async def _totals(self) -> Totals:
         """Per-label diagonal, row and column sums: all but the matrix itself."""
         if limits.is_dense(self.n_labels):
-            return Totals.of_matrix(await self.counts())  # shares the matrix's pass
+            counts = await self.counts()  # shares the matrix's pass
+            # Summed once per view: every field of a page reads the totals.
+            if self._summed is None or self._summed[0] is not counts:
+                self._summed = (counts, Totals.of_matrix(counts))
+            return self._summed[1]
         return await self._once("totals", self._scan_totals)
 
     def _scan_totals(self) -> Totals:
@@ -127,7 +142,12 @@ class MulticlassView(View):
         )
 
     async def counted(self) -> MatrixCounts:
-        return MatrixCounts(await self._totals(), self.codes, self.selected)
+        totals = await self._totals()
+        # One MatrixCounts per totals, so its summary and label counts are
+        # worked out once for all the fields that read them.
+        if self._counted is None or self._counted.totals is not totals:
+            self._counted = MatrixCounts(totals, self.codes, self.selected)
+        return self._counted
 
     async def _cells(self) -> Cells:
         if limits.is_dense(self.n_labels):
