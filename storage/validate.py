@@ -57,7 +57,7 @@ class ValidTable:
     one value per predicted label, aligned with ``predicted.values``.
     """
 
-    ids: pa.Array  # string, unique, no nulls (one chunk)
+    ids: pa.Array | pa.ChunkedArray  # string, unique, no nulls
     actual: pa.Array  # dictionary<string>, null = no annotation; multilabel: large_list<string>
     predicted: pa.Array  # dictionary<string>, null = no prediction; multilabel: large_list<string>
     confidence: np.ndarray  # float32 in [0, 1]
@@ -336,8 +336,10 @@ def _first_row_using(labels: pa.DictionaryArray, entries: pa.Array) -> int | Non
     return _first_true(pc.is_in(labels.indices, pa.array(marked, labels.indices.type)))
 
 
-# Rows a slice when counting over indices: the temporaries stay small.
-_SLICE_ROWS = 1 << 22
+# Rows a slice for the per-row passes: a slice's temporaries (8 MB of
+# float64 or int64) stay under glibc's mmap threshold, so they reuse freed
+# heap instead of faulting in fresh, zeroed pages each time.
+_SLICE_ROWS = 1 << 20
 
 
 def used_entries(labels: pa.DictionaryArray) -> np.ndarray:
@@ -459,7 +461,7 @@ def _distinct(labels: pa.Array) -> set[str]:
     return set(pc.unique(labels.drop_null()).to_pylist())
 
 
-def _ids(table: pa.Table, name: str, source: str) -> pa.Array:
+def _ids(table: pa.Table, name: str, source: str) -> pa.Array | pa.ChunkedArray:
     """The ids as strings: the column when present, else the row numbers "0".."N-1"."""
     if name not in table.column_names:
         return _as_text(pa.chunked_array([pa.array(np.arange(table.num_rows))]))
@@ -479,7 +481,7 @@ def _ids(table: pa.Table, name: str, source: str) -> pa.Array:
     return ids
 
 
-def _integer_ids(column: pa.ChunkedArray, name: str, source: str) -> pa.Array:
+def _integer_ids(column: pa.ChunkedArray, name: str, source: str) -> pa.ChunkedArray:
     """Integer ids as their decimal text. That text is canonical, so distinct
     integers are distinct ids, and at most 20 bytes, far under MAX_ID_BYTES:
     both are checked on the integers, without hashing a string."""
@@ -488,16 +490,16 @@ def _integer_ids(column: pa.ChunkedArray, name: str, source: str) -> pa.Array:
         raise IngestError(source, "the id is missing (null)", name, null_row + 1)
     ids = _as_text(column)
     if not _distinct_integers(column):
-        _raise_first_duplicate(ids, name, source)
+        _raise_first_duplicate(ids.combine_chunks(), name, source)
     return ids
 
 
-def _as_text(column: pa.ChunkedArray) -> pa.Array:
-    """Integers as one string array, converted a slice per thread."""
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Integers as strings, converted a slice per thread. Left in chunks:
+    ingest joins them once the input is gone (storage.ingest)."""
     slices = [column.slice(start, _SLICE_ROWS) for start in range(0, len(column), _SLICE_ROWS)]
     parts = in_threads(lambda part: pc.cast(part, pa.string()).chunks, slices)
-    chunks = [chunk for part in parts for chunk in part]
-    return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
+    return pa.chunked_array([chunk for part in parts for chunk in part], pa.string())
 
 
 def _distinct_integers(column: pa.ChunkedArray) -> bool:
@@ -680,9 +682,7 @@ def _metadata(table: pa.Table, options: IngestOptions, source: str) -> pa.Table:
         options.confidence_column, options.scores_column,
     }
     metadata = table.drop_columns([name for name in table.column_names if name in reserved])
-    # One chunk a column, the stored layout: the copy is made here, so the
-    # input's chunks can go as soon as validation is over.
-    return stored_metadata(metadata, source).combine_chunks()
+    return stored_metadata(metadata, source)
 
 
 def _is_number(dtype: pa.DataType) -> bool:

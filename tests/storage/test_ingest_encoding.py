@@ -18,7 +18,7 @@ import evalql.storage.validate as validate_module
 from evalql.storage.catalog import Catalog
 from evalql.storage.datasets import SplitData, SplitStore
 from evalql.storage.errors import IngestError
-from evalql.storage.ingest import IngestOptions, ingest_table
+from evalql.storage.ingest import IngestOptions, file_checksum, ingest_table
 
 
 def load(root: Path, split: str = "s") -> SplitData:
@@ -192,3 +192,16 @@ def test_a_dictionary_metadata_column_counts_only_the_values_rows_hold(root: Pat
     info = Catalog(root).split("m", "r", "s")
     assert info is not None
     assert [(column.name, column.values) for column in info.columns] == [("channel", 2)]
+
+
+def test_the_checksum_hashed_while_writing_is_the_stored_files(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small read-back blocks: many of them, the last one partial.
+    monkeypatch.setattr(ingest_module._HashedFile, "_BLOCK", 1000)
+    n = 50_000
+    confidence = np.random.default_rng(0).random(n)
+    ingest_table(root, table(n, id=pa.array(np.arange(n)), confidence=confidence), "m", "r", "s")
+    info = Catalog(root).split("m", "r", "s")
+    assert info is not None and info.checksum is not None
+    assert info.checksum == file_checksum(root / info.path)
