@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import strawberry
 
 from evalql.api.limits import MAX_CURVE_POINTS, MAX_FIRST, MAX_RESAMPLES, check_within
+from evalql.api.plain_fields import PlainRows
 from evalql.api.scalars import Matrix, nullable
 from evalql.api.types.calibration import CalibrationMetrics
 from evalql.api.types.curves import CurvePoint, PrPoint, RocPoint, ThresholdChoice
@@ -20,7 +23,7 @@ from evalql.api.types.insights import Insight
 from evalql.api.types.rows import RowConnection
 from evalql.api.types.slices import HistogramBin, Slice
 from evalql.api.views import Interval as Bounds
-from evalql.api.views import LabelRow, View
+from evalql.api.views import LabelRow, LabelTable, View
 
 
 @strawberry.type(description="One cell of a confusion matrix; null is None.")
@@ -99,6 +102,25 @@ class LabelMetrics:
             **{metric: nullable(value) for metric, value in r.ratios.items()},
             support=r.support, predicted=r.predicted, tp=r.tp, fp=r.fp, fn=r.fn, tn=r.tn,
         )
+
+    @classmethod
+    def table(cls, view: View, t: LabelTable) -> PlainRows[LabelMetrics]:
+        """The per-label table as columns of this type's attributes: a
+        selection of plain fields is answered from them without an object a
+        label (api/plain_fields.py); any other builds the label's object."""
+        columns: dict[str, list[object]] = {
+            "label": list(t.names),
+            **{metric: [None if math.isnan(v) else v for v in values]
+               for metric, values in t.ratios.items()},
+            "support": t.support, "predicted": t.predicted,
+            "tp": t.tp, "fp": t.fp, "fn": t.fn, "tn": t.tn,
+        }
+
+        def item(i: int) -> LabelMetrics:
+            return cls(view=view, code=t.codes[i],
+                       **{name: values[i] for name, values in columns.items()})
+
+        return PlainRows(columns, len(t.names), item)
 
     @strawberry.field(
         description=(
@@ -368,7 +390,7 @@ class Metrics(CalibrationMetrics):
 
     @strawberry.field(description="One entry per label of the view, in the view's label order.")
     async def per_label(self) -> list[LabelMetrics]:
-        return [LabelMetrics.from_row(self.view, r) for r in await self.view.per_label()]
+        return LabelMetrics.table(self.view, await self.view.label_table())  # type: ignore[return-value]
 
     @strawberry.field(description="One label's metrics; null when the view does not cover it.")
     async def label(self, name: str) -> LabelMetrics | None:

@@ -16,7 +16,7 @@ from evalql.api.views.base import View
 from evalql.api.views.breakdown import Slice
 from evalql.api.views.compare import LabelDelta, Pair
 from evalql.api.views.history import SUMMARY_METRICS, HistoryValue, history
-from evalql.api.views.results import CurveValues, HistogramBin, LabelRow
+from evalql.api.views.results import CurveValues, HistogramBin, LabelRow, LabelTable
 from evalql.api.views.rows import RowPage, RowRecord, Sheet
 from evalql.engine.insights import Finding
 from evalql.engine.intervals import Interval
@@ -32,6 +32,7 @@ __all__ = [
     "Interval",
     "LabelDelta",
     "LabelRow",
+    "LabelTable",
     "ModelInfo",
     "Pair",
     "PrCurve",

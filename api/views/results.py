@@ -7,6 +7,35 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class LabelTable:
+    """The per-label table column by column: one entry a label in the view's
+    label order, as Python lists (each column converted from NumPy once);
+    ratios are NaN when undefined."""
+
+    names: list[str]
+    codes: list[int]
+    ratios: dict[str, list[float]]  # engine.metrics.PER_LABEL's metrics
+    support: list[int]
+    predicted: list[int]
+    tp: list[int]
+    fp: list[int]
+    fn: list[int]
+    tn: list[int]
+
+    def rows(self) -> list[LabelRow]:
+        """The table row by row."""
+        return [
+            LabelRow(
+                label=name, code=self.codes[i],
+                ratios={metric: v[i] for metric, v in self.ratios.items()},
+                support=self.support[i], predicted=self.predicted[i],
+                tp=self.tp[i], fp=self.fp[i], fn=self.fn[i], tn=self.tn[i],
+            )
+            for i, name in enumerate(self.names)
+        ]
+
+
+@dataclass(frozen=True)
 class LabelRow:
     """One label's entry of the per-label table; ratios are NaN when undefined."""
 
