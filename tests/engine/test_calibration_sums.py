@@ -69,3 +69,12 @@ def test_a_bin_sum_is_exact_where_a_float_sum_rounds() -> None:
     tiny = np.array([np.float32(1e-45), np.float32(0.0)], dtype=np.float32)  # a subnormal
     assert confidence_bin_sums(actual[:2], actual[:2], tiny, 1, 1).probability_sum()[0] == float(
         np.float32(1e-45))
+
+
+def test_values_past_one_are_summed_exactly_too() -> None:
+    """Storage keeps probabilities in [0, 1]; the engine does not rely on it
+    for memory: every float32 has its exponent's column."""
+    confidence = np.array([3.0, 1.5, 1e6, 2.0**40], dtype=np.float32)
+    actual = np.zeros(len(confidence), np.int32)
+    sums = confidence_bin_sums(actual, actual, confidence, 1, 1)
+    assert sums.probability_sum()[0] == 4.5 + 1e6 + 2.0**40
