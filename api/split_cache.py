@@ -318,6 +318,9 @@ def _filtered(data: SplitData, conditions: tuple[Condition, ...]) -> _Filtered:
         assert mask is not None
         bits = pack_mask(mask)
         bits.flags.writeable = False  # shared across requests
+        # The bitset answers for the filter from now on: the pages of the
+        # columns it read need not stay mapped.
+        data.release(*(data.metadata.column(c.column) for c in conditions))
         return _Filtered(bits, data.n_rows)
 
     return _filter_cache(data).get(conditions, make)

@@ -87,7 +87,12 @@ def categories(table: pa.Table, column: str) -> tuple[np.ndarray, list[object]]:
     array = single(table, column)
     if not pa.types.is_dictionary(array.type):
         array = array.dictionary_encode()
-    codes = array.indices.cast(pa.int32()).fill_null(-1).to_numpy(zero_copy_only=False)
+    indices = array.indices
+    if indices.type == pa.int32() and indices.null_count == 0:
+        # Ingest writes int32 codes: a view of the file, no copy (40 MB at 10M rows).
+        codes = indices.to_numpy(zero_copy_only=True)
+    else:
+        codes = indices.cast(pa.int32()).fill_null(-1).to_numpy(zero_copy_only=False)
     codes.flags.writeable = False
     return codes, array.dictionary.to_pylist()
 

@@ -39,7 +39,7 @@ from evalql.storage.filters import Condition
 
 if TYPE_CHECKING:
     from evalql.api.views.base import View
-    from evalql.storage.datasets import SplitStore
+    from evalql.storage.datasets import SplitData, SplitStore
     from evalql.storage.snapshot import Snapshot
 
 
@@ -160,7 +160,16 @@ def _value_counts(view: View, column: str) -> tuple[list[object], np.ndarray, np
     else:  # the mask only here: the matrices test the filter inside their scan
         counts = code_counts(codes, len(values), view._actual_codes(data), actual_ok,
                              view._mask(data))
+    _release_column(data, codes)
     return values, counts, matrices
+
+
+def _release_column(data: SplitData, column: np.ndarray) -> None:
+    """A breakdown reads its column whole, once: its pages of the split's
+    file (when it is a view of them, not a copy) are given back, so they do
+    not stay in the resident set (40 MB a 4-byte column at 10M rows). The
+    next breakdown maps them again: 3-5 ms of one core for 40 MB."""
+    data.release(column)
 
 
 def _by_bin(view: View, column: str, kind: str, bins: int) -> list[_Part]:
@@ -194,6 +203,7 @@ def _by_bin(view: View, column: str, kind: str, bins: int) -> list[_Part]:
             counts = _totals(matrices, actual_ok)
         else:
             counts = binned_counts(values, valid, compared, actual, actual_ok, mask)
+        _release_column(data, values)
     parts = []
     for i in range(len(edges) - 1):
         last = i == len(edges) - 2

@@ -153,7 +153,13 @@ class Pair:
         row i in both, as for two runs over the same rows."""
         c = cand.info
         key = ("join", c.model, c.run, c.name, c.version)
-        return base.memo(key, lambda: join_ids(base.ids, cand.ids))
+        def join() -> np.ndarray | None:
+            found = join_ids(base.ids, cand.ids)
+            base.release(base.ids)  # both read whole once: their pages need not stay mapped
+            cand.release(cand.ids)
+            return found
+
+        return base.memo(key, join)
 
 
 def _identity(view: View) -> tuple[object, ...]:

@@ -52,7 +52,6 @@ from evalql.engine.select import (
     select_by_scan,
 )
 from evalql.engine.select_index import select_from_index
-from evalql.storage.columns import ids_at
 from evalql.storage.datasets import MulticlassColumns, SplitData
 
 
@@ -326,7 +325,7 @@ class MulticlassView(View):
         data = self._load()
         c = self._columns(data)
         positions = np.asarray(positions, dtype=np.int64)
-        ids = ids_at(data.ids, positions)
+        ids = data.ids_at(positions)  # and gives back the pages it mapped
         actual, predicted = c.actual[positions], c.predicted[positions]
         confidence = c.confidence[positions]
         kept = kept_predictions(predicted, confidence, self.threshold)

@@ -100,4 +100,9 @@ def shortest(value: np.float32) -> float:
 
 def id_order(data: SplitData) -> np.ndarray:
     """Each row's rank by id, sorted once per split and kept with it."""
-    return data.memo("id-rank", lambda: id_rank(data.ids))
+    def rank() -> np.ndarray:
+        ranks = id_rank(data.ids)
+        data.release(data.ids)  # read whole once: its pages need not stay mapped
+        return ranks
+
+    return data.memo("id-rank", rank)
