@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -275,46 +274,46 @@ def _write_staged(staged: Path, valid: ValidTable) -> str:
     (``Staging`` removes the file if anything after this fails.)
     """
     table = _split_table(valid)
-    with open(staged, "wb") as file, _HashedFile(file, staged) as sink:
+    with open(staged, "wb") as file, _HashedFile(file) as sink:
         with ipc.new_file(sink, table.schema) as writer:  # uncompressed: mmap-able
             writer.write_table(table)
         del table
         file.flush()
-        # The disk's flush waits on the disk while the digest's last bytes are hashed.
-        with ThreadPoolExecutor(1) as pool:
-            synced = pool.submit(os.fsync, file.fileno())
-            checksum = sink.checksum()
-            synced.result()
-    return checksum
+        os.fsync(file.fileno())
+    return sink.checksum()
 
 
 class _HashedFile:
-    """A file being written whose ``file_checksum`` is computed on a second
-    thread, from the bytes already written (read back from the page cache,
-    as ``file_checksum`` reads them): the hashing runs beside the writing
-    instead of after it. Both sides let go of the GIL."""
+    """A file being written that hashes what it is given, as ``file_checksum``
+    would hash the file: each large buffer is hashed on a second thread while
+    this one copies it into the file (both let go of the GIL), so the digest
+    costs neither a read of the file afterwards nor wall time of its own."""
 
-    _BLOCK = 1 << 22
+    # Smaller pieces (the IPC format's headers and padding) are hashed in turn.
+    PARALLEL_BYTES = 1 << 20
 
-    def __init__(self, file: BinaryIO, path: Path) -> None:
+    def __init__(self, file: BinaryIO) -> None:
         self._file = file
+        self._digest = hashlib.sha256()
         self._written = 0
-        self._done = False
-        self._changed = threading.Condition()
         self._pool = ThreadPoolExecutor(1)
-        self._digest = self._pool.submit(self._follow, path)
 
     # What pyarrow asks of a Python file it writes to.
     closed = False
 
     def write(self, data: bytes) -> int:
-        size = memoryview(data).nbytes
-        self._file.write(data)
-        self._file.flush()  # in the page cache, where the other thread reads
-        with self._changed:
-            self._written += size
-            self._changed.notify()
-        return size
+        view = memoryview(data)
+        if view.nbytes < self.PARALLEL_BYTES:
+            self._digest.update(view)
+            self._file.write(view)
+        else:
+            hashed = self._pool.submit(self._digest.update, view)
+            try:
+                self._file.write(view)
+            finally:
+                hashed.result()  # before returning: the caller may reuse the buffer
+        self._written += view.nbytes
+        return view.nbytes
 
     def flush(self) -> None:
         self._file.flush()
@@ -326,38 +325,13 @@ class _HashedFile:
         return True
 
     def checksum(self) -> str:
-        """The digest of everything written; call once writing is over."""
-        self._finish()
-        return self._digest.result()
-
-    def _finish(self) -> None:
-        with self._changed:
-            self._done = True
-            self._changed.notify()
-
-    def _follow(self, path: Path) -> str:
-        digest = hashlib.sha256()
-        block = memoryview(bytearray(self._BLOCK))
-        hashed = 0
-        with open(path, "rb", buffering=0) as source:
-            while True:
-                with self._changed:
-                    self._changed.wait_for(lambda seen=hashed: self._written > seen or self._done)
-                    written, done = self._written, self._done
-                while hashed < written:
-                    size = source.readinto(block[: min(self._BLOCK, written - hashed)])
-                    if not size:
-                        raise OSError(f"{path} is shorter than the {written:,} bytes written")
-                    digest.update(block[:size])
-                    hashed += size
-                if done:
-                    return "sha256:" + digest.hexdigest()
+        """``"sha256:<hex>"`` of everything written."""
+        return "sha256:" + self._digest.hexdigest()
 
     def __enter__(self) -> _HashedFile:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._finish()  # on a failed write too: the thread ends, its result unread
         self._pool.shutdown(wait=True)
 
 

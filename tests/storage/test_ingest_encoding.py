@@ -197,8 +197,8 @@ def test_a_dictionary_metadata_column_counts_only_the_values_rows_hold(root: Pat
 def test_the_checksum_hashed_while_writing_is_the_stored_files(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Small read-back blocks: many of them, the last one partial.
-    monkeypatch.setattr(ingest_module._HashedFile, "_BLOCK", 1000)
+    # Buffers of 1,000 bytes and more are hashed on the second thread.
+    monkeypatch.setattr(ingest_module._HashedFile, "PARALLEL_BYTES", 1000)
     n = 50_000
     confidence = np.random.default_rng(0).random(n)
     ingest_table(root, table(n, id=pa.array(np.arange(n)), confidence=confidence), "m", "r", "s")
