@@ -55,7 +55,7 @@ def cell_of(actual, predicted, confidence, i, threshold, n_labels):
 
 
 # How a scan drops the rows its RowTest rejects, written out in each
-# row-at-a-time kernel (``_label_totals``, the breakdowns):
+# row-at-a-time kernel (the breakdowns):
 #     gone = 0
 #     if use_codes: gone += drop[codes[i] & last]      (0, or DROPPED for a rejected value)
 #     if use_words: gone += (bit i of words ^ 1) << 40  (DROPPED for a clear bit)
@@ -263,30 +263,70 @@ def confusion_counts(
 
 
 @jit
+def _block_codes(actual, predicted, confidence, threshold, n_labels, lo, m, acts, pres):
+    # cell_of's rule, a block at a time in uint32 as ``_block_cells`` has it:
+    # each row's actual and kept predicted code apart (None as K).
+    k = np.uint32(n_labels)
+    act, pre, con = actual[lo:lo + m], predicted[lo:lo + m], confidence[lo:lo + m]
+    for j in range(m):
+        acts[j] = min(np.uint32(act[j]), k)
+        pres[j] = min(np.uint32(pre[j]) | (np.uint32(con[j] < threshold) * ONES), k)
+
+
+@jit
 def _label_totals(actual, predicted, confidence, threshold, n_labels, codes, drop, words,
                   values, bounds, lo, hi):
-    # Rows: 0 = tp (diagonal), 1 = per actual, 2 = per predicted, 3 = abstained per actual;
-    # column K + 1 is the dump of dropped rows.
-    dump = n_labels + 1
-    sums = np.zeros((4, dump + 1), dtype=np.int64)
-    use_codes, use_words = codes.shape[0] > 0, words.shape[0] > 0
-    use_values, low, high = values.shape[0] > 0, bounds[0], bounds[1]
+    # ``_confusion_counts``' three loops, with two codes a row instead of a
+    # cell: a row's counters per actual label (rows, diagonal, abstained) sit
+    # side by side, so its four increments touch two cache lines, not four
+    # (10M rows, K = 10,000, one core: 57 -> 25 ms against one row at a time).
+    # Dropped rows go to DUMP_CELLS codes past None, dropped at the end.
+    dump, k = np.uint32(n_labels + 1), np.uint32(n_labels)
+    width = n_labels + 1 + DUMP_CELLS
+    by_actual = np.zeros(width * 4, dtype=np.int64)  # rows, tp, abstained, (padding)
+    by_predicted = np.zeros(width, dtype=np.int64)
+    acts = np.empty(BLOCK_ROWS, dtype=np.uint32)
+    pres = np.empty(BLOCK_ROWS, dtype=np.uint32)
+    gone = np.empty(BLOCK_ROWS, dtype=np.uint32)
+    filtered = codes.shape[0] > 0 or words.shape[0] > 0 or values.shape[0] > 0
     last = drop.shape[0] - 1
-    for i in range(lo, hi):
-        a, p = cell_of(actual, predicted, confidence, i, threshold, n_labels)
-        gone = np.int64(0)
-        if use_codes:
-            gone += drop[codes[i] & last]
-        if use_words:
-            gone += ((words[i >> 6] >> (i & 63)) & 1 ^ 1) << 40
-        if use_values:
-            gone += np.int64((values[i] < low) | (values[i] > high)) << 40
-        a, p = min(a + gone, dump), min(p + gone, dump)
-        sums[1, a] += 1
-        sums[2, p] += 1
-        sums[3, a] += np.int64(p == n_labels)
-        sums[0, a] += np.int64((p == a) & (p != n_labels))
-    return sums[:, :dump].copy()
+    keep = _keep_word(drop)
+    table = codes.shape[0] > 0 and last >= 64  # as in _confusion_counts
+    reject = np.zeros(drop.shape[0] if table else 0, dtype=np.uint32)
+    for c in range(reject.shape[0]):
+        reject[c] = ONES if drop[c] != 0 else np.uint32(0)
+    spread = np.uint32(DUMP_CELLS - 1)
+    start = lo
+    while start < hi:
+        m = min(BLOCK_ROWS - start % BLOCK_ROWS, hi - start)
+        _block_codes(actual, predicted, confidence, threshold, n_labels, start, m, acts, pres)
+        if filtered:
+            _block_gone(start, m, codes, keep, last, words, values, bounds[0], bounds[1], gone)
+            if table:
+                cod = codes[start:start + m]
+                for j in range(m):
+                    gone[j] |= reject[cod[j] & last]
+            for j in range(m):  # a dropped row's codes: dump + (j % DUMP_CELLS)
+                to = dump + (np.uint32(j) & spread)
+                acts[j] = acts[j] ^ ((acts[j] ^ to) & gone[j])
+                pres[j] = pres[j] ^ ((pres[j] ^ to) & gone[j])
+        for j in range(m):
+            a, p = acts[j], pres[j]
+            by_actual[a * 4] += 1
+            by_actual[a * 4 + 1] += np.int64(p == a)
+            by_actual[a * 4 + 2] += np.int64(p == k)
+            by_predicted[p] += 1
+        start += m
+    # Rows: 0 = tp (diagonal), 1 = per actual, 2 = per predicted, 3 = abstained per actual.
+    size = n_labels + 1
+    sums = np.zeros((4, size), dtype=np.int64)
+    for a in range(size):
+        sums[0, a] = by_actual[a * 4 + 1]
+        sums[1, a] = by_actual[a * 4]
+        sums[2, a] = by_predicted[a]
+        sums[3, a] = by_actual[a * 4 + 2]
+    sums[0, n_labels] = 0  # (None, None) is not a label's true positive
+    return sums
 
 
 def label_totals(

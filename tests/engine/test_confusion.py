@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 from evalql.engine.arrays import RowTest, pack_mask, row_test
 from evalql.engine.confusion import (
     _confusion_counts,
+    _label_totals,
     as_threshold,
     confusion_counts,
     kept_predictions,
@@ -277,6 +278,42 @@ def test_a_row_test_counts_its_mask_across_blocks_and_ranges(
     for name, (test, mask) in tests.items():
         counts = sum(map_ranges(_confusion_counts, bounds, *args, *row_test(test, n)))
         np.testing.assert_array_equal(counts, bincount_confusion(view, mask), err_msg=name)
+
+
+@pytest.mark.parametrize("n_values", [3, 64, 65, 300])
+@pytest.mark.parametrize("cuts", [(), (1,), (777,), (1024, 2049), (63, 64, 65, 5000)])
+def test_label_totals_are_the_matrix_s_sums_across_blocks_ranges_and_row_tests(
+    n_values: int, cuts: tuple[int, ...]
+) -> None:
+    """The totals kernel counts a block of rows at a time as the matrix
+    kernel does: every filter kind and range cut gives the masked matrix's
+    sums, runs of dropped rows and negative codes included."""
+    view = large_view(n_rows=6_001, n_labels=5, threshold=0.5, seed=12)
+    rng = np.random.default_rng(n_values + 1)
+    n = view.actual.shape[0]
+    codes = rng.integers(0, n_values, n).astype(np.int32)
+    keep = rng.random(n_values) < 0.4
+    others = rng.random(n) < 0.8
+    others[2000:3500] = False  # a long run of dropped rows
+    values = rng.integers(0, 100, n).astype(np.int64)
+    edges = [0, *cuts, n]
+    bounds = list(zip(edges[:-1], edges[1:], strict=True))
+    args = (view.actual, view.predicted, view.confidence, np.float32(0.5), view.n_labels)
+    tests = {
+        "codes": (RowTest(codes=codes, keep=keep), keep[codes]),
+        "bits": (RowTest(bits=pack_mask(others)), others),
+        "range": (RowTest(values=values, low=10, high=70), (values >= 10) & (values <= 70)),
+        "all": (RowTest(codes=codes, keep=keep, bits=pack_mask(others), values=values, low=10,
+                        high=70), keep[codes] & others & (values >= 10) & (values <= 70)),
+        "none": (None, np.ones(n, dtype=bool)),
+    }
+    for name, (test, mask) in tests.items():
+        sums = sum(map_ranges(_label_totals, bounds, *args, *row_test(test, n)))
+        expected = Totals.of_matrix(bincount_confusion(view, mask))
+        np.testing.assert_array_equal(sums[0, :-1], expected.tp, err_msg=name)
+        np.testing.assert_array_equal(sums[1], expected.actual, err_msg=name)
+        np.testing.assert_array_equal(sums[2], expected.predicted, err_msg=name)
+        np.testing.assert_array_equal(sums[3], expected.abstained, err_msg=name)
 
 
 def test_a_matrix_too_large_for_its_cell_indices_is_refused() -> None:
