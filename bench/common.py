@@ -185,31 +185,101 @@ def is_ingested(ds: Dataset) -> bool:
     return ds.store.exists() and Catalog(ds.store).split(MODEL, RUN, SPLIT) is not None
 
 
-def ingest(ds: Dataset) -> None:
-    """Ingest the Parquet file of ``ds`` into its store through ``evalql ingest``,
-    with its fixed label list (a child process: its memory goes when it ends)."""
+@dataclass(frozen=True)
+class IngestRun:
+    """What one ``evalql ingest`` child process cost: wall seconds, user and
+    system CPU seconds, peak resident bytes (wait4), and the 1-minute load
+    average when it started (other work on the machine moves every figure)."""
+
+    wall: float
+    user: float
+    system: float
+    peak_rss: int
+    load: float
+
+    @property
+    def cpu(self) -> float:
+        return self.user + self.system
+
+
+def available_memory() -> int:
+    """MemAvailable from /proc/meminfo, in bytes (0 when unknown)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+# Runs the command in its arguments, then prints its wall and CPU seconds and
+# peak RSS (wait4) as the last line of stdout. A process between the bench
+# and the measured one, because Linux keeps the peak RSS of the process that
+# exec()s in the exec'd one's ru_maxrss: spawned from the bench, the child's
+# figure would be the bench's own peak (gigabytes of arrays), not its own.
+_MEASURED = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - started
+print(json.dumps([wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss * 1024]), flush=True)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def ingest(ds: Dataset, store: Path | None = None) -> IngestRun:
+    """Ingest the Parquet file of ``ds`` into ``store`` (its own store by
+    default) through ``evalql ingest``, with its fixed label list, as a child
+    process (its memory goes when it ends), and measure it.
+
+    The child's stderr is ours: on a terminal it draws its progress bar there,
+    off one it writes only errors. Its CPU and peak RSS come from wait4.
+    """
     command = [
+        sys.executable, "-c", _MEASURED,
         evalql_command(), "ingest", str(ds.parquet), "--model", MODEL, "--run", RUN,
-        "--split", SPLIT, "--data", str(ds.store), "--labels", ",".join(ds.label_names),
+        "--split", SPLIT, "--data", str(store or ds.store), "--labels", ",".join(ds.label_names),
     ]
-    done = subprocess.run(command, capture_output=True, text=True)
+    load = os.getloadavg()[0]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"evalql ingest failed ({done.returncode}): {done.stderr.strip()}")
-    log(f"  {done.stdout.strip()}")
+        raise RuntimeError(
+            f"evalql ingest of {ds.parquet} failed ({done.returncode}); its error is above")
+    *summary, measured = done.stdout.strip().splitlines()
+    log("  " + "\n  ".join(summary))
+    wall, user, system, peak = json.loads(measured)
+    return IngestRun(wall, user, system, int(peak), load)
 
 
-def prepare(ds: Dataset, reingest: bool = False) -> None:
-    """Generate and ingest ``ds`` unless already done (``reingest`` rebuilds the store)."""
+def prepare(ds: Dataset, reingest: bool = False) -> IngestRun | None:
+    """Generate and ingest ``ds`` unless already done (``reingest`` rebuilds the
+    store). Returns the ingest's measurement, or None when the store was reused.
+
+    A rebuild ingests into a new directory beside the store and replaces the
+    old store only once it succeeded, so a failed ingest leaves the old one.
+    """
     if not ds.parquet.exists():
         log(f"generating {ds.title} -> {ds.parquet.relative_to(BENCH_DIR.parent)}")
         started = time.perf_counter()
         generate(ds)
         log(f"  generated in {time.perf_counter() - started:.1f} s")
-    if reingest and ds.store.exists():
-        shutil.rmtree(ds.store)
-    if not is_ingested(ds):
-        log(f"ingesting {ds.title} -> {ds.store.relative_to(BENCH_DIR.parent)}")
-        ingest(ds)
+    if not reingest and is_ingested(ds):
+        return None
+    log(f"ingesting {ds.title} -> {ds.store.relative_to(BENCH_DIR.parent)}")
+    partial = ds.store.with_name(ds.store.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        run = ingest(ds, partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    shutil.rmtree(ds.store, ignore_errors=True)
+    os.replace(partial, ds.store)
+    log(f"  {run.wall:.1f} s wall, {run.cpu:.1f} s CPU, peak {fmt_bytes(run.peak_rss)} "
+        f"(load {run.load:.1f})")
+    return run
 
 
 def split_file(ds: Dataset) -> Path:
@@ -506,10 +576,12 @@ def serving(store: Path) -> Iterator[tuple[Server, Client]]:
 # Queries
 # ---------------------------------------------------------------------------
 
-PAGE_FIELDS = """
+# The page's per-label table; at 10,000 labels it is a scenario of its own.
+PER_LABEL_FIELDS = "perLabel { label precision recall f1 support tp fp fn tn }"
+PAGE_FIELDS = f"""
     total predicted correct coverage accuracy selectiveAccuracy precision recall f1
-    confusionMatrix { labels counts }
-    perLabel { label precision recall f1 support tp fp fn tn }
+    confusionMatrix {{ labels counts }}
+    {PER_LABEL_FIELDS}
 """
 
 
