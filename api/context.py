@@ -29,8 +29,7 @@ from strawberry.dataloader import DataLoader
 
 from evalql.api import limits
 from evalql.api.errors import CostLimit, translated
-from evalql.api.observability import InstrumentedExecutor
-from evalql.api.split_cache import CountsKey, built_index, confusion_batch
+from evalql.api.split_cache import CountsKey, confusion_batch
 from evalql.engine.jit import ROW_METER  # plumbing, not a metric: see _metered
 from evalql.storage.datasets import SplitStore
 from evalql.storage.errors import StoreError
@@ -88,24 +87,6 @@ class Context:
                 "filters, slices or thresholds per request"
             )
 
-    def run_here(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run quick work that reads no rows on this thread, timed as the
-        request threads' work is (engine seconds)."""
-        if isinstance(self.executor, InstrumentedExecutor):
-            return self.executor.run_here(fn, *args)
-        return fn(*args)
-
     async def _count(self, keys: list[CountsKey]) -> Sequence[object]:
-        # Built indexes of loaded splits answer here: a page's lookup takes
-        # about half a millisecond of searches (the GIL released), less than the hop to
-        # a request thread and back, which a summary-only page mostly was.
-        indexes = [built_index(self.store, key) for key in keys]
-        if all(index is not None for index in indexes):
-            return self.run_here(_counts_at, indexes, keys)
         counts = await self.run(confusion_batch, self.store, keys)
         return [translated(c) if isinstance(c, StoreError) else c for c in counts]
-
-
-def _counts_at(indexes: list[Any], keys: list[CountsKey]) -> list[np.ndarray]:
-    """Each key's confusion counts from its index (``built_index``)."""
-    return [index.counts_at(key[2]) for index, key in zip(indexes, keys, strict=True)]

@@ -140,23 +140,18 @@ class InstrumentedExecutor(ThreadPoolExecutor):
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         record = current_request()
-        return super().submit(self._timed, record, fn, *args, **kwargs)
 
-    def run_here(self, fn: Callable[..., T], /, *args: Any) -> T:
-        """``fn(*args)`` on the calling thread, timed as submitted work is:
-        for work shorter than a hop to a request thread and back."""
-        return self._timed(current_request(), fn, *args)
+        def timed() -> T:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                seconds = time.perf_counter() - start
+                self._on_work(seconds)
+                if record is not None:
+                    record.engine.append(seconds)
 
-    def _timed(self, record: RequestRecord | None, fn: Callable[..., T], /,
-               *args: Any, **kwargs: Any) -> T:
-        start = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            seconds = time.perf_counter() - start
-            self._on_work(seconds)
-            if record is not None:
-                record.engine.append(seconds)
+        return super().submit(timed)
 
 
 def _background_queues() -> dict[str, int]:

@@ -244,15 +244,6 @@ class _FilterCache:
         with self._lock:
             return self._entries.get(key)
 
-    def used(self, key: tuple[Condition, ...]) -> _Filtered | None:
-        """The entry of ``key`` if there is one, now the most recently used;
-        never makes one."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
     def first_use(self, key: tuple[Condition, ...]) -> bool:
         """True the first time ``key`` is asked for (and remembered, among
         the last ``SEEN_FILTERS``); False once seen or kept."""
@@ -345,7 +336,11 @@ def threshold_index(
         return None
     name = "/".join((data.info.model, data.info.run, data.info.name))
     if not conditions:
-        return _whole_index(data).ready()
+        build = data.memo("threshold-index", lambda: _Build(
+            "threshold-index", name, lambda: _index_rows(columns, data.n_labels, None),
+            data.grew,
+        ))
+        return build.ready()
     # A filter asked for once never queues work: its counts come from a scan
     # that tests the filter row by row (``row_test``). The second time it is
     # asked for, its mask is kept and its index built.
@@ -363,37 +358,6 @@ def threshold_index(
                                  lambda: _index_rows(columns, k, unpack_mask(bits, n)),
                                  data.grew)
     return entry.index.ready()
-
-
-def _whole_index(data: SplitData) -> _Build[ThresholdIndex]:
-    """The build of the threshold index of all the split's rows."""
-    columns = data.columns
-    assert isinstance(columns, MulticlassColumns)
-    name = "/".join((data.info.model, data.info.run, data.info.name))
-    return data.memo("threshold-index", lambda: _Build(
-        "threshold-index", name, lambda: _index_rows(columns, data.n_labels, None), data.grew,
-    ))
-
-
-def built_index(store: SplitStore, key: CountsKey) -> ThresholdIndex | None:
-    """The index that answers ``key``'s counts at once: its split in memory
-    here and the index of its filter built. None otherwise, and then nothing
-    is started or counted (a filter's uses included): ``confusion_batch``
-    does that. Never reads or waits, so it may be called on an event loop."""
-    split, conditions, _, model = key
-    if MODE == "scan" or not limits.is_dense(len(model.labels)):
-        return None
-    if backends.for_split(store, split) is not None:
-        return None
-    data = store.loaded(split, model)
-    if data is None:
-        return None
-    if not conditions:
-        return _whole_index(data).built()
-    entry = _filter_cache(data).used(conditions)
-    if entry is None or entry.dropped or entry.index is None:
-        return None
-    return entry.index.built()
 
 
 def row_test(data: SplitData, conditions: tuple[Condition, ...]) -> RowTest | None:

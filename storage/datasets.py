@@ -423,17 +423,6 @@ class SplitStore:
         self._settle(key, future, data=data)
         return data
 
-    def loaded(self, info: SplitInfo, model: ModelInfo) -> SplitData | None:
-        """The data of split ``info`` in ``model``'s label order if it is in
-        memory now, as ``load`` would return it; None otherwise. Never reads
-        a file or waits for a load, so it may be called on an event loop."""
-        key = (info.path, info.version, model.labels)
-        with self._lock:
-            data = self._cache.get(key)
-            if data is not None:
-                self._cache.move_to_end(key)
-            return data
-
     def _read(self, info: SplitInfo, labels: tuple[str, ...], task: str) -> SplitData:
         try:
             return _read_split(self.root, info, labels, task, self.objects)

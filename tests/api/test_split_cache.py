@@ -119,36 +119,6 @@ def test_a_filter_asked_for_once_keeps_nothing_and_queues_nothing(store, monkeyp
     assert entry.mask.sum() == 4 and entry.bits.nbytes == 8
 
 
-def test_a_built_index_answers_on_the_loop_only_once_built_and_counts_no_use(
-    store, monkeypatch
-) -> None:
-    monkeypatch.setattr(split_cache, "MODE", "auto")
-    splits = SplitStore(store)
-    split, model = splits.catalog.split("m", "v1", "test"), splits.catalog.model("m")
-    chat = (Condition("channel", isin=("chat",)),)
-    key, chat_key = (split, (), as_threshold(0.5), model), (split, chat, as_threshold(0.5), model)
-    assert split_cache.built_index(splits, key) is None  # not loaded: nothing read
-    assert splits.loaded(split, model) is None
-    data = splits.load(split, model)
-    assert split_cache.built_index(splits, key) is None  # no build started here
-    assert split_cache._whole_index(data)._future is None
-    split_cache.confusion_batch(splits, [key])  # starts it
-    split_cache._executor.submit(lambda: None).result()
-    index = split_cache.built_index(splits, key)
-    assert index is not None
-    np.testing.assert_array_equal(index.counts_at(key[2]),
-                                  split_cache.confusion_batch(splits, [key])[0])
-    # A filter: its first use is still the scan's (nothing kept), its second keeps it.
-    assert split_cache.built_index(splits, chat_key) is None
-    cache = split_cache._filter_cache(data)
-    split_cache.confusion_batch(splits, [chat_key])
-    assert cache.peek(chat) is None
-    split_cache.confusion_batch(splits, [chat_key])
-    split_cache._executor.submit(lambda: None).result()
-    filtered = split_cache.built_index(splits, chat_key)
-    assert filtered is not None and filtered.counts_at(chat_key[2]).sum() == 4
-
-
 @pytest.mark.parametrize("conditions", [
     (Condition("channel", isin=("chat",)),),
     (Condition("channel", isin=("chat", "mail", "none of these")),),
