@@ -296,10 +296,33 @@ def _run_meta(pairs: Sequence[str] | None) -> dict[str, str]:
     return meta
 
 
+def _reusing_allocator() -> None:
+    """Arrow allocates from jemalloc for the rest of this process, unless
+    ARROW_DEFAULT_MEMORY_POOL chooses, or the build has no jemalloc.
+
+    An ingest allocates and frees gigabytes in a few passes. mimalloc, Arrow's
+    default, keeps taking fresh memory that the kernel backs with 2 MB huge
+    pages, each zeroed on first touch (perf: clear_page was 38-43% of an
+    ingest's CPU); jemalloc reuses what was freed. 10M x 100 Parquet, five
+    alternating runs at load 8: CPU 3.81 -> 2.44 s median, wall 8.7 -> 6.5 s,
+    peak 1.04 -> 0.98 GB. Only for ``evalql ingest``, whose process ends
+    with it; a server keeps Arrow's default.
+    """
+    import pyarrow as pa
+
+    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:
+        pass  # a pyarrow built without jemalloc keeps its default
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from evalql.storage.ingest import IngestOptions, ingest_file
 
     run_meta = _run_meta(args.run_meta)  # refused before the file is read
+    _reusing_allocator()
     options = IngestOptions(
         task=args.task,
         labels=_labels(args.labels),
