@@ -50,6 +50,7 @@ from evalql.storage.validate import (
     ValidTable,
     check_labels_within,
     column_type,
+    in_threads,
     preview,
     used_entries,
 )
@@ -376,9 +377,12 @@ def _split_table(valid: ValidTable) -> pa.Table:
         columns |= _label_set_columns(valid, dictionary)
         metadata[TASK_KEY] = valid.task.encode()
     else:
+        actual, predicted = in_threads(
+            lambda labels: _codes(labels, dictionary), [valid.actual, valid.predicted]
+        )
         columns |= {
-            "__actual": _codes(valid.actual, dictionary),
-            "__predicted": _codes(valid.predicted, dictionary),
+            "__actual": actual,
+            "__predicted": predicted,
             "__confidence": pa.array(valid.confidence, pa.float32()),
         }
     if valid.scores is not None:

@@ -103,15 +103,15 @@ def validate_multiclass(table: pa.Table, options: IngestOptions, source: str) ->
     order = given or options.model_labels  # the label order of the scores lists
     # The columns are independent: checked side by side, one a core; the
     # refusal is the one a column-after-column check would have made.
-    actual, predicted, ids, confidence, scores, metadata = in_order(
-        lambda: _label_column(table, options.actual_column, source),
-        lambda: _label_column(table, options.predicted_column, source),
+    (actual, held), (predicted, also_held), ids, confidence, scores, metadata = in_order(
+        lambda: _labels_held(_label_column(table, options.actual_column, source)),
+        lambda: _labels_held(_label_column(table, options.predicted_column, source)),
         lambda: _ids(table, options.id_column, source),
         lambda: _confidence(table, options.confidence_column, source),
         lambda: _scores(table, options.scores_column, order, source),
         lambda: _metadata(table, options, source),
     )
-    seen = _used_labels(actual) | _used_labels(predicted)
+    seen = held | also_held
     valid = ValidTable(
         ids=ids,
         actual=actual,
@@ -357,10 +357,10 @@ def used_entries(labels: pa.DictionaryArray) -> np.ndarray:
     return used[:n]
 
 
-def _used_labels(labels: pa.DictionaryArray) -> set[str]:
-    """The labels some row holds."""
-    entries = labels.dictionary.filter(pa.array(used_entries(labels)))
-    return set(entries.drop_null().to_pylist())
+def _labels_held(labels: pa.DictionaryArray) -> tuple[pa.DictionaryArray, set[str]]:
+    """``labels`` and the labels some row holds."""
+    entries = labels.dictionary.filter(pa.array(used_entries(labels), pa.bool_()))
+    return labels, set(entries.drop_null().to_pylist())
 
 
 def _label_lists(table: pa.Table, name: str, source: str) -> pa.LargeListArray:
