@@ -94,6 +94,13 @@ def cell_of(actual, predicted, confidence, i, threshold, n_labels):
 # the scalar loop 3.
 BLOCK_ROWS = 1024
 DUMP_CELLS = 8  # a power of two
+# A matrix of at most this many cells (K <= 7) is counted in 4 copies, row j
+# of a block into copy j % 4, summed at the end: with so few cells
+# consecutive rows often hit the same counter, and each increment waits for
+# the one before (10M rows, one core, no filter: K = 2 16.3 -> 12.6 ms, K =
+# 7 14.0 -> 12.4 ms; under a filter, whose dropped rows are spread already,
+# no change; K = 10 and 100 gain nothing or lose up to 1 ms: one copy).
+COPIES_CELLS = 64
 # Cell indices are uint32 and the dump cells sit past the (K+1)^2 real ones.
 MAX_CELLS = 2**32 - DUMP_CELLS
 # A condition's 0 or 1 times ONES is a mask of 0 or all ones (a product,
@@ -164,7 +171,9 @@ def _confusion_counts(actual, predicted, confidence, threshold, n_labels, codes,
                       values, bounds, lo, hi):
     size = n_labels + 1
     dump = np.uint32(size * size)  # dropped rows land past the matrix
-    counts = np.zeros(size * size + DUMP_CELLS, dtype=np.int64)
+    copies = 4 if size * size <= COPIES_CELLS else 1
+    stride = size * size + DUMP_CELLS
+    counts = np.zeros(copies * stride, dtype=np.int64)
     cells = np.empty(BLOCK_ROWS, dtype=np.uint32)
     gone = np.empty(BLOCK_ROWS, dtype=np.uint32)
     filtered = codes.shape[0] > 0 or words.shape[0] > 0 or values.shape[0] > 0
@@ -195,11 +204,17 @@ def _confusion_counts(actual, predicted, confidence, threshold, n_labels, codes,
             for j in range(m):
                 cell, out = cells[j], reject[cod[j] & last]
                 counts[cell ^ ((cell ^ (dump + (np.uint32(j) & spread))) & out)] += 1
-        else:
+        elif copies == 1:
             for j in range(m):
                 counts[cells[j]] += 1
+        else:
+            for j in range(m):
+                counts[(j & 3) * stride + cells[j]] += 1
         start += m
-    return counts[:size * size].reshape(size, size)
+    total = counts[:size * size].copy()
+    for c in range(1, copies):
+        total += counts[c * stride:c * stride + size * size]
+    return total.reshape(size, size)
 
 
 def kept_predictions(

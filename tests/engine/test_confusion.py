@@ -247,17 +247,18 @@ def test_a_range_tested_inside_the_scan_counts_the_rows_of_its_mask(
     np.testing.assert_array_equal(label_totals(*args, test).actual, label_totals(*args, mask).actual)
 
 
+@pytest.mark.parametrize("n_labels", [2, 40])
 @pytest.mark.parametrize("n_values", [3, 64, 65, 300])
 @pytest.mark.parametrize("cuts", [(), (1,), (777,), (1024, 2049), (63, 64, 65, 5000)])
 def test_a_row_test_counts_its_mask_across_blocks_and_ranges(
-    n_values: int, cuts: tuple[int, ...]
+    n_labels: int, n_values: int, cuts: tuple[int, ...]
 ) -> None:
     """The matrix kernel counts a block of rows at a time, a code table of
     up to 64 entries as a word and a larger one as a table, and a bitset a
-    word at a time when a block starts on one: every way gives the mask's
-    counts, whatever the ranges' cuts (blocks not starting on a word
-    included)."""
-    view = large_view(n_rows=6_001, n_labels=5, threshold=0.5, seed=11)
+    word at a time when a block starts on one, a small matrix in 4 copies (K
+    = 2) and a larger one in one (K = 40): every way gives the mask's counts,
+    whatever the ranges' cuts (blocks not starting on a word included)."""
+    view = large_view(n_rows=6_001, n_labels=n_labels, threshold=0.5, seed=11)
     rng = np.random.default_rng(n_values)
     n = view.actual.shape[0]
     codes = rng.integers(0, n_values, n).astype(np.int32)
