@@ -3,7 +3,7 @@
 A fragment is the rows ``[start, stop)`` of one split (for a multilabel
 split, those rows' lists), read from the split file through storage (a
 local path, or the local copy of an ``s3://`` object) and copied into the
-worker's memory with its threshold index (multiclass), so later queries
+worker's memory with its threshold index, so later queries
 on it read neither the file nor the network. Each function below runs the
 same engine kernels the local views run, on the fragment's rows, and
 returns a small partial result; the ``merge_…`` functions add partial
@@ -61,6 +61,7 @@ from evalql.engine.index import ThresholdIndex
 from evalql.engine.metrics import Totals
 from evalql.engine.multilabel.counts import MultilabelThresholdCounts, multilabel_counts
 from evalql.engine.multilabel.curves import multilabel_threshold_counts, pair_histogram
+from evalql.engine.multilabel.index import LabelSetIndex
 from evalql.engine.multilabel.rows import unlabeled_rows
 from evalql.engine.ranking import (
     PrecisionSteps,
@@ -84,10 +85,10 @@ MASKS_KEPT = 8
 class Fragment:
     """Rows ``[start, start + n_rows)`` of a split, owned by this process.
 
-    ``index`` is the threshold index of the fragment's rows (None when the
-    labels are too many for a dense index, and for multilabel splits, whose
-    fragments scan); ``metadata`` the fragment's slice of the split's
-    metadata columns, for row filters.
+    ``index`` is the threshold index of a multiclass fragment's rows,
+    ``sets_index`` the ``LabelSetIndex`` of a multilabel one (None when the
+    labels are too many for a dense index); ``metadata`` the fragment's
+    slice of the split's metadata columns, for row filters.
     """
 
     start: int
@@ -95,6 +96,7 @@ class Fragment:
     columns: MulticlassColumns | MultilabelColumns
     metadata: pa.Table
     index: ThresholdIndex | None
+    sets_index: LabelSetIndex | None = None
     _masks: OrderedDict[tuple[Condition, ...], np.ndarray] = field(
         default_factory=OrderedDict, repr=False
     )
@@ -109,7 +111,7 @@ class Fragment:
     @property
     def nbytes(self) -> int:
         """Bytes the fragment holds: columns, metadata and index."""
-        index = 0 if self.index is None else self.index.nbytes
+        index = sum(i.nbytes for i in (self.index, self.sets_index) if i is not None)
         return self.columns.nbytes + self.metadata.nbytes + index
 
     def __sizeof__(self) -> int:  # what Dask's memory accounting reads
@@ -182,7 +184,11 @@ def load_fragment(
     data = read_split(Path(root), info, labels, task, _object_cache(root), rows=(start, stop))
     c = data.columns
     if isinstance(c, MultilabelColumns):
-        return Fragment(start, len(labels), _owned_sets(c), data.metadata, None)
+        sets = _owned_sets(c)
+        k = len(labels)
+        # As the server's split_cache builds it: only for a dense matrix.
+        found = LabelSetIndex.build(sets, k) if limits.is_dense(k) else None
+        return Fragment(start, k, sets, data.metadata, None, found)
     assert isinstance(c, MulticlassColumns), "a multiclass split"
     columns = MulticlassColumns(
         actual=_owned(c.actual), predicted=_owned(c.predicted), confidence=_owned(c.confidence),
@@ -316,8 +322,12 @@ def label_set_counts_part(
     labels: np.ndarray | None, matrix: bool,
 ) -> LabelSetParts:
     """The fragment's multilabel counts (``engine.multilabel.counts.multilabel_counts``)."""
-    counts = multilabel_counts(fragment.label_sets(), threshold, fragment.n_labels,
-                               fragment.mask(conditions), labels, matrix)
+    index = _label_set_index(fragment, conditions, labels)
+    if index is not None and matrix:
+        counts = index.counts_at(threshold)  # a view of every row and label
+    else:
+        counts = multilabel_counts(fragment.label_sets(), threshold, fragment.n_labels,
+                                   fragment.mask(conditions), labels, matrix)
     s = counts.summary
     rows = np.array([s.total, s.predicted, s.correct, s.answered_correct], dtype=np.int64)
     return counts.tp, counts.support, counts.predicted, rows, counts.matrix
@@ -350,8 +360,18 @@ def label_set_curve_part(
     labels: np.ndarray | None,
 ) -> MultilabelThresholdCounts:
     """The fragment's multilabel counts at each of a curve's thresholds."""
+    index = _label_set_index(fragment, conditions, labels)
+    if index is not None:
+        return index.threshold_counts(thresholds)
     return multilabel_threshold_counts(fragment.label_sets(), thresholds, fragment.n_labels,
                                        fragment.mask(conditions), labels)
+
+
+def _label_set_index(
+    fragment: Fragment, conditions: tuple[Condition, ...], labels: np.ndarray | None,
+) -> LabelSetIndex | None:
+    # The index covers views of every row and label, as MultilabelView._index.
+    return None if conditions or labels is not None else fragment.sets_index
 
 
 def merge_label_set_curves(*parts: MultilabelThresholdCounts) -> MultilabelThresholdCounts:
