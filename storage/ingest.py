@@ -164,11 +164,6 @@ def ingest_table(
         options = _with_model_labels(Path(root), model, options)
     valid = VALIDATORS[options.task](table, options, source)
     del table  # what is stored is in ``valid`` now; the caller keeps no reference
-    # The stored layout is one chunk a column. Joined here, once the input's
-    # other columns are gone, and one after the other: each replace lets
-    # the chunks it copied go (at 100M rows, 1.2 GB of ids, 1.6 of metadata).
-    valid = replace(valid, ids=_one_chunk(valid.ids))
-    valid = replace(valid, metadata=valid.metadata.combine_chunks())
     # The store is touched only once the input is known to be good.
     names = (model, run, split)
     with store_io(Path(root), "write"):
@@ -177,6 +172,12 @@ def ingest_table(
             _check_against_catalog(tx, valid, names, options, source)
             folder = objects.target_folder(tx, options.objects)
         _say(progress, "writing")
+        # The stored layout is one chunk a column. Joined here, once the
+        # input's other columns are gone, and one after the other: each
+        # replace lets the chunks it copied go (100M rows: 1.2 GB of ids,
+        # 1.6 GB of metadata).
+        valid = replace(valid, ids=_one_chunk(valid.ids))
+        valid = replace(valid, metadata=valid.metadata.combine_chunks())
         with Staging(catalog.root) as staging:
             checksum = _write_staged(staging.staged, valid)
             _pause("write")

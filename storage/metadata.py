@@ -120,7 +120,11 @@ def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
         return _plain(pa.chunked_array(decoded, dtype.value_type))
     if pa.types.is_dictionary(dtype):
         value = dtype.value_type
-        if pa.types.is_string(value) or pa.types.is_large_string(value):
+        # A null among a dictionary's entries: Arrow cannot join such chunks
+        # into the one chunk stored, so the strings are decoded (and encoded
+        # again when they repeat, storage.ingest).
+        held_null = any(chunk.dictionary.null_count for chunk in column.chunks)
+        if (pa.types.is_string(value) or pa.types.is_large_string(value)) and not held_null:
             return column
         return _plain(column.cast(value))
     return column

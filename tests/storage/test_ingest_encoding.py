@@ -205,3 +205,15 @@ def test_the_checksum_hashed_while_writing_is_the_stored_files(
     info = Catalog(root).split("m", "r", "s")
     assert info is not None and info.checksum is not None
     assert info.checksum == file_checksum(root / info.path)
+
+
+def test_a_dictionary_metadata_column_with_a_null_entry_is_stored_with_its_values(
+    root: Path,
+) -> None:
+    # Arrow cannot join chunks whose dictionaries hold a null; the strings are
+    # decoded and encoded again instead of failing with Arrow's error.
+    channel = chunked_dictionary([(["web", None], [0, 1, None]), (["chat"], [0, 0])])
+    ingest_table(root, table(5, channel=channel), "m", "r", "s")
+    stored = load(root).metadata.column("channel")
+    assert stored.to_pylist() == ["web", None, None, "chat", "chat"]
+    assert pa.types.is_dictionary(stored.type)
