@@ -196,6 +196,14 @@ class Backend(Protocol):
         not, and the caller joins on id."""
         ...
 
+    def compare_page(
+        self, base: CompareSide, cand: CompareSide, change: int, after: int, limit: int,
+    ) -> Page | None:
+        """The baseline positions after ``after`` whose change is ``change``
+        (``engine.compare.changed_rows`` without a join: FIXED or REGRESSED),
+        when the splits hold the same ids in the same order; None when not."""
+        ...
+
     def select(
         self, split: SplitInfo, conditions: tuple[Condition, ...], threshold: float,
         predicate: Predicate, descending: bool, after: int, limit: int,

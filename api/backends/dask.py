@@ -368,18 +368,43 @@ class DaskBackend:
             return None
         count_rows(base.split.row_count + cand.split.row_count)
         with self._failures(base.split, cand.split):
-            sides = [
-                [self.client.submit(fragments.verdicts_part, f, side.conditions, side.threshold,
-                                    side.actual_ok, pure=False)
-                 for f in self.fragments(side.split)]
-                for side in (base, cand)
-            ]
             parts = [self.client.submit(fragments.changes_part, b, c, pure=False)
-                     for b, c in zip(*sides, strict=True)]
+                     for b, c in self._verdicts(base, cand)]
             fixed, regressed = self._reduce(parts, fragments.merge_sums)
         # At most one side's verdicts moved, fragment by fragment.
         self.bytes_moved += base.split.row_count
         return int(fixed), int(regressed)
+
+    def compare_page(
+        self, base: CompareSide, cand: CompareSide, change: int, after: int, limit: int,
+    ) -> Page | None:
+        """``Backend.compare_page``: each fragment pair's first ``limit + 1``
+        changed positions after ``after``, the first of those kept by every
+        merge; None when the splits are not in the same order."""
+        if not self.same_rows(base.split, cand.split):
+            return None
+        count_rows(base.split.row_count + cand.split.row_count)
+        with self._failures(base.split, cand.split):
+            starts = [start for start, _ in self.bounds(base.split)]
+            parts = [
+                self.client.submit(fragments.changed_rows_part, b, c, start, change, int(after),
+                                   limit, pure=False)
+                for (b, c), start in zip(self._verdicts(base, cand), starts, strict=True)
+            ]
+            keys, _ = self._reduce(parts, fragments.merge_keys, (limit,))
+        self.bytes_moved += base.split.row_count
+        return page_of(keys, -1, limit)
+
+    def _verdicts(self, base: CompareSide, cand: CompareSide) -> list[tuple[Future, Future]]:
+        """Each fragment's verdicts of both sides, taken where the fragment
+        lives, paired by fragment."""
+        sides = [
+            [self.client.submit(fragments.verdicts_part, f, side.conditions, side.threshold,
+                                side.actual_ok, pure=False)
+             for f in self.fragments(side.split)]
+            for side in (base, cand)
+        ]
+        return list(zip(*sides, strict=True))
 
     def same_rows(self, base: SplitInfo, cand: SplitInfo) -> bool:
         """Whether fragment i of both splits holds the same ids in the same

@@ -48,7 +48,7 @@ from evalql.engine.breakdown import (
     value_range,
 )
 from evalql.engine.calibration import BinSums, confidence_bin_sums
-from evalql.engine.compare import Columns, count_changes, verdicts
+from evalql.engine.compare import Columns, changed_rows, count_changes, verdicts
 from evalql.engine.confusion import label_totals
 from evalql.engine.curves import (
     ThresholdCounts,
@@ -69,7 +69,7 @@ from evalql.engine.ranking import (
     confidence_steps,
     precision_steps,
 )
-from evalql.engine.select import Predicate, confidence_bits, select_by_scan
+from evalql.engine.select import NO_CURSOR, Predicate, confidence_bits, select_by_scan
 from evalql.engine.select_index import select_from_index
 from evalql.storage.columns import categories, ids_digest, numbers
 from evalql.storage.datasets import MulticlassColumns, MultilabelColumns, read_ids, read_split
@@ -388,6 +388,17 @@ def pair_histogram_part(
     """The fragment's predicted (row, label) pairs per confidence bin, and the right ones."""
     return pair_histogram(fragment.label_sets(), edges, fragment.n_labels,
                           fragment.mask(conditions), labels)
+
+
+def changed_rows_part(
+    base: np.ndarray, cand: np.ndarray, start: int, change: int, after: int, limit: int,
+) -> tuple[np.ndarray, int]:
+    """The first ``limit + 1`` positions (in the split) with ``change`` after
+    split position ``after`` of a fragment pair's verdicts, starting at row
+    ``start``: a part ``merge_keys`` merges (positions are keys here)."""
+    local_after = max(after - start, NO_CURSOR)  # the module docstring's shift
+    page = changed_rows(base, cand, None, change, local_after, limit + 1)
+    return np.asarray(page.keys, dtype=np.int64) + np.int64(start), 0
 
 
 # A breakdown's partial results: by value (a string or bool column), the

@@ -11,7 +11,8 @@ baseline and right in the candidate; regressed = the reverse. Ids found in
 only one split, or judged by one side only, are neither, and the missing
 side's row is never read. Two large splits on a cluster that hold the same
 ids in the same order are counted there, fragment pair by fragment pair
-(``api.backends``); the pages of changed rows are read here.
+(``api.backends``), and the positions of a page of changed rows too; the
+rows' records are read here.
 
 Each split is judged by its own actual labels, so the two may belong to
 different models of one task (``Pair.of`` refuses two tasks). Labels are
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalql.api import backends, limits
+from evalql.api.backends import CompareSide
 from evalql.api.cursors import decode_cursor, fingerprint
 from evalql.api.errors import BadUserInput
 from evalql.api.views.base import View
@@ -125,6 +127,12 @@ class Pair:
     def _count_on_cluster(self) -> tuple[int, int] | None:
         """Blocking: the counts from the splits' cluster, when both splits are
         on one and hold the same ids in the same row order; None: join here."""
+        cluster = self._cluster()
+        return None if cluster is None else cluster[0].compare_counts(*cluster[1:])
+
+    def _cluster(self) -> tuple[backends.Backend, CompareSide, CompareSide] | None:
+        """The cluster both splits are on, and both sides as it takes them; None
+        when they are not on one (or their task's verdicts are taken here)."""
         b, c = self.baseline, self.candidate
         remote = backends.for_split(b.request.store, b.split)
         if remote is None or remote is not backends.for_split(c.request.store, c.split):
@@ -132,21 +140,33 @@ class Pair:
         base, cand = b.compare_side(), c.compare_side()
         if base is None or cand is None:
             return None
-        return remote.compare_counts(base, cand)
+        return remote, base, cand
 
     def _page(self, change: str, after: int, limit: int) -> tuple[Page, list[RowRecord]]:
         """Blocking: baseline positions after ``after`` with ``change``, as rows."""
+        page, join = self._changed(change, after, limit)
+        # Changed rows are present on both sides: join[page.rows] is never -1.
+        rows = self.candidate.records(page.rows if join is None else join[page.rows])
+        for row, before in zip(rows, self.baseline.records(page.rows), strict=True):
+            row.baseline = before
+        return page, rows
+
+    def _changed(self, change: str, after: int, limit: int) -> tuple[Page, np.ndarray | None]:
+        """Blocking: the page of baseline positions with ``change``, and the
+        join that finds them in the candidate (None: the same positions). On
+        the splits' cluster when it has them in the same order."""
+        cluster = self._cluster()
+        if cluster is not None:
+            page = cluster[0].compare_page(*cluster[1:], _CHANGES[change], after, limit)
+            if page is not None:
+                return page, None
         base, cand = self.baseline._load(), self.candidate._load()
         join = self._join(base, cand)
         page = changed_rows(
             self.baseline.verdicts(base), self.candidate.verdicts(cand), join,
             _CHANGES[change], after, limit,
         )
-        # Changed rows are present on both sides: join[page.rows] is never -1.
-        rows = self.candidate.records(page.rows if join is None else join[page.rows])
-        for row, before in zip(rows, self.baseline.records(page.rows), strict=True):
-            row.baseline = before
-        return page, rows
+        return page, join
 
     def _join(self, base: SplitData, cand: SplitData) -> np.ndarray | None:
         """Candidate row of each baseline row (-1: none); None when row i is

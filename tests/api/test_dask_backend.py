@@ -449,7 +449,7 @@ def test_compare_of_runs_over_the_same_rows_is_counted_on_the_cluster(
     for other in ("shuffled", "renamed"):
         local, remote, merges = compare_both(app, "big", other, 0.3)
         assert remote == local
-        assert merges == on_cluster - 1  # the same but fixed and regressed: joined here
+        assert merges == on_cluster - 2  # but the counts and the page: joined here
     assert len(backend._digests) >= 4  # big, same, shuffled, renamed: kept
 
 
@@ -466,6 +466,40 @@ def test_a_worker_killed_mid_compare(cluster: Any, app: tuple[TestClient, Any, A
     kill_during(cluster, app, """{ compare(baseline: {model: "m", run: "v1", split: "big"},
       candidate: {model: "m", run: "v1", split: "killed"}, threshold: 0.4) {
       fixed regressed mcnemarPValue } }""")
+
+
+@pytest.mark.parametrize(("change", "first"), [("FIXED", 4), ("REGRESSED", 45)])
+def test_compare_pages_across_fragment_boundaries(
+    app: tuple[TestClient, Any, Any], change: str, first: int
+) -> None:
+    """Every page of a compare's changed rows, by cursors: positions found
+    on the cluster per fragment pair, equal to the join's pages, every
+    changed row once."""
+    root = app[0].app.state.store.root
+    rng = np.random.default_rng(31)
+    n = 1_000
+    ingest_rows(root, "paged", [f"r{i:05d}" for i in range(n)],
+                rng.integers(0, len(LABELS) + 1, n).tolist(),
+                rng.integers(0, len(LABELS) + 1, n).tolist(),
+                np.round(rng.random(n), 2).tolist(), rng.choice(["chat", "email"], n).tolist())
+    after, seen = "null", []
+    for _ in range(100):
+        query = """{ compare(baseline: {model: "m", run: "v1", split: "big"},
+          candidate: {model: "m", run: "v1", split: "paged"}, threshold: 0.4,
+          where: [{column: "channel", in: ["email"]}]) {
+          rows(change: %s, first: %d, after: %s) { totalCount
+            edges { cursor node { id correct baseline { id correct } } }
+            pageInfo { hasNextPage endCursor } } } }""" % (change, first, after)
+        merges = app[1].merges
+        local, remote = both(app, query)
+        assert remote == local
+        assert app[1].merges >= merges + 2  # the page's positions and the counts
+        page = remote["data"]["compare"]["rows"]
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = '"%s"' % page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == page["totalCount"] > first  # pages: 2 or more
 
 
 cmp_rows = st.lists(
