@@ -195,8 +195,15 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         if isinstance(result, PlainRows):
             return _complete_columns(plan, item_type.name, result)
         rows = []
+        is_awaitable = self.is_awaitable
         for item in result:
-            row = None if item is None else _complete(plan, item_type.name, item)
+            # A null or an awaitable item: the ordinary way, which knows both.
+            if item is None or is_awaitable(item):
+                return None
+            try:
+                row = _complete(plan, item_type.name, item)
+            except AttributeError:  # not the type's object: the ordinary way reports it
+                return None
             if row is None:
                 return None
             rows.append(row)

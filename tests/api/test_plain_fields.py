@@ -78,6 +78,13 @@ class Query:
         return [None, *rows_of(CASE["values"])]
 
     @strawberry.field
+    async def awaited_items(self) -> list[Row]:
+        async def row(values: dict[str, Any]) -> Row:
+            return Row(**values)
+
+        return [row(v) for v in CASE["values"]]  # type: ignore[misc]
+
+    @strawberry.field
     def no_items(self) -> list[Row]:
         def item(i: int) -> Row:
             raise AssertionError("a plain selection builds no item")
@@ -105,7 +112,7 @@ def answer(schema: strawberry.Schema, query: str) -> tuple[Any, list[Any]]:
 
 @pytest.mark.parametrize("edge", list(EDGES))
 @pytest.mark.parametrize("selection", SELECTIONS)
-@pytest.mark.parametrize("field", ["rows", "columns", "nullableItems"])
+@pytest.mark.parametrize("field", ["rows", "columns", "nullableItems", "awaitedItems"])
 def test_plain_lists_answer_as_the_ordinary_execution_does(
     edge: str, selection: str, field: str
 ) -> None:
