@@ -11,7 +11,10 @@ and compile time is what a fresh install waits for.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -39,10 +42,36 @@ def numba_cache_dir(package: Path, environ: Mapping[str, str]) -> str | None:
     return str(Path(base) / "evalql")
 
 
+def source_digest(package: Path) -> str:
+    """A digest of every Python file under ``package``: it changes whenever
+    the engine's source does."""
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def kernel_cache_dir(base: Path, digest: str) -> Path:
+    """The folder of this source's compiled kernels under ``base``; folders
+    of other sources' kernels there are removed (best effort).
+
+    Numba checks a cached kernel against its own file's time stamp only,
+    but a kernel also holds the inlined helpers and the constants of other
+    modules: after an edit there, it would load the old machine code, with
+    old answers. A folder per engine source leaves nothing to go stale.
+    """
+    with contextlib.suppress(OSError):
+        for old in base.glob("kernels-*"):
+            if old.name != f"kernels-{digest}":
+                shutil.rmtree(old, ignore_errors=True)
+    return base / f"kernels-{digest}"
+
+
 # Before any kernel is decorated: Numba picks a kernel's cache folder then.
-_CACHE_DIR = numba_cache_dir(Path(__file__).parent, os.environ)
-if _CACHE_DIR is not None:
-    numba.config.CACHE_DIR = _CACHE_DIR
+_PACKAGE = Path(__file__).parent
+_BASE = (os.environ.get("NUMBA_CACHE_DIR") or numba_cache_dir(_PACKAGE, os.environ)
+         or str(_PACKAGE / "__pycache__"))
+numba.config.CACHE_DIR = str(kernel_cache_dir(Path(_BASE), source_digest(_PACKAGE)))
 
 JIT_FLAGS = {"nogil": True, "cache": True}
 

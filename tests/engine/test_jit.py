@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalql.engine.jit import chunk_bounds, map_ranges, numba_cache_dir, sum_rows
+from evalql.engine.jit import (
+    chunk_bounds,
+    kernel_cache_dir,
+    map_ranges,
+    numba_cache_dir,
+    source_digest,
+    sum_rows,
+)
 
 
 def test_a_writable_package_keeps_numbas_own_cache(tmp_path: Path) -> None:
@@ -48,3 +55,26 @@ def test_map_ranges_returns_results_in_range_order_and_sum_rows_adds_them() -> N
     assert [lo for lo, _ in parts] == [0, 4, 8]
     total = sum_rows(lambda v, lo, hi: v[lo:hi].sum(keepdims=True), 10, values)
     assert total.tolist() == [45]
+
+
+def test_kernels_are_cached_per_engine_source_and_other_sources_kernels_go(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "engine"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("X = 16\n")
+    (package / "sub" / "b.py").write_text("def f(): pass\n")
+    first = source_digest(package)
+    # an edit anywhere, even a constant another module inlines, is a new source
+    (package / "a.py").write_text("X = 4\n")
+    second = source_digest(package)
+    assert first != second and source_digest(package) == second
+    cache = tmp_path / "cache"
+    stale = cache / f"kernels-{first}" / "engine_x"
+    stale.mkdir(parents=True)
+    (stale / "k.nbi").write_bytes(b"old")
+    (cache / "unrelated").mkdir()
+    assert kernel_cache_dir(cache, second) == cache / f"kernels-{second}"
+    assert not (cache / f"kernels-{first}").exists() and (cache / "unrelated").exists()
+    # a base that does not exist yet is not an error
+    assert kernel_cache_dir(tmp_path / "none", second) == tmp_path / "none" / f"kernels-{second}"
