@@ -180,8 +180,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
     # uvicorn has set its loggers up (in Config): from here on, log lines are
     # written by a thread of their own, never on the event loop.
-    from evalql.api.observability import log_off_the_loop
+    from evalql.api.observability import GraphQLLinesOnce, log_off_the_loop
 
+    logging.getLogger("uvicorn.access").addFilter(GraphQLLinesOnce())
     log_off_the_loop()
     uvicorn.Server(config).run()
     return 0

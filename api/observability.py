@@ -113,6 +113,19 @@ def log_off_the_loop(names: tuple[str, ...] = ("", "uvicorn", "uvicorn.error",
     return listeners
 
 
+class GraphQLLinesOnce(logging.Filter):
+    """Drops uvicorn's access line of a /graphql request: ``evalql.access``
+    writes a fuller one (operation, cost, engine time), and formatting and
+    writing the second line took ~0.2 ms of a 3 ms request's CPU. Lines of
+    other paths (/healthz, /metrics, the dashboard) stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn's access record: (client, method, path, HTTP version, status)
+        path = args[2] if isinstance(args, tuple) and len(args) == 5 else None
+        return not (isinstance(path, str) and path.split("?", 1)[0] == "/graphql")
+
+
 def current_request() -> RequestRecord | None:
     """The record of the GraphQL request being answered in this context, if any."""
     return _current.get()

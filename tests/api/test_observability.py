@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from evalql.api import observability
 from evalql.api.app import create_app
-from evalql.api.observability import Metrics, operation_label
+from evalql.api.observability import GraphQLLinesOnce, Metrics, operation_label
 from evalql.storage.datasets import SplitStore
 
 PAGE = """query Page {
@@ -172,3 +172,18 @@ def test_log_lines_are_written_by_a_thread_of_their_own_with_uvicorn_s_formattin
         logger.handlers.clear()
     assert out.getvalue() == '127.0.0.1:5 "GET /healthz HTTP/1.1" 200 OK\n'
     assert written_by and written_by[0] != threading.current_thread().name
+
+
+def test_uvicorn_writes_no_second_access_line_for_graphql() -> None:
+    # uvicorn's access record: (client, method, path with query, HTTP version, status)
+    def record(path: str) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.access", logging.INFO, "h11_impl.py", 1,
+                                 '%s - "%s %s HTTP/%s" %d',
+                                 ("127.0.0.1:5000", "POST", path, "1.1", 200), None)
+
+    lines = GraphQLLinesOnce()
+    assert not lines.filter(record("/graphql"))
+    assert not lines.filter(record("/graphql?query=%7Bmodels%7D"))
+    assert lines.filter(record("/healthz")) and lines.filter(record("/graphql-docs"))
+    assert lines.filter(logging.LogRecord("uvicorn.access", logging.INFO, "x", 1, "odd", None,
+                                          None))
