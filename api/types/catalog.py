@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
 
 from evalql.api.context import Context
@@ -45,10 +47,11 @@ class Split:
         return [Column.from_info(c) for c in self.info.columns]
 
     @strawberry.field(
+        graphql_type=Metrics,
         description=(
             "Metrics at a threshold (predictions with confidence below it count as "
             "None), over a class filter (labels, in order) and a row filter (where)."
-        )
+        ),
     )
     def metrics(
         self,
@@ -56,9 +59,9 @@ class Split:
         threshold: float = 0.0,
         labels: list[str] | None = None,
         where: list[RowFilter] | None = None,
-    ) -> Metrics:
+    ) -> Metrics | Awaitable[Metrics]:
         view = View.get(info.context, self.model_info, self.info, threshold, labels, where=where)
-        return Metrics(view=view)
+        return Metrics.of(view, info.selected_fields[0].selections)
 
 
 @strawberry.type(description="One evaluation run of a model (a model version, a prompt iteration).")

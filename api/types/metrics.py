@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import math
+import contextlib
+from collections.abc import Awaitable
+from typing import TypeAlias, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from evalql.api.limits import MAX_CURVE_POINTS, MAX_FIRST, MAX_RESAMPLES, check_within
 from evalql.api.plain_fields import PlainRows
@@ -24,6 +27,11 @@ from evalql.api.types.rows import RowConnection
 from evalql.api.types.slices import HistogramBin, Slice
 from evalql.api.views import Interval as Bounds
 from evalql.api.views import LabelRow, LabelTable, View
+
+T = TypeVar("T")
+# A field read off the view's counts: its value when the view is counted
+# already (View.when_counted), else an awaitable of it.
+Ready: TypeAlias = T | Awaitable[T]
 
 
 @strawberry.type(description="One cell of a confusion matrix; null is None.")
@@ -110,7 +118,7 @@ class LabelMetrics:
         label (api/plain_fields.py); any other builds the label's object."""
         columns: dict[str, list[object]] = {
             "label": list(t.names),
-            **{metric: [None if math.isnan(v) else v for v in values]
+            **{metric: [nullable(v) for v in values]
                for metric, values in t.ratios.items()},
             "support": t.support, "predicted": t.predicted,
             "tp": t.tp, "fp": t.fp, "fn": t.fn, "tn": t.tn,
@@ -231,80 +239,143 @@ class LabelCount:
     predicted: int
 
 
+# Metrics fields read straight off the view's counts (View.when_counted).
+COUNTED_FIELDS = frozenset({
+    "total", "labeled", "predicted", "correct", "coverage", "accuracy", "selectiveAccuracy",
+    "precision", "recall", "f1", "hammingScore", "subsetAccuracy",
+})
+
+
+def reads_counts(selections: list[Selection]) -> bool:
+    """Whether a selection on Metrics (fragments looked into) asks for a
+    field of ``COUNTED_FIELDS``."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name in COUNTED_FIELDS:
+                return True
+        elif reads_counts(selection.selections):
+            return True
+    return False
+
+
 @strawberry.type(description="Metrics of one view: a split at a threshold, class and row filter.")
 class Metrics(CalibrationMetrics):
     view: strawberry.Private[View]
+
+    @classmethod
+    def of(cls, view: View, selections: list[Selection]) -> Metrics | Awaitable[Metrics]:
+        """The view's Metrics; when the query reads fields off its counts, an
+        awaitable that counts first, so those fields complete at once (and
+        a query asking none of them computes no counts)."""
+        metrics = cls(view=view)
+        return metrics._counted_first() if reads_counts(selections) else metrics
+
+    async def _counted_first(self) -> Metrics:
+        # A failure is left to the fields: each awaits the counts again and
+        # reports the error at its own path, as without this step.
+        with contextlib.suppress(Exception):
+            await self.view.counted()
+        return self
 
     @strawberry.field(description="Predictions with confidence below it count as None.")
     def threshold(self) -> float:
         return self.view.threshold
 
-    @strawberry.field(description="Rows in the view; with a class filter, those of its labels.")
-    async def total(self) -> int:
-        return (await self.view.summary()).total
+    def _average(self, metric: str, average: Average) -> Ready[float | None]:
+        return self.view.when_counted(lambda c: self.view.average_of(c, metric, average.value))
 
     @strawberry.field(
+        graphql_type=int,
+        description="Rows in the view; with a class filter, those of its labels.",
+    )
+    def total(self) -> Ready[int]:
+        return self.view.when_counted(lambda c: c.summary.total)
+
+    @strawberry.field(
+        graphql_type=int,
         description="Rows with an actual label: the rows accuracy judges (rows without "
         "ground truth cannot be judged). With a class filter, equal to total. "
         "Multilabel: every row (an empty actual set is an answer)."
     )
-    async def labeled(self) -> int:
-        return (await self.view.summary()).labeled
+    def labeled(self) -> Ready[int]:
+        return self.view.when_counted(lambda c: c.summary.labeled)
 
     @strawberry.field(
+        graphql_type=int,
         description="Rows with a prediction at or above the threshold, labeled or not."
     )
-    async def predicted(self) -> int:
-        return (await self.view.summary()).predicted
+    def predicted(self) -> Ready[int]:
+        return self.view.when_counted(lambda c: c.summary.predicted)
 
     @strawberry.field(
+        graphql_type=int,
         description="Rows whose predicted label equals the actual label. Multilabel: "
         "exact matches, rows whose kept labels are exactly the actual labels (on the "
         "view's labels; a row with neither counts)."
     )
-    async def correct(self) -> int:
-        return (await self.view.summary()).correct
-
-    @strawberry.field(description="predicted / total (every row of the view, labeled or not).")
-    async def coverage(self) -> float | None:
-        return nullable((await self.view.summary()).coverage)
+    def correct(self) -> Ready[int]:
+        return self.view.when_counted(lambda c: c.summary.correct)
 
     @strawberry.field(
+        graphql_type=float | None,
+        description="predicted / total (every row of the view, labeled or not).",
+    )
+    def coverage(self) -> Ready[float | None]:
+        return self.view.when_counted(lambda c: nullable(c.summary.coverage))
+
+    @strawberry.field(
+        graphql_type=float | None,
         description="correct / labeled: abstentions count as errors; rows without an "
         "actual label are left out, so the class filter with every label gives the "
         "same accuracy as no filter. Null when no row is labeled. Multilabel: the "
         "Hamming score."
     )
-    async def accuracy(self) -> float | None:
-        return nullable((await self.view.summary()).accuracy)
+    def accuracy(self) -> Ready[float | None]:
+        return self.view.when_counted(lambda c: nullable(c.summary.accuracy))
 
     @strawberry.field(
+        graphql_type=float | None,
         description="correct / (labeled rows with a prediction at or above the "
         "threshold): accuracy on the judged rows the model answered. Null when there "
         "is none. Multilabel: exact matches among the rows with a kept label."
     )
-    async def selective_accuracy(self) -> float | None:
-        return nullable((await self.view.summary()).selective_accuracy)
+    def selective_accuracy(self) -> Ready[float | None]:
+        return self.view.when_counted(lambda c: nullable(c.summary.selective_accuracy))
 
-    @strawberry.field(description="Averaged precision over the view's labels.")
-    async def precision(self, average: Average = Average.MACRO) -> float | None:
-        return await self.view.average("precision", average.value)
+    @strawberry.field(
+        graphql_type=float | None,
+        description="Averaged precision over the view's labels.",
+    )
+    def precision(self, average: Average = Average.MACRO) -> Ready[float | None]:
+        return self._average("precision", average)
 
-    @strawberry.field(description="Averaged recall over the view's labels.")
-    async def recall(self, average: Average = Average.MACRO) -> float | None:
-        return await self.view.average("recall", average.value)
+    @strawberry.field(
+        graphql_type=float | None,
+        description="Averaged recall over the view's labels.",
+    )
+    def recall(self, average: Average = Average.MACRO) -> Ready[float | None]:
+        return self._average("recall", average)
 
-    @strawberry.field(description="Averaged F1 over the view's labels.")
-    async def f1(self, average: Average = Average.MACRO) -> float | None:
-        return await self.view.average("f1", average.value)
+    @strawberry.field(
+        graphql_type=float | None,
+        description="Averaged F1 over the view's labels.",
+    )
+    def f1(self, average: Average = Average.MACRO) -> Ready[float | None]:
+        return self._average("f1", average)
 
-    @strawberry.field(description="1 - Hamming loss (multilabel); null for multiclass models.")
-    async def hamming_score(self) -> float | None:
-        return nullable((await self.view.summary()).hamming_score)
+    @strawberry.field(
+        graphql_type=float | None,
+        description="1 - Hamming loss (multilabel); null for multiclass models.",
+    )
+    def hamming_score(self) -> Ready[float | None]:
+        return self.view.when_counted(lambda c: nullable(c.summary.hamming_score))
 
-    @strawberry.field(description="Exact-match ratio; equals accuracy for multiclass.")
-    async def subset_accuracy(self) -> float | None:
-        return nullable((await self.view.summary()).subset_accuracy)
+    @strawberry.field(
+        graphql_type=float | None,
+        description="Exact-match ratio; equals accuracy for multiclass.",
+    )
+    def subset_accuracy(self) -> Ready[float | None]:
+        return self.view.when_counted(lambda c: nullable(c.summary.subset_accuracy))
 
     @strawberry.field(
         description=(

@@ -346,7 +346,24 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
         where the task does not define them (multilabel)."""
         return None
 
+    def counted_now(self) -> Counted | None:
+        """The view's counts when this request has counted them already, else None."""
+        return None
+
     # --- built on them, once for both tasks ----------------------------------
+
+    def when_counted(self, read: Callable[[Counted], T]) -> T | Awaitable[T]:
+        """``read(counts)`` at once when the view is counted, else an awaitable
+        of it. A field read off the counts then completes without a coroutine
+        of its own: graphql-core runs every awaitable field as a task, which
+        cost more than the field (the summary page has ten)."""
+        counted = self.counted_now()
+        if counted is not None:
+            return read(counted)
+        return self._read_counted(read)
+
+    async def _read_counted(self, read: Callable[[Counted], T]) -> T:
+        return read(await self.counted())
 
     async def summary(self) -> Summary | MultilabelSummary:
         """Total, predicted and correct rows (of the class filter's rows, if any)."""
@@ -358,7 +375,12 @@ class View(TrustMetrics, CalibrationMetrics, RankingMetrics, InsightMetrics, ABC
 
     async def average(self, metric: str, how: str) -> float:
         """``metric`` averaged ``how`` (MACRO, MICRO, WEIGHTED) over the view's labels."""
-        return average(metric, await self.label_counts(), how)
+        return self.average_of(await self.counted(), metric, how)
+
+    @staticmethod
+    def average_of(counted: Counted, metric: str, how: str) -> float:
+        """``average`` from the view's counts."""
+        return average(metric, counted.label_counts(None), how)
 
     async def per_label(self) -> list[LabelRow]:
         """One entry per label of the view, in the view's label order."""

@@ -140,6 +140,9 @@ class MulticlassView(View):
             c.actual, c.predicted, c.confidence, self.threshold, self.n_labels, self._mask(data)
         )
 
+    def counted_now(self) -> MatrixCounts | None:
+        return self._counted
+
     async def counted(self) -> MatrixCounts:
         totals = await self._totals()
         # One MatrixCounts per totals, so its summary and label counts are

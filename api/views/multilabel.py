@@ -95,6 +95,12 @@ class MultilabelView(View):
 
     # --- counts ---------------------------------------------------------------
 
+    def counted_now(self) -> MultilabelCounts | None:
+        task = self._tasks.get("counts")
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        return task.result()
+
     async def counted(self) -> MultilabelCounts:
         """Per-label counts, row summary and matrix of the view, in one pass."""
         return await self._once("counts", self._count)
