@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -51,18 +52,27 @@ def source_digest(package: Path) -> str:
     return digest.hexdigest()
 
 
-def kernel_cache_dir(base: Path, digest: str) -> Path:
+# Folders of other sources' kernels untouched this long are removed: not at
+# once, since two versions may share a cache folder (a rolling restart, Dask
+# workers, a second checkout), and removing a folder while Numba saves into
+# it would fail that save.
+STALE_KERNELS_SECONDS = 7 * 24 * 3600
+
+
+def kernel_cache_dir(base: Path, digest: str, now: float | None = None) -> Path:
     """The folder of this source's compiled kernels under ``base``; folders
-    of other sources' kernels there are removed (best effort).
+    of other sources' kernels untouched for ``STALE_KERNELS_SECONDS`` are
+    removed (best effort).
 
     Numba checks a cached kernel against its own file's time stamp only,
     but a kernel also holds the inlined helpers and the constants of other
     modules: after an edit there, it would load the old machine code, with
     old answers. A folder per engine source leaves nothing to go stale.
     """
+    oldest = (time.time() if now is None else now) - STALE_KERNELS_SECONDS
     with contextlib.suppress(OSError):
         for old in base.glob("kernels-*"):
-            if old.name != f"kernels-{digest}":
+            if old.name != f"kernels-{digest}" and old.stat().st_mtime < oldest:
                 shutil.rmtree(old, ignore_errors=True)
     return base / f"kernels-{digest}"
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from evalql.engine.jit import (
+    STALE_KERNELS_SECONDS,
     chunk_bounds,
     kernel_cache_dir,
     map_ranges,
@@ -74,7 +76,12 @@ def test_kernels_are_cached_per_engine_source_and_other_sources_kernels_go(
     stale.mkdir(parents=True)
     (stale / "k.nbi").write_bytes(b"old")
     (cache / "unrelated").mkdir()
+    # another version's folder stays while it may be in use...
     assert kernel_cache_dir(cache, second) == cache / f"kernels-{second}"
+    assert (cache / f"kernels-{first}").exists()
+    # ...and goes once untouched for a week
+    later = time.time() + STALE_KERNELS_SECONDS + 60
+    assert kernel_cache_dir(cache, second, now=later) == cache / f"kernels-{second}"
     assert not (cache / f"kernels-{first}").exists() and (cache / "unrelated").exists()
     # a base that does not exist yet is not an error
     assert kernel_cache_dir(tmp_path / "none", second) == tmp_path / "none" / f"kernels-{second}"
