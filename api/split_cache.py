@@ -402,7 +402,7 @@ def _index_rows(
     # One chunk: the build runs on the one background thread and leaves the
     # other cores to requests (0.2 s of one core for 10M rows). A filter's
     # index holds the split's numbers of its rows and reads the split's
-    # confidences through them: 4 bytes a kept row, no copied columns.
+    # confidences through them: 5 bytes a kept row, no copied columns.
     return ThresholdIndex.build(columns.actual, columns.predicted, columns.confidence, n_labels,
                                 chunks=1, rows=None if rows is None else np.flatnonzero(rows))
 

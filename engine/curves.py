@@ -11,8 +11,10 @@ Two sources feed that pass:
 
 - a ``ThresholdIndex`` (of all rows, or of a row filter's rows once built):
   each cell's run is already ordered by confidence, so the kept count of a
-  cell at each threshold is a binary search and the pass costs
-  ``points x (K+1)^2`` searches, independent of N;
+  cell at each threshold is a prefix: a run of up to ``READ_WHOLE`` rows is
+  read once for all thresholds, a longer one searched on the index's sample
+  and at most a stride counted a threshold; the pass costs about
+  ``points x (K+1)^2`` searches, whatever N;
 - the columns and a row mask: one scan of the rows.
 
 The compact result, ``ThresholdCounts``, keeps per threshold only what the
@@ -195,7 +197,8 @@ class ThresholdCounts:
 def index_threshold_counts(index: ThresholdIndex, thresholds: np.ndarray) -> ThresholdCounts:
     """``ThresholdCounts`` of all the index's rows at ascending ``thresholds``.
 
-    Costs ``P x (K+1)^2`` binary searches inside cell runs, no pass over rows.
+    Costs about ``P x (K+1)^2`` searches inside cell runs (short runs read
+    whole once), no pass over the split's rows.
     Example: an index of confidences ``[0.9, 0.2]``, both cell (0, 0), at
     thresholds ``[0, 0.5, 1]`` keeps ``[2, 1, 0]`` rows.
     """

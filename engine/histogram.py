@@ -158,8 +158,9 @@ def index_confidence_histogram(
     index: ThresholdIndex, edges: np.ndarray, actual_ok: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``confidence_histogram`` of a split without a row mask, from its threshold
-    index: per run with a prediction, bins + 1 binary searches (or a pass over
-    a run shorter than that) instead of a scan of every row."""
+    index: per run with a prediction, bins + 1 searches on the index's sample
+    (a run of up to ``READ_WHOLE`` rows read once instead) rather than a scan
+    of every row."""
     edges = frozen(edges, np.float32)
     counts = _index_histogram(
         frozen(index.offsets, np.int64), frozen(index.order, np.int32),

@@ -14,10 +14,10 @@ read through its number from the split's column, which the index refers to
 and does not copy. A search runs on the sample first, then counts the rows
 of one stride (at most 4) through their numbers. Those reads land anywhere
 in the column, so lookups cost more than when the index copied the
-confidences beside the row numbers (8 bytes a row): on 10M x 100, CPU of one
-lookup on a loaded machine, a matrix 0.57 ms against 0.17 with a sample
-every 16th position (4.25 bytes a row), 0.32-0.45 ms with every 4th; the
-index holds 50 MB instead of 80.
+confidences beside the row numbers (8 bytes a row): on 10M x 100, CPU of a
+matrix's lookup, 0.30-0.45 ms against 0.17 (0.46-0.78 ms with a sample of
+every 16th confidence, 4.25 bytes a row); the index holds 50 MB instead of
+80.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ _LOW32 = np.int64(0xFFFFFFFF)
 
 # One sampled confidence per this many positions of the index: 1 byte a
 # row; a lookup then counts one stride, 4 rows at most, through the order
-# (every 16th: 0.25 bytes, and a matrix's lookup 0.15 ms slower).
+# (every 16th: 0.25 bytes a row, and a slower lookup: module docstring).
 SAMPLE_EVERY = 4
 
 
@@ -227,7 +227,8 @@ def _counts_at(offsets, order, confidence, sample, n_labels, threshold):
     counts = np.zeros((size, size), dtype=np.int64)
     # Two passes: every run cut by the sample first, then the cuts' rows
     # read, so one run's reads need not wait for another's search (0.66 ms
-    # against 0.87 ms of one core for 10M x 100, loaded machine).
+    # against 0.87 ms of one core for 10M x 100 on a loaded machine, when
+    # the sample was every 16th confidence).
     firsts = np.empty(size * size, dtype=np.int64)
     lasts = np.empty(size * size, dtype=np.int64)
     for cell in range(size * size):

@@ -446,10 +446,12 @@ class _Plan:
     method: int
 
     def cell_args(self) -> tuple[np.ndarray, ...]:
+        """The merged cells' label positions, in the kernels' argument order."""
         c = self.cells
         return (frozen(c.rows, np.int64), frozen(c.cols, np.int64), frozen(c.tps, np.int64))
 
     def poisson_args(self) -> tuple:
+        """``_poisson_block``'s arguments after the two random streams, in its order."""
         return (*self.cell_args(), frozen(self.cells.counts, np.int64), self.lam, self.start,
                 self.width, *self.ptrs, self.inverse, self.binomial, *self.placed,
                 self.cells.width)

@@ -46,6 +46,7 @@ from evalql.storage.object_cache import remove_split_file
 from evalql.storage.readers import RowProgress, read_table
 from evalql.storage.staging import Staging, open_for_writing
 from evalql.storage.validate import (
+    SLICE_ROWS,
     VALIDATORS,
     ValidTable,
     check_labels_within,
@@ -59,8 +60,6 @@ Progress = Callable[[str], None]
 
 TASKS = tuple(VALIDATORS)
 
-# Rows a slice when encoding labels (see storage.validate._SLICE_ROWS).
-_SLICE_ROWS = 1 << 20
 
 # Schema metadata keys of a split file: the file carries the dictionary its
 # codes index into (and its task), so it can be decoded without the catalog.
@@ -431,8 +430,8 @@ def _codes(labels: pa.DictionaryArray, dictionary: pa.Array) -> pa.Array:
     lookup = np.append(lookup, np.int32(-1))  # where a null row's index points
     codes = np.empty(len(labels), dtype=np.int32)
     null_index = len(labels.dictionary)
-    for start in range(0, len(labels), _SLICE_ROWS):
-        part = labels.indices.slice(start, _SLICE_ROWS)
+    for start in range(0, len(labels), SLICE_ROWS):
+        part = labels.indices.slice(start, SLICE_ROWS)
         if part.null_count:
             part = pc.fill_null(part, null_index)
         np.take(lookup, part.to_numpy(), out=codes[start : start + len(part)])

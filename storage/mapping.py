@@ -65,10 +65,12 @@ class Mapping:
 
     @property
     def start(self) -> int:
+        """The mapping's first address."""
         return self.whole.address
 
     @property
     def end(self) -> int:
+        """The address just past the mapping."""
         return self.whole.address + self.whole.size
 
     def holds(self, array: np.ndarray | pa.Array | pa.ChunkedArray) -> bool:

@@ -339,7 +339,7 @@ def _first_row_using(labels: pa.DictionaryArray, entries: pa.Array) -> int | Non
 # Rows a slice for the per-row passes: a slice's temporaries (8 MB of
 # float64 or int64) stay under glibc's mmap threshold, so they reuse freed
 # heap instead of faulting in fresh, zeroed pages each time.
-_SLICE_ROWS = 1 << 20
+SLICE_ROWS = 1 << 20
 
 
 def used_entries(labels: pa.DictionaryArray) -> np.ndarray:
@@ -349,8 +349,8 @@ def used_entries(labels: pa.DictionaryArray) -> np.ndarray:
     if indices.type not in (pa.int32(), pa.int64()):  # room for the null rows' n
         indices = indices.cast(pa.int64())
     used = np.zeros(n + 1, dtype=bool)
-    for start in range(0, len(indices), _SLICE_ROWS):
-        part = indices.slice(start, _SLICE_ROWS)
+    for start in range(0, len(indices), SLICE_ROWS):
+        part = indices.slice(start, SLICE_ROWS)
         if part.null_count:
             part = pc.fill_null(part, n)  # null rows count at n, left out below
         used |= np.bincount(part.to_numpy(), minlength=n + 1) > 0
@@ -497,7 +497,7 @@ def _integer_ids(column: pa.ChunkedArray, name: str, source: str) -> pa.ChunkedA
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Integers as strings, converted a slice per thread. Left in chunks:
     ingest joins them once the input is gone (storage.ingest)."""
-    slices = [column.slice(start, _SLICE_ROWS) for start in range(0, len(column), _SLICE_ROWS)]
+    slices = [column.slice(start, SLICE_ROWS) for start in range(0, len(column), SLICE_ROWS)]
     parts = in_threads(lambda part: pc.cast(part, pa.string()).chunks, slices)
     return pa.chunked_array([chunk for part in parts for chunk in part], pa.string())
 
@@ -516,8 +516,8 @@ def _distinct_integers(column: pa.ChunkedArray) -> bool:
         values = np.sort(column.to_numpy())
         return not np.any(values[1:] == values[:-1])
     seen = np.zeros(span, dtype=bool)
-    for start in range(0, n, _SLICE_ROWS):
-        part = column.slice(start, _SLICE_ROWS).to_numpy()
+    for start in range(0, n, SLICE_ROWS):
+        part = column.slice(start, SLICE_ROWS).to_numpy()
         seen[np.subtract(part, low, dtype=np.int64)] = True
     return int(np.count_nonzero(seen)) == n
 
@@ -575,13 +575,13 @@ def _float_confidence(column: pa.ChunkedArray, name: str, source: str) -> np.nda
     confidence = np.empty(len(column), dtype=np.float32)
 
     def check(start: int) -> None:
-        part = pc.fill_null(column.slice(start, _SLICE_ROWS), 1.0)
+        part = pc.fill_null(column.slice(start, SLICE_ROWS), 1.0)
         values = part.to_numpy().astype(np.float64)
         clipped = _check_probabilities(values, name, source, lambda i: start + i + 1)
         confidence[start : start + len(values)] = clipped
 
     # The first slice in order that fails raises: the first bad row.
-    in_order(*(lambda start=start: check(start) for start in range(0, len(column), _SLICE_ROWS)))
+    in_order(*(lambda start=start: check(start) for start in range(0, len(column), SLICE_ROWS)))
     return confidence
 
 

@@ -51,8 +51,8 @@ def table(n: int, **columns: object) -> pa.Table:
 
 @pytest.fixture
 def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validate_module, "_SLICE_ROWS", 3)
-    monkeypatch.setattr(ingest_module, "_SLICE_ROWS", 3)
+    monkeypatch.setattr(validate_module, "SLICE_ROWS", 3)
+    monkeypatch.setattr(ingest_module, "SLICE_ROWS", 3)
 
 
 def test_chunks_with_their_own_dictionaries_store_the_labels_they_hold(
