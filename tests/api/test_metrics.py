@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from evalql.api.errors import CostLimit
+from evalql.api.views.multiclass import MulticlassView
 from tests.api.conftest import Query
 
 # Every test runs on the index path and on the scan path (conftest.index_path).
@@ -154,3 +156,48 @@ def test_insights_of_a_tiny_view_say_only_that_its_labels_have_too_few_rows(gql:
     ]
     assert found[0]["message"] == '"B" has only 2 rows: its recall is known only to within 9%–91%'
     assert found[0]["evidence"] == {"split": "test", "label": "B", "rows": None}
+
+
+SPLIT = 'model(name: "m") { run(name: "v1") { split(name: "test") { %s } } }'
+
+
+def test_summary_fields_read_the_counts_counted_once_before_them_and_only_when_asked(
+    gql: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = metrics(gql, t=0.5)
+    counted: list[object] = []
+    real = MulticlassView.counted
+
+    async def spy(self: MulticlassView) -> object:
+        counted.append(self)
+        return await real(self)
+
+    monkeypatch.setattr(MulticlassView, "counted", spy)
+    # through a named and an inline fragment, the same numbers as plainly asked
+    query = ("query { " + SPLIT % 'metrics(threshold: 0.5) { ...S ... on Metrics { f1 } }'
+             + " } fragment S on Metrics { total accuracy precision }")
+    body = gql(query)
+    assert "errors" not in body, body
+    got = body["data"]["model"]["run"]["split"]["metrics"]
+    assert got == {k: expected[k] for k in ("total", "accuracy", "precision", "f1")}
+    # Split.metrics counted the view first; the four fields read that, with no
+    # count (nor coroutine) of their own
+    assert len(counted) == 1
+    # a selection reading nothing off the counts counts nothing
+    counted.clear()
+    body = gql("query { " + SPLIT % "metrics(threshold: 0.5) { threshold }" + " }")
+    assert body["data"]["model"]["run"]["split"]["metrics"] == {"threshold": 0.5}
+    assert counted == []
+
+
+def test_a_failed_count_is_reported_at_each_field_that_reads_it(
+    gql: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unavailable(self: MulticlassView) -> object:
+        raise CostLimit("too dear")
+
+    monkeypatch.setattr(MulticlassView, "counted", unavailable)
+    body = gql("query { " + SPLIT % "metrics(threshold: 0.5) { threshold total accuracy }" + " }")
+    paths = sorted(e["path"][-1] for e in body["errors"])
+    assert paths == ["accuracy", "total"]
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"COST_LIMIT"}
