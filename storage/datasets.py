@@ -12,11 +12,12 @@ exactly one of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -505,8 +506,7 @@ def _read_split(
     A split on object storage is read through ``objects``, its local copy;
     a missing or damaged object is a CorruptSplitError as a local file is.
     """
-    name = "/".join(_names(info))
-    try:
+    with _read_errors(root, info, objects):
         with _open(root, info, objects) as source:  # buffers keep the mapping alive
             mapping = Mapping.of(source)
             table = ipc.open_file(source).read_all()
@@ -517,12 +517,6 @@ def _read_split(
             table = table.slice(start, stop - start)
             info = replace(info, row_count=table.num_rows)
         return replace(_decode(table, info, labels, task), mapping=mapping)
-    except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as error:
-        if objects is not None and is_object_path(info.path):
-            objects.discard(info.path)  # a damaged local copy is fetched again next time
-        # The reason, not where the store lives: messages reach API users.
-        reason = " ".join(str(error).replace(str(root), "<store>").split())
-        raise CorruptSplitError(name, info.path, reason or type(error).__name__) from error
 
 
 def read_ids(
@@ -530,16 +524,27 @@ def read_ids(
 ) -> pa.Array:
     """The ids of rows ``[start, stop)`` of split ``info``, from its mapped file
     (zero-copy; nothing else decoded). Errors as ``read_split``."""
-    name = "/".join(_names(info))
-    try:
+    with _read_errors(root, info, objects):
         with _open(root, info, objects) as source:
             table = ipc.open_file(source).read_all()
         if table.num_rows != info.row_count:
             raise ValueError(f"{table.num_rows} rows, the catalog says {info.row_count}")
         start, stop = rows
         return _single_chunk(table.column("__id").slice(start, stop - start))
-    except (pa.ArrowException, OSError, ValueError, KeyError) as error:
+
+
+@contextlib.contextmanager
+def _read_errors(root: Path, info: SplitInfo, objects: ObjectCache | None) -> Iterator[None]:
+    """A failure reading split ``info`` as one CorruptSplitError; a damaged
+    local copy of an object is dropped, to be fetched again next time."""
+    try:
+        yield
+    except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as error:
+        if objects is not None and is_object_path(info.path):
+            objects.discard(info.path)
+        # The reason, not where the store lives: messages reach API users.
         reason = " ".join(str(error).replace(str(root), "<store>").split())
+        name = "/".join(_names(info))
         raise CorruptSplitError(name, info.path, reason or type(error).__name__) from error
 
 

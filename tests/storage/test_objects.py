@@ -14,13 +14,13 @@ import pytest
 from evalql.storage import objects
 from evalql.storage.catalog import Catalog
 from evalql.storage.check import check_store
-from evalql.storage.datasets import SplitStore
+from evalql.storage.datasets import SplitStore, read_ids
 from evalql.storage.errors import CorruptSplitError, StoreError
 from evalql.storage.ingest import IngestOptions, ingest_table
 from evalql.storage.object_cache import CACHE_DIR, ObjectCache
 from evalql.storage.staging import Staging
 from tests.s3 import S3, moto_endpoint, s3  # noqa: F401 (fixtures)
-from tests.storage.conftest import predictions
+from tests.storage.conftest import IDS, predictions
 
 
 def on_s3(s3: S3, **options: object) -> IngestOptions:  # noqa: F811
@@ -220,6 +220,12 @@ def test_a_damaged_local_copy_is_dropped_and_fetched_again_at_the_next_load(
         SplitStore(root).load(info)
     assert not copy.exists()
     assert SplitStore(root).load(info).n_rows == 4 and copy.exists()
+    # reading only the ids (a compare's digest) drops a damaged copy the same way
+    copy.write_bytes(copy.read_bytes()[:100])
+    with pytest.raises(CorruptSplitError):
+        read_ids(root, info, ObjectCache(root), (0, 4))
+    assert not copy.exists()
+    assert read_ids(root, info, ObjectCache(root), (0, 4)).to_pylist() == [str(i) for i in IDS]
 
 
 def test_an_ingest_to_a_bucket_that_does_not_exist_says_so_and_changes_nothing(
