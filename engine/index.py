@@ -232,6 +232,8 @@ def _counts_at(offsets, order, confidence, sample, n_labels, threshold):
     firsts = np.empty(size * size, dtype=np.int64)
     lasts = np.empty(size * size, dtype=np.int64)
     for cell in range(size * size):
+        if cell % size == n_labels:  # the None column keeps every row: no search
+            continue
         firsts[cell], lasts[cell] = _stride(sample, offsets[cell], offsets[cell + 1], threshold)
     for a in range(size):
         for p in range(size):
